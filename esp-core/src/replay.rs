@@ -178,7 +178,10 @@ mod tests {
         assert_eq!(take(&mut w, 7), Ok(()));
         assert_eq!(take(&mut w, 7), Ok(()));
         assert_eq!(take(&mut w, 0), Ok(()));
-        assert_eq!(ReplayWindow::<1>::new(65), Err(KeyError::ReplayWindowTooLarge));
+        assert_eq!(
+            ReplayWindow::<1>::new(65),
+            Err(KeyError::ReplayWindowTooLarge)
+        );
         assert!(ReplayWindow::<16>::new(1024).is_ok());
     }
 }

@@ -1,9 +1,7 @@
 //! One unidirectional Security Association (RFC 4301 §4.1) in transport
 //! mode, with in-place [`Sa::seal`] and [`Sa::open`] (RFC 4303 §3.3, §3.4).
 
-use crate::algorithm::{
-    Authenticator, Decryptor, Encryption, Encryptor, Integrity, MAX_BLOCK_LEN,
-};
+use crate::algorithm::{Authenticator, Decryptor, Encryption, Encryptor, Integrity, MAX_BLOCK_LEN};
 use crate::error::{KeyError, OpenError, SealError};
 use crate::lifetime::{ExpiryReason, Lifetime};
 use crate::replay::ReplayWindow;
@@ -337,18 +335,18 @@ impl<const W: usize> Sa<W> {
     /// Returns each newly reached limit once: the soft one, then the hard
     /// one (a hard limit reached first is reported alone).
     pub fn take_expiry(&mut self) -> Option<Expiry> {
-        if let Some(reason) = self.hard {
-            if !self.reported_hard {
-                self.reported_hard = true;
-                self.reported_soft = true;
-                return Some(Expiry::Hard(reason));
-            }
+        if let Some(reason) = self.hard
+            && !self.reported_hard
+        {
+            self.reported_hard = true;
+            self.reported_soft = true;
+            return Some(Expiry::Hard(reason));
         }
-        if let Some(reason) = self.soft {
-            if !self.reported_soft {
-                self.reported_soft = true;
-                return Some(Expiry::Soft(reason));
-            }
+        if let Some(reason) = self.soft
+            && !self.reported_soft
+        {
+            self.reported_soft = true;
+            return Some(Expiry::Soft(reason));
         }
         None
     }
@@ -373,7 +371,8 @@ impl<const W: usize> Sa<W> {
         if self.hard.is_some() {
             return;
         }
-        let reached = |seconds| Lifetime::deadline(self.installed_at, seconds).is_some_and(|d| now >= d);
+        let reached =
+            |seconds| Lifetime::deadline(self.installed_at, seconds).is_some_and(|d| now >= d);
         if reached(self.lifetime.seconds.hard) {
             self.hard = Some(ExpiryReason::Time);
         } else if self.soft.is_none() && reached(self.lifetime.seconds.soft) {
@@ -670,7 +669,13 @@ mod tests {
             let start = sa.headroom();
             buf[start..start + case.payload.len()].copy_from_slice(case.payload);
             let range = sa
-                .seal_with_iv(T0, &mut buf, start..start + case.payload.len(), IpProtocol::Icmp, case.iv)
+                .seal_with_iv(
+                    T0,
+                    &mut buf,
+                    start..start + case.payload.len(),
+                    IpProtocol::Icmp,
+                    case.iv,
+                )
                 .unwrap();
             assert_eq!(&buf[range], case.esp);
         }
@@ -696,7 +701,9 @@ mod tests {
         use aes::cipher::{BlockCipherEncrypt, KeyInit};
         let cfg = rfc3602_config();
         let first_two_ivs = |seed| {
-            let mut sa = Sa::<2>::new_outbound(T0, 0x4321, &cfg, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();
+            let mut sa =
+                Sa::<2>::new_outbound(T0, 0x4321, &cfg, &mut ChaCha20Rng::seed_from_u64(seed))
+                    .unwrap();
             let mut ivs = [[0u8; 16]; 2];
             for iv in &mut ivs {
                 let mut buf = [0u8; 64];
@@ -718,6 +725,45 @@ mod tests {
             aes.encrypt_block(&mut block);
             assert_eq!(block.as_slice(), iv);
         }
+    }
+
+    /// The outbound sequence number never wraps (RFC 4303 §3.3.3): soft
+    /// expiry at [`SEQUENCE_SOFT_LIMIT`], hard once 2^32 - 1 has been sent.
+    #[test]
+    fn sequence_number_never_wraps() {
+        let mut sa = Sa::<2>::new_outbound(T0, 0x4321, &rfc3602_config(), &mut rng()).unwrap();
+        let seal = |sa: &mut Sa<2>| {
+            let mut buf = [0u8; 64];
+            sa.seal(T0, &mut buf, 24..28, IpProtocol::Udp)
+        };
+        let set = |sa: &mut Sa<2>, n: u32| {
+            if let Keys::Outbound {
+                sequence_number, ..
+            } = &mut sa.keys
+            {
+                *sequence_number = n;
+            }
+        };
+        set(&mut sa, SEQUENCE_SOFT_LIMIT - 2);
+        assert!(seal(&mut sa).is_ok());
+        assert_eq!(sa.take_expiry(), None);
+        assert!(seal(&mut sa).is_ok());
+        assert_eq!(sa.sequence_number(), SEQUENCE_SOFT_LIMIT);
+        assert_eq!(
+            sa.take_expiry(),
+            Some(Expiry::Soft(ExpiryReason::SequenceNumber))
+        );
+        set(&mut sa, u32::MAX - 2);
+        assert!(seal(&mut sa).is_ok());
+        assert_eq!(sa.take_expiry(), None);
+        assert!(seal(&mut sa).is_ok());
+        assert_eq!(sa.sequence_number(), u32::MAX);
+        assert_eq!(
+            sa.take_expiry(),
+            Some(Expiry::Hard(ExpiryReason::SequenceNumber))
+        );
+        assert_eq!(seal(&mut sa), Err(SealError::Expired));
+        assert_eq!(sa.sequence_number(), u32::MAX);
     }
 
     #[test]

@@ -67,9 +67,14 @@ pub struct TableCounters {
     pub malformed: u64,
 }
 
+// Slots are stored inline by design (no allocator): every slot is as large as
+// an SA whether it holds one or not.
+#[allow(clippy::large_enum_variant)]
 enum State<const W: usize> {
     Free,
-    Reserved { expires: Duration },
+    Reserved {
+        expires: Duration,
+    },
     Active(Sa<W>),
     /// Hard-expired: keys gone, waiting for its event to be polled.
     Dead,
@@ -159,7 +164,10 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
 
     /// Slots in use (reserved, active, or waiting for their expiry event).
     pub fn len(&self) -> usize {
-        self.slots.iter().filter(|s| !matches!(s.state, State::Free)).count()
+        self.slots
+            .iter()
+            .filter(|s| !matches!(s.state, State::Free))
+            .count()
     }
 
     /// No slot in use.
@@ -203,10 +211,10 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
     }
 
     fn earliest(&mut self, deadline: Option<Duration>) {
-        if let Some(d) = deadline {
-            if self.next_deadline.is_none_or(|n| d < n) {
-                self.next_deadline = Some(d);
-            }
+        if let Some(d) = deadline
+            && self.next_deadline.is_none_or(|n| d < n)
+        {
+            self.next_deadline = Some(d);
         }
     }
 
@@ -233,7 +241,11 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         if spi == u64::from(previous) {
             // Never hand out the SPI the slot's last SA had: its packets may
             // still be in flight.
-            spi = if spi + modulus <= u64::from(u32::MAX) { spi + modulus } else { spi - modulus };
+            spi = if spi + modulus <= u64::from(u32::MAX) {
+                spi + modulus
+            } else {
+                spi - modulus
+            };
         }
         let spi = u32::try_from(spi).map_err(|_| TableError::TableFull)?;
         let expires = now.saturating_add(self.reservation_timeout);
@@ -260,10 +272,10 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         if !matches!(slot.state, State::Reserved { .. }) {
             return Err(TableError::WrongState);
         }
-        let sa = Sa::new_inbound(now, slot.spi, config)?;
-        let deadline = sa.poll_timeout();
-        slot.state = State::Active(sa);
-        self.earliest(deadline);
+        slot.state = State::Active(Sa::new_inbound(now, slot.spi, config)?);
+        // The reservation's deadline is gone: recompute (a control-plane
+        // event, so the scan is fine; the packet path never scans).
+        self.recompute_deadline();
         Ok(())
     }
 
@@ -324,7 +336,20 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         if had_event {
             self.pending -= 1;
         }
+        self.recompute_deadline();
         Ok(())
+    }
+
+    fn recompute_deadline(&mut self) {
+        self.next_deadline = self
+            .slots
+            .iter()
+            .filter_map(|s| match &s.state {
+                State::Reserved { expires } => Some(*expires),
+                State::Active(sa) => sa.poll_timeout(),
+                State::Free | State::Dead => None,
+            })
+            .min();
     }
 
     /// The SA behind a handle.
@@ -357,10 +382,13 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
 
     /// Every active SA with its handle.
     pub fn iter(&self) -> impl Iterator<Item = (Handle, &Sa<W>)> + '_ {
-        self.slots.iter().enumerate().filter_map(|(i, s)| match &s.state {
-            State::Active(sa) => Some((Self::handle_of(i, s.generation), sa)),
-            _ => None,
-        })
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match &s.state {
+                State::Active(sa) => Some((Self::handle_of(i, s.generation), sa)),
+                _ => None,
+            })
     }
 
     fn note_expiry(&mut self, index: usize) {
@@ -459,10 +487,10 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
                 State::Free | State::Dead => None,
             };
             self.note_expiry(index);
-            if let Some(d) = deadline {
-                if next.is_none_or(|n| d < n) {
-                    next = Some(d);
-                }
+            if let Some(d) = deadline
+                && next.is_none_or(|n| d < n)
+            {
+                next = Some(d);
             }
         }
         self.next_deadline = next;
@@ -491,13 +519,21 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
             let handle = Self::handle_of(index, slot.generation);
             let spi = slot.spi;
             return Some(match expiry {
-                Expiry::Soft(reason) => Event::SoftExpired { handle, spi, reason },
+                Expiry::Soft(reason) => Event::SoftExpired {
+                    handle,
+                    spi,
+                    reason,
+                },
                 Expiry::Hard(reason) => {
                     if let State::Dead = slot.state {
                         slot.state = State::Free;
                         slot.generation = slot.generation.wrapping_add(1);
                     }
-                    Event::HardExpired { handle, spi, reason }
+                    Event::HardExpired {
+                        handle,
+                        spi,
+                        reason,
+                    }
                 }
             });
         }

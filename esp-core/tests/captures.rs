@@ -7,8 +7,12 @@
 //! Every packet must open (so every ICV is checked), its padding must be the
 //! RFC 4303 default, and it must carry what the capture says.
 
+#![allow(clippy::cast_possible_truncation)]
+
 use esp_core::wire::udp_encap::{Classification, classify};
-use esp_core::{Encapsulation, Encryption, Integrity, IpProtocol, Lifetime, OpenError, Sa, SaConfig};
+use esp_core::{
+    Encapsulation, Encryption, Integrity, IpProtocol, Lifetime, OpenError, Sa, SaConfig,
+};
 use std::time::Duration;
 use testkit::l2tp_ipsec::{Capture, sessions};
 use testkit::{hex, net, pcap, testdata, vectors};
@@ -45,9 +49,14 @@ fn spi_of(esp: &[u8]) -> u32 {
 /// IPv4 packet and the number of ICVs checked.
 fn open_nested(sas: &mut [(CaptureSa, Sa)], esp: &[u8]) -> (Vec<u8>, usize) {
     let spi = spi_of(esp);
-    let (_, sa) = sas.iter_mut().find(|(c, _)| c.spi == spi).expect("SA for SPI");
+    let (_, sa) = sas
+        .iter_mut()
+        .find(|(c, _)| c.spi == spi)
+        .expect("SA for SPI");
     let mut buf = esp.to_vec();
-    let opened = sa.open(Duration::ZERO, &mut buf).expect("every captured packet opens");
+    let opened = sa
+        .open(Duration::ZERO, &mut buf)
+        .expect("every captured packet opens");
     assert_eq!(opened.next_header, IpProtocol::Ipv4, "tunnel mode");
     let inner = buf[opened.payload].to_vec();
     let header_len = usize::from(inner[0] & 0x0f) * 4;
@@ -110,7 +119,11 @@ fn tcpdump_esp_captures_every_packet_opens() {
         };
         assert_eq!(esp_packets.len(), 8, "{name}: 8 ESP packets");
         let frame1 = entry["frame1"].as_table().unwrap();
-        assert_eq!(esp_packets[0], hex::decode(vectors::string(frame1, "esp")), "{name}");
+        assert_eq!(
+            esp_packets[0],
+            hex::decode(vectors::string(frame1, "esp")),
+            "{name}"
+        );
         for (i, esp) in esp_packets.iter().enumerate() {
             let (inner, icvs) = open_nested(&mut sas, esp);
             total_icvs += icvs;
@@ -120,7 +133,11 @@ fn tcpdump_esp_captures_every_packet_opens() {
             if i == 0 {
                 let want = hex::decode(vectors::string(
                     frame1,
-                    if frame1.contains_key("inner_decrypted") { "inner_decrypted" } else { "decrypted" },
+                    if frame1.contains_key("inner_decrypted") {
+                        "inner_decrypted"
+                    } else {
+                        "decrypted"
+                    },
                 ));
                 // The vector holds packet | padding | pad length | next header.
                 assert!(want.starts_with(&inner), "{name}: frame 1 plaintext");
@@ -140,11 +157,21 @@ fn l2tp_ipsec_sessions_every_esp_packet_opens_to_udp_1701() {
     for session in sessions() {
         for capture in [Capture::Loopback, Capture::LnsNic] {
             let packets = session.esp_packets(capture);
-            assert!(packets.len() >= 46, "session {}: {} ESP packets", session.id, packets.len());
+            assert!(
+                packets.len() >= 46,
+                "session {}: {} ESP packets",
+                session.id,
+                packets.len()
+            );
             let l2tp = session.l2tp_payloads(capture);
             assert_eq!(l2tp.len(), packets.len());
             for d in &l2tp {
-                assert_eq!((d.src_port, d.dst_port), (1701, 1701), "session {}", session.id);
+                assert_eq!(
+                    (d.src_port, d.dst_port),
+                    (1701, 1701),
+                    "session {}",
+                    session.id
+                );
                 // L2TPv2: version 2 in the low nibble of the second byte.
                 assert_eq!(d.payload[1] & 0x0f, 2, "session {}: L2TPv2", session.id);
             }
@@ -173,7 +200,10 @@ fn every_single_bit_flip_of_a_real_packet_is_refused() {
         let err = sa.open(Duration::ZERO, &mut buf).unwrap_err();
         assert_eq!(err, OpenError::IntegrityCheckFailed, "bit {bit}");
     }
-    assert_eq!(sa.counters().integrity_failures as usize, packet.bytes.len() * 8);
+    assert_eq!(
+        sa.counters().integrity_failures as usize,
+        packet.bytes.len() * 8
+    );
     assert_eq!(sa.counters().packets, 0);
     let mut buf = packet.bytes.clone();
     sa.open(Duration::ZERO, &mut buf).unwrap();
@@ -186,5 +216,9 @@ fn nat_keepalives_of_session_a() {
     let session = &sessions()[0];
     let keepalives = session.nat_keepalives(Capture::LnsNic);
     assert_eq!(keepalives.len(), 2, "README: 2 NAT-keepalives in session a");
-    assert!(keepalives.iter().all(|d| d.from_client && d.datagram.payload == [0xff]));
+    assert!(
+        keepalives
+            .iter()
+            .all(|d| d.from_client && d.datagram.payload == [0xff])
+    );
 }

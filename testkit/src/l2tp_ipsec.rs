@@ -62,7 +62,8 @@ impl EspSa {
             replay_window: 0,
             lifetime: Lifetime::UNLIMITED,
         };
-        Sa::new_inbound(Duration::ZERO, self.spi, &config).expect("keys.txt keys fit their algorithms")
+        Sa::new_inbound(Duration::ZERO, self.spi, &config)
+            .expect("keys.txt keys fit their algorithms")
     }
 }
 
@@ -158,7 +159,10 @@ pub fn sessions() -> Vec<Session> {
             let keys = keys.as_table().expect("session table").clone();
             let pcaps = keys["pcaps"].as_array().expect("pcaps");
             let first = pcaps[0].as_str().expect("pcap name");
-            let name = first.trim_end_matches(".pcap").trim_end_matches(".loopback").to_owned();
+            let name = first
+                .trim_end_matches(".pcap")
+                .trim_end_matches(".loopback")
+                .to_owned();
             let esp = ["esp_client_to_server", "esp_server_to_client"]
                 .iter()
                 .map(|section| {
@@ -241,12 +245,19 @@ impl Session {
         self.datagrams(capture)
             .into_iter()
             .filter_map(|d| {
-                let server_port = if d.from_client { d.datagram.dst.port() } else { d.datagram.src.port() };
+                let server_port = if d.from_client {
+                    d.datagram.dst.port()
+                } else {
+                    d.datagram.src.port()
+                };
                 let payload = &d.datagram.payload;
                 let (nat_t, bytes) = if server_port == 500 || server_port == 15500 {
                     (false, payload.clone())
                 } else if classify(payload).ok()? == Classification::Ike {
-                    (true, payload[Classification::Ike.payload_offset()..].to_vec())
+                    (
+                        true,
+                        payload[Classification::Ike.payload_offset()..].to_vec(),
+                    )
                 } else {
                     return None;
                 };
@@ -265,8 +276,14 @@ impl Session {
         self.datagrams(capture)
             .into_iter()
             .filter(|d| {
-                let port = if d.from_client { d.datagram.dst.port() } else { d.datagram.src.port() };
-                port != 500 && port != 15500 && classify(&d.datagram.payload) == Ok(Classification::Esp)
+                let port = if d.from_client {
+                    d.datagram.dst.port()
+                } else {
+                    d.datagram.src.port()
+                };
+                port != 500
+                    && port != 15500
+                    && classify(&d.datagram.payload) == Ok(Classification::Esp)
             })
             .map(|d| EspPacket {
                 from_client: d.from_client,
@@ -309,7 +326,11 @@ impl Session {
                 let opened = sa
                     .open(Duration::ZERO, &mut buf)
                     .unwrap_or_else(|e| panic!("session {}: ESP did not open: {e}", self.id));
-                assert_eq!(opened.next_header, IpProtocol::Udp, "transport mode carries UDP");
+                assert_eq!(
+                    opened.next_header,
+                    IpProtocol::Udp,
+                    "transport mode carries UDP"
+                );
                 let udp = &buf[opened.payload];
                 L2tpDatagram {
                     from_client: p.from_client,

@@ -30,8 +30,12 @@ pub fn testdata(relative: &str) -> PathBuf {
 pub mod hex {
     /// Decodes hex, ignoring whitespace and an optional `0x` prefix.
     pub fn decode(s: &str) -> Vec<u8> {
-        let s: String = s.trim().trim_start_matches("0x").split_whitespace().collect();
-        assert!(s.len() % 2 == 0, "odd hex length: {s}");
+        let s: String = s
+            .trim()
+            .trim_start_matches("0x")
+            .split_whitespace()
+            .collect();
+        assert!(s.len().is_multiple_of(2), "odd hex length: {s}");
         (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))

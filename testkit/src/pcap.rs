@@ -43,7 +43,11 @@ pub fn parse(bytes: &[u8]) -> Result<Capture, String> {
     };
     let u32_at = |b: &[u8], at: usize| -> u32 {
         let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-        if big_endian { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }
+        if big_endian {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
     };
     let link_type = u32_at(header, 20);
     let mut records = Vec::new();
@@ -53,9 +57,16 @@ pub fn parse(bytes: &[u8]) -> Result<Capture, String> {
         let secs = u64::from(u32_at(rec, 0));
         let frac = u64::from(u32_at(rec, 4));
         let len = u32_at(rec, 8) as usize;
-        let data = bytes.get(at + 16..at + 16 + len).ok_or("truncated record")?.to_vec();
+        let data = bytes
+            .get(at + 16..at + 16 + len)
+            .ok_or("truncated record")?
+            .to_vec();
         let timestamp = Duration::from_secs(secs)
-            + if nanos { Duration::from_nanos(frac) } else { Duration::from_micros(frac) };
+            + if nanos {
+                Duration::from_nanos(frac)
+            } else {
+                Duration::from_micros(frac)
+            };
         records.push(Record { timestamp, data });
         at += 16 + len;
     }

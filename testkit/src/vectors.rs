@@ -7,7 +7,8 @@ pub use toml::{Table, Value};
 pub fn load(name: &str) -> Table {
     let path = crate::testdata(&format!("vectors/{name}"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.parse::<Table>().unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    text.parse::<Table>()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The array of tables `[[name]]` of a vector file.
@@ -40,10 +41,14 @@ pub fn bytes(case: &Table, key: &str) -> Vec<u8> {
 
 /// A string field.
 pub fn string<'a>(case: &'a Table, key: &str) -> &'a str {
-    case.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("no string {key}"))
+    case.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no string {key}"))
 }
 
 /// An integer field.
 pub fn integer(case: &Table, key: &str) -> i64 {
-    case.get(key).and_then(Value::as_integer).unwrap_or_else(|| panic!("no integer {key}"))
+    case.get(key)
+        .and_then(Value::as_integer)
+        .unwrap_or_else(|| panic!("no integer {key}"))
 }

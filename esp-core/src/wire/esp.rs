@@ -230,7 +230,11 @@ impl Trailer {
             .checked_sub(usize::from(pad_length))
             .ok_or(WireError::BadPadding)?;
         let padding = &rest[data_len..];
-        if padding.iter().zip(1..=255u8).any(|(&byte, want)| byte != want) {
+        if padding
+            .iter()
+            .zip(1..=255u8)
+            .any(|(&byte, want)| byte != want)
+        {
             return Err(WireError::BadPadding);
         }
         let trailer = Self {
@@ -284,7 +288,13 @@ mod tests {
     fn header_of_rfc3602_case5() {
         let packet = Packet::new_checked(&CASE5_HEAD[..]).unwrap();
         let repr = Repr::parse(&packet).unwrap();
-        assert_eq!(repr, Repr { spi: 0x4321, sequence_number: 1 });
+        assert_eq!(
+            repr,
+            Repr {
+                spi: 0x4321,
+                sequence_number: 1
+            }
+        );
         let mut out = [0u8; 8];
         repr.emit(&mut Packet::new_unchecked(&mut out[..]));
         assert_eq!(out, CASE5_HEAD);
@@ -292,7 +302,10 @@ mod tests {
 
     #[test]
     fn short_and_reserved() {
-        assert_eq!(Packet::new_checked(&CASE5_HEAD[..7]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Packet::new_checked(&CASE5_HEAD[..7]).unwrap_err(),
+            WireError::Truncated
+        );
         let zero = [0u8, 0, 0, 0xff, 0, 0, 0, 1];
         let p = Packet::new_checked(&zero[..]).unwrap();
         assert_eq!(Repr::parse(&p).unwrap_err(), WireError::ReservedSpi);
@@ -318,8 +331,14 @@ mod tests {
         plain[4] = 9;
         assert_eq!(Trailer::parse(&plain).unwrap_err(), WireError::BadPadding);
         // Pad length longer than the plaintext.
-        assert_eq!(Trailer::parse(&hex!("01 05 11")).unwrap_err(), WireError::BadPadding);
-        assert_eq!(Trailer::parse(&hex!("11")).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Trailer::parse(&hex!("01 05 11")).unwrap_err(),
+            WireError::BadPadding
+        );
+        assert_eq!(
+            Trailer::parse(&hex!("11")).unwrap_err(),
+            WireError::Truncated
+        );
     }
 
     #[test]

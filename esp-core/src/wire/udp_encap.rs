@@ -73,8 +73,18 @@ mod tests {
     fn the_three_kinds_and_the_rest() {
         assert_eq!(classify(&NAT_KEEPALIVE), Ok(Classification::NatKeepalive));
         assert_eq!(classify(&[0, 0, 0, 0]), Ok(Classification::Ike));
-        assert_eq!(classify(&[0xc3, 0xdb, 0x81, 0x39, 0, 0, 0, 1]), Ok(Classification::Esp));
-        for bad in [&[][..], &[0x00], &[0xfe], &[0xff, 0xff], &[0, 0, 0], &[1, 2, 3, 4, 5, 6, 7]] {
+        assert_eq!(
+            classify(&[0xc3, 0xdb, 0x81, 0x39, 0, 0, 0, 1]),
+            Ok(Classification::Esp)
+        );
+        for bad in [
+            &[][..],
+            &[0x00],
+            &[0xfe],
+            &[0xff, 0xff],
+            &[0, 0, 0],
+            &[1, 2, 3, 4, 5, 6, 7],
+        ] {
             assert_eq!(classify(bad), Err(WireError::NotEncapsulated), "{bad:?}");
         }
     }

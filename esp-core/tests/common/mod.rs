@@ -43,7 +43,13 @@ impl Keys {
         }
     }
 
-    pub fn config(&self, e: Encryption, i: Integrity, replay_window: u16, lifetime: Lifetime) -> SaConfig<'_> {
+    pub fn config(
+        &self,
+        e: Encryption,
+        i: Integrity,
+        replay_window: u16,
+        lifetime: Lifetime,
+    ) -> SaConfig<'_> {
         SaConfig {
             encryption: e,
             encryption_key: &self.enc,
