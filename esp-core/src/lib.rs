@@ -7,7 +7,8 @@
 )]
 #![doc = include_str!("../README.md")]
 
-#[cfg(test)]
+// `arbitrary` (fuzzing only) and its derive need std.
+#[cfg(any(test, feature = "arbitrary"))]
 extern crate std;
 
 #[macro_use]
