@@ -424,6 +424,17 @@ mod tests {
         ));
     }
 
+    // The classic DES example (key 133457799BBCDFF1, FIPS 46 walk-through in
+    // J. Orlin Grabbe's "The DES Algorithm Illustrated").
+    #[cfg(feature = "single-des")]
+    #[test]
+    fn single_des_block() {
+        let enc = Encryptor::new(Encryption::DesCbc, &hex!("133457799bbcdff1")).unwrap();
+        let mut block = hex!("0123456789abcdef");
+        enc.encrypt_block(&mut block);
+        assert_eq!(block, hex!("85e813540f0ab405"));
+    }
+
     // RFC 3602 §4 Case #2: two blocks of AES-128-CBC.
     #[test]
     fn rfc3602_case2_cbc() {

@@ -156,6 +156,16 @@ pub struct Sa<const W: usize = 2> {
     keys: Keys<W>,
 }
 
+impl<const W: usize> Drop for Sa<W> {
+    fn drop(&mut self) {
+        // The key schedules and HMAC states zeroize themselves (the crates'
+        // `zeroize` features, checked by a test); the IV salt is ours.
+        if let Keys::Outbound { iv_salt, .. } = &mut self.keys {
+            zeroize::Zeroize::zeroize(iv_salt);
+        }
+    }
+}
+
 impl<const W: usize> fmt::Debug for Sa<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sa")
@@ -764,6 +774,22 @@ mod tests {
         );
         assert_eq!(seal(&mut sa), Err(SealError::Expired));
         assert_eq!(sa.sequence_number(), u32::MAX);
+    }
+
+    /// Every type that holds key material zeroizes itself on drop: the
+    /// workspace enables the RustCrypto crates' `zeroize` features, and this
+    /// stops compiling if one of them goes missing.
+    #[test]
+    fn key_material_zeroizes_on_drop() {
+        use hmac::digest::block_api::CoreProxy;
+        fn zeroizes<T: zeroize::ZeroizeOnDrop>() {}
+        zeroizes::<aes::Aes128Enc>();
+        zeroizes::<aes::Aes192Dec>();
+        zeroizes::<aes::Aes256Enc>();
+        zeroizes::<des::TdesEde3>();
+        zeroizes::<<md5::Md5 as CoreProxy>::Core>();
+        zeroizes::<<sha1::Sha1 as CoreProxy>::Core>();
+        zeroizes::<<sha2::Sha256 as CoreProxy>::Core>();
     }
 
     #[test]

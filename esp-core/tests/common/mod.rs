@@ -3,7 +3,18 @@
 
 use esp_core::{Encapsulation, Encryption, Integrity, Lifetime, SaConfig};
 
+#[cfg(not(feature = "single-des"))]
 pub const ENCRYPTIONS: [Encryption; 5] = [
+    Encryption::Null,
+    Encryption::TripleDesCbc,
+    Encryption::AesCbc128,
+    Encryption::AesCbc192,
+    Encryption::AesCbc256,
+];
+
+#[cfg(feature = "single-des")]
+pub const ENCRYPTIONS: [Encryption; 6] = [
+    Encryption::DesCbc,
     Encryption::Null,
     Encryption::TripleDesCbc,
     Encryption::AesCbc128,
