@@ -439,6 +439,18 @@ const CRYPTO_IPSEC_IGNORED: &[&str] = &[
     "inner-routing-lookup",
 ];
 
+/// The first words of the global commands this language owns.
+const GLOBAL_HEADS: &[&str] = &[
+    "ip",
+    "crypto",
+    "group-policy",
+    "tunnel-group",
+    "username",
+    "aaa-server",
+    "l2tp",
+    "group-delimiter",
+];
+
 fn in_list(list: &[&str], tok: &str) -> bool {
     list.iter().any(|k| kw(tok, k))
 }
@@ -480,7 +492,13 @@ impl Parser<'_, '_> {
                 self.mode = Mode::Global;
                 continue;
             }
-            let sub = indented || (self.mode != Mode::Global && self.mode_knows(first));
+            // `group-policy` is both a global command and (the chapter's
+            // spelling of `default-group-policy`) a tunnel-group attribute:
+            // without indentation or a prompt, a global command head wins.
+            let sub = indented
+                || (self.mode != Mode::Global
+                    && self.mode_knows(first)
+                    && !in_list(GLOBAL_HEADS, first));
             if sub {
                 self.sub_command(&mut line)?;
             } else {
