@@ -205,3 +205,4 @@ fn empty_or_filtered_out_table_says_so() {
     show::remote(&mut out, &table, Filter::All, secs(0)).unwrap();
     assert_eq!(out, "INFO: There are presently no active sessions\n");
 }
+

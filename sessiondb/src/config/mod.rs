@@ -51,7 +51,7 @@ pub mod capacity {
     /// Group policies, `DfltGrpPolicy` included.
     pub const GROUP_POLICIES: usize = 8;
     /// Tunnel groups, `DefaultRAGroup` and `DefaultL2LGroup` included.
-    pub const TUNNEL_GROUPS: usize = 8;
+    pub const TUNNEL_GROUPS: usize = 12;
     /// Address pools named by one tunnel group or group policy (the appliance allows 6).
     pub const POOLS_PER_GROUP: usize = 6;
     /// Local users.

@@ -150,6 +150,15 @@ impl<'a> Line<'a> {
     }
 
     fn name(&self, tok: &str) -> Result<Name> {
+        // `(inside)` is an interface argument wherever a name may follow.
+        if tok.starts_with('(') {
+            return Err(self.err(
+                ErrorKind::UnknownKeyword {
+                    expected: "a name (not starting with '(')",
+                },
+                tok,
+            ));
+        }
         let mut n = Name::new();
         n.push_str(tok).map_err(|_| {
             self.err(
