@@ -113,10 +113,10 @@ impl<'a> Command<'a> {
                     match c.and_then(DebugClass::from_keyword) {
                         Some(class) => {
                             // `no debug l2tp event 1`: the level is accepted and ignored.
-                            if let Some(n) = t.next() {
-                                if n.parse::<u8>().is_err() {
-                                    return err("a level 1-255", Some(n));
-                                }
+                            if let Some(n) = t.next()
+                                && n.parse::<u8>().is_err()
+                            {
+                                return err("a level 1-255", Some(n));
                             }
                             Command::NoDebug(Some(class))
                         }

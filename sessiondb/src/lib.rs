@@ -15,11 +15,11 @@ extern crate std;
 mod fmt;
 
 pub mod config;
-pub mod secret;
 pub mod console;
 pub mod debug;
 pub mod policy;
 pub mod pool;
+pub mod secret;
 pub mod session;
 pub mod show;
 

@@ -84,7 +84,9 @@ impl fmt::Display for Refusal {
                 "the local database cannot authenticate {} (only pap, ms-chap-v1 and ms-chap-v2; chap and eap-proxy need an authentication server)",
                 m.keyword()
             ),
-            Refusal::UnknownServerGroup => f.write_str("authentication server group does not exist"),
+            Refusal::UnknownServerGroup => {
+                f.write_str("authentication server group does not exist")
+            }
             Refusal::EapNeedsRadius => f.write_str("eap-proxy needs a RADIUS server group"),
             Refusal::UnknownUser => f.write_str("no such user"),
             Refusal::NoPassword => f.write_str("user has no password"),
@@ -132,24 +134,22 @@ pub fn select_tunnel_group<'c, 'u>(
         .ok_or(Refusal::UnknownTunnelGroup)?;
     let mut name = username;
     let mut switched = false;
-    if let Some(delimiter) = cfg.group_delimiter {
-        if let Some((user, target)) = username.rsplit_once(delimiter) {
-            if let Some(t) = cfg.tunnel_group(target) {
-                if t.strip_group {
-                    switched = t.name != group.name;
-                    group = t;
-                    name = user;
-                }
-            }
-        }
+    if let Some(delimiter) = cfg.group_delimiter
+        && let Some((user, target)) = username.rsplit_once(delimiter)
+        && let Some(t) = cfg.tunnel_group(target)
+        && t.strip_group
+    {
+        switched = t.name != group.name;
+        group = t;
+        name = user;
     }
     if group.kind != TunnelGroupType::RemoteAccess {
         return Err(Refusal::NotRemoteAccess);
     }
-    if group.strip_realm {
-        if let Some((user, _realm)) = name.split_once('@') {
-            name = user;
-        }
+    if group.strip_realm
+        && let Some((user, _realm)) = name.split_once('@')
+    {
+        name = user;
     }
     Ok(Selection {
         tunnel_group: group,
@@ -226,7 +226,11 @@ pub fn offered_auth(cfg: &Config, tg: &TunnelGroup) -> Result<AuthSet, Refusal> 
     Ok(usable)
 }
 
-fn servable<'c>(cfg: &'c Config, tg: &TunnelGroup, method: PppAuth) -> Result<Authenticator<'c>, Refusal> {
+fn servable<'c>(
+    cfg: &'c Config,
+    tg: &TunnelGroup,
+    method: PppAuth,
+) -> Result<Authenticator<'c>, Refusal> {
     let auth = authenticator(cfg, tg)?;
     match auth {
         Authenticator::Local if !method.local_database_can_serve() => {
@@ -262,7 +266,11 @@ pub fn check_auth_method<'c>(
 ///
 /// # Errors
 /// [`Refusal::UnknownUser`], [`Refusal::NoPassword`], [`Refusal::BadPassword`].
-pub fn local_pap<'c>(cfg: &'c Config, username: &str, password: &[u8]) -> Result<&'c User, Refusal> {
+pub fn local_pap<'c>(
+    cfg: &'c Config,
+    username: &str,
+    password: &[u8],
+) -> Result<&'c User, Refusal> {
     let user = cfg.user(username).ok_or(Refusal::UnknownUser)?;
     if user.password == Password::None {
         return Err(Refusal::NoPassword);
@@ -279,7 +287,10 @@ pub fn local_pap<'c>(cfg: &'c Config, username: &str, password: &[u8]) -> Result
 ///
 /// # Errors
 /// [`Refusal::UnknownUser`], [`Refusal::NoPassword`], [`Refusal::NoNtHash`].
-pub fn local_mschap<'c>(cfg: &'c Config, username: &str) -> Result<(&'c User, &'c NtHash), Refusal> {
+pub fn local_mschap<'c>(
+    cfg: &'c Config,
+    username: &str,
+) -> Result<(&'c User, &'c NtHash), Refusal> {
     let user = cfg.user(username).ok_or(Refusal::UnknownUser)?;
     match &user.password {
         Password::None => Err(Refusal::NoPassword),
@@ -324,10 +335,11 @@ pub fn effective_policy<'c>(
     user: Option<&'c User>,
     assigned: Option<&str>,
 ) -> Result<EffectivePolicy<'c>, Refusal> {
-    let user_gp: Option<&'c GroupPolicy> = match user.and_then(|u| u.group_policy.as_deref()).or(assigned) {
-        Some(n) => Some(cfg.group_policy(n).ok_or(Refusal::UnknownGroupPolicy)?),
-        None => None,
-    };
+    let user_gp: Option<&'c GroupPolicy> =
+        match user.and_then(|u| u.group_policy.as_deref()).or(assigned) {
+            Some(n) => Some(cfg.group_policy(n).ok_or(Refusal::UnknownGroupPolicy)?),
+            None => None,
+        };
     let tg_gp = cfg
         .group_policy(&tg.default_group_policy)
         .ok_or(Refusal::UnknownGroupPolicy)?;
@@ -423,10 +435,10 @@ pub fn authorize<'c>(
     assigned: Option<&str>,
     framed_ip: Option<Ipv4Addr>,
 ) -> Result<Authorization<'c>, Refusal> {
-    if let Some(lock) = user.and_then(|u| u.group_lock.as_ref()) {
-        if *lock != tg.name {
-            return Err(Refusal::GroupLocked);
-        }
+    if let Some(lock) = user.and_then(|u| u.group_lock.as_ref())
+        && *lock != tg.name
+    {
+        return Err(Refusal::GroupLocked);
     }
     let policy = effective_policy(cfg, tg, user, assigned)?;
     if !policy.tunnel_protocols.contains(TunnelProtocol::L2tpIpsec) {

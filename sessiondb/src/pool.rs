@@ -73,7 +73,11 @@ impl<const N: usize> AddressPool<N> {
     /// # Errors
     /// [`PoolError::InUse`], [`PoolError::Exhausted`], [`PoolError::NoPool`],
     /// [`PoolError::Full`].
-    pub fn assign(&mut self, cfg: &Config, source: &AddressSource<'_>) -> Result<Ipv4Addr, PoolError> {
+    pub fn assign(
+        &mut self,
+        cfg: &Config,
+        source: &AddressSource<'_>,
+    ) -> Result<Ipv4Addr, PoolError> {
         match source {
             AddressSource::Static(ip) => self.reserve(*ip).map(|()| *ip),
             AddressSource::Pools(names) => self.allocate(pools_of(cfg, names)),
@@ -162,6 +166,9 @@ impl<const N: usize> AddressPool<N> {
 }
 
 /// The pools of `cfg` named by `names`, in order (unknown names skipped).
-pub fn pools_of<'a>(cfg: &'a Config, names: &'a [Name]) -> impl Iterator<Item = &'a IpLocalPool> + 'a {
+pub fn pools_of<'a>(
+    cfg: &'a Config,
+    names: &'a [Name],
+) -> impl Iterator<Item = &'a IpLocalPool> + 'a {
     names.iter().filter_map(move |n| cfg.pool(n))
 }

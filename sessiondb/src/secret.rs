@@ -263,12 +263,15 @@ const H64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn h64_value(c: u8) -> Option<u8> {
-    // `position` returns at most 63, so the cast cannot truncate.
-    H64.iter().position(|&x| x == c).map(|p| p as u8)
+    H64.iter()
+        .position(|&x| x == c)
+        .and_then(|p| u8::try_from(p).ok())
 }
 
 fn b64_value(c: u8) -> Option<u8> {
-    B64.iter().position(|&x| x == c).map(|p| p as u8)
+    B64.iter()
+        .position(|&x| x == c)
+        .and_then(|p| u8::try_from(p).ok())
 }
 
 /// Standard Base64 (RFC 4648 §4) with padding.
@@ -294,7 +297,7 @@ fn base64_encode(data: &[u8], out: &mut impl fmt::Write) -> fmt::Result {
 
 /// Decodes canonical padded Base64 into `out`; returns the byte count.
 fn base64_decode(text: &[u8], out: &mut [u8]) -> Option<usize> {
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return None;
     }
     let mut n = 0;
@@ -347,8 +350,8 @@ mod tests {
         assert_eq!(
             h.expose(),
             &[
-                0x44, 0xEB, 0xBA, 0x8D, 0x53, 0x12, 0xB8, 0xD6, 0x11, 0x47, 0x44, 0x11, 0xF5,
-                0x69, 0x89, 0xAE
+                0x44, 0xEB, 0xBA, 0x8D, 0x53, 0x12, 0xB8, 0xD6, 0x11, 0x47, 0x44, 0x11, 0xF5, 0x69,
+                0x89, 0xAE
             ]
         );
     }
@@ -385,7 +388,11 @@ mod tests {
             ("0123456789abcdefq", "user", "/dwqyD7nGdwSrDwk"),
             ("0123456789abcdefqwertyuiopa", "user", "zynfWw3UtszxLMgL"),
             ("0123456789abcdefqwertyuiopas", "user", "W6nbOddI0SutTK7m"),
-            ("0123456789abcdefqwertyuiopasdfgh", "user", "5hPT/iC6DnoBxo6a"),
+            (
+                "0123456789abcdefqwertyuiopasdfgh",
+                "user",
+                "5hPT/iC6DnoBxo6a",
+            ),
         ];
         for (pw, user, expected) in cases {
             let h = AsaMd5Hash::from_password(pw.as_bytes(), user).unwrap();
@@ -403,7 +410,11 @@ mod tests {
     #[test]
     fn debug_redacts() {
         let k = PreSharedKey::new(b"cisco123").unwrap();
-        let s = std::format!("{k:?} {:?} {:?}", NtHash::from_password("x"), AsaMd5Hash::from_password(b"x", "u").unwrap());
+        let s = std::format!(
+            "{k:?} {:?} {:?}",
+            NtHash::from_password("x"),
+            AsaMd5Hash::from_password(b"x", "u").unwrap()
+        );
         assert!(!s.contains("cisco123"));
         assert!(s.contains("redacted"));
         assert_eq!(k, PreSharedKey::new(b"cisco123").unwrap());
@@ -414,8 +425,8 @@ mod tests {
 
     #[test]
     fn base64_roundtrip_lengths() {
-        for len in 0..20usize {
-            let data: std::vec::Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+        for len in 0..20u8 {
+            let data: std::vec::Vec<u8> = (0..len).map(|b| b.wrapping_mul(37)).collect();
             let mut s = String::new();
             base64_encode(&data, &mut s).unwrap();
             let mut out = [0u8; 32];

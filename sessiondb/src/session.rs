@@ -215,7 +215,8 @@ impl WallClock {
     /// The weekday's three-letter name.
     pub fn weekday(&self) -> &'static str {
         // 1970-01-01 was a Thursday; `rem_euclid(7)` is 0..=6.
-        WEEKDAYS[self.days_since_epoch().rem_euclid(7) as usize]
+        let d = usize::try_from(self.days_since_epoch().rem_euclid(7)).unwrap_or(0);
+        WEEKDAYS[d % 7]
     }
 }
 
@@ -265,7 +266,11 @@ pub struct Selector {
 
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.address, self.mask, self.protocol, self.port)
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.address, self.mask, self.protocol, self.port
+        )
     }
 }
 
@@ -413,7 +418,12 @@ pub struct Session {
 
 impl Session {
     /// A session that has just begun: no sub-sessions, no counters.
-    pub fn new(public_ip: Ipv4Addr, protocol: Protocol, login_at: Duration, login_wall: WallClock) -> Self {
+    pub fn new(
+        public_ip: Ipv4Addr,
+        protocol: Protocol,
+        login_at: Duration,
+        login_wall: WallClock,
+    ) -> Self {
         Session {
             index: 0,
             username: Name::new(),
@@ -622,7 +632,7 @@ impl<const N: usize> SessionTable<N> {
                 (
                     SessionHandle {
                         // `insert` refuses slots past u16::MAX.
-                        slot: i as u16,
+                        slot: u16::try_from(i).unwrap_or(u16::MAX),
                         generation: self.generations[i],
                     },
                     s,
@@ -651,7 +661,10 @@ impl<const N: usize> SessionTable<N> {
 
     /// The sessions of a user name, compared without regard to case (the
     /// appliance counts `User1` and `user1` together).
-    pub fn user_sessions<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (SessionHandle, &'a Session)> + 'a {
+    pub fn user_sessions<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (SessionHandle, &'a Session)> + 'a {
         self.iter()
             .filter(move |(_, s)| s.username.eq_ignore_ascii_case(name))
     }

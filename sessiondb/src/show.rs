@@ -133,7 +133,10 @@ fn idle_minutes(idle: &Idle, now: Duration) -> (MinutesOf, MinutesOf) {
         Some(t) => {
             let elapsed = now.saturating_sub(idle.last_activity);
             let left = t.saturating_sub(elapsed).as_secs();
-            (MinutesOf(Some(t.as_secs() / 60)), MinutesOf(Some(left.div_ceil(60))))
+            (
+                MinutesOf(Some(t.as_secs() / 60)),
+                MinutesOf(Some(left.div_ceil(60))),
+            )
         }
     }
 }
@@ -229,7 +232,11 @@ fn detail_one<W: Write>(o: &mut Out<'_, W>, s: &Session, now: Duration) -> fmt::
         c,
     )?;
     o.line("Hashing       ", &s.hashing().name())?;
-    o.pair(("Bytes Tx      ", &s.bytes_tx), ("Bytes Rx      ", &s.bytes_rx), c)?;
+    o.pair(
+        ("Bytes Tx      ", &s.bytes_tx),
+        ("Bytes Rx      ", &s.bytes_rx),
+        c,
+    )?;
     o.pair(("Client Type   ", &Empty), ("Client Ver    ", &Empty), c)?;
     o.line("Group Policy  ", &s.group_policy)?;
     o.line("Tunnel Group  ", &s.tunnel_group)?;
@@ -243,7 +250,12 @@ fn detail_one<W: Write>(o: &mut Out<'_, W>, s: &Session, now: Duration) -> fmt::
     let ipsec_name = s.protocol.ipsec_name();
     writeln!(o, "IKE Sessions: {}", u8::from(s.ike.is_some()))?;
     writeln!(o, "{ipsec_name} Sessions: {}", u8::from(s.ipsec.is_some()))?;
-    writeln!(o, "{} Sessions: {}", s.protocol.name(), u8::from(s.l2tp.is_some()))?;
+    writeln!(
+        o,
+        "{} Sessions: {}",
+        s.protocol.name(),
+        u8::from(s.l2tp.is_some())
+    )?;
 
     if let Some(ike) = &s.ike {
         o.write_str("\nIKE:\n")?;
@@ -283,7 +295,10 @@ fn detail_one<W: Write>(o: &mut Out<'_, W>, s: &Session, now: Duration) -> fmt::
         )?;
         o.line("Encapsulation", &ipsec.encapsulation.name())?;
         o.pair(
-            ("Rekey Int (T)", &Seconds(ipsec.rekey_time.interval.as_secs())),
+            (
+                "Rekey Int (T)",
+                &Seconds(ipsec.rekey_time.interval.as_secs()),
+            ),
             ("Rekey Left(T)", &rekey_left(&ipsec.rekey_time, now)),
             c,
         )?;
@@ -362,7 +377,11 @@ pub fn remote<const N: usize>(
     let c = RIGHT_COLUMN;
     for (_, s) in table.iter_by_index().filter(|(_, s)| filter.matches(s)) {
         o.write_char('\n')?;
-        o.pair(("Username      ", &s.username), ("Index         ", &s.index), c)?;
+        o.pair(
+            ("Username      ", &s.username),
+            ("Index         ", &s.index),
+            c,
+        )?;
         o.pair(
             ("Assigned IP   ", &OptAddr(s.assigned_ip)),
             ("Public IP     ", &s.public_ip),
@@ -374,7 +393,11 @@ pub fn remote<const N: usize>(
             c,
         )?;
         o.line("Hashing       ", &s.hashing().name())?;
-        o.pair(("Bytes Tx      ", &s.bytes_tx), ("Bytes Rx      ", &s.bytes_rx), c)?;
+        o.pair(
+            ("Bytes Tx      ", &s.bytes_tx),
+            ("Bytes Rx      ", &s.bytes_rx),
+            c,
+        )?;
         o.pair(
             ("Group Policy  ", &s.group_policy),
             ("Tunnel Group  ", &s.tunnel_group),
@@ -423,7 +446,7 @@ pub fn summary<const N: usize>(out: &mut impl Write, table: &SessionTable<N>) ->
         "Total Active", total.active, total.cumulative
     )?;
     writeln!(o, "{:<29}: {:>6}", "Device Total VPN Capacity", N)?;
-    let load = if N == 0 { 0 } else { total.active * 100 / N };
+    let load = (total.active * 100).checked_div(N).unwrap_or(0);
     writeln!(o, "{:<29}: {:>5}%", "Device Load", load)?;
     o.write_str(RULE)
 }

@@ -168,12 +168,23 @@ fn no_line_ends_in_a_space_and_columns_line_up() {
         assert_eq!(l, l.trim_end(), "trailing space in {l:?}");
         // Every two-field line has its second label at column 38 (39 in the
         // L2TP block), unless the first value is too long for it.
-        let labels = ["Public IP", "Encryption    :", "Bytes Rx", "Client Ver", "UDP Dst Port", "Auth Mode", "Hashing       :", "Rekey Left", "Idle TO Left", "Pkts Rx"];
+        let labels = [
+            "Public IP",
+            "Encryption    :",
+            "Bytes Rx",
+            "Client Ver",
+            "UDP Dst Port",
+            "Auth Mode",
+            "Hashing       :",
+            "Rekey Left",
+            "Idle TO Left",
+            "Pkts Rx",
+        ];
         for label in labels {
-            if let Some(pos) = l.find(label) {
-                if pos > 0 {
-                    assert!(pos == 38 || pos == 39, "{label} at column {pos} in {l:?}");
-                }
+            if let Some(pos) = l.find(label)
+                && pos > 0
+            {
+                assert!(pos == 38 || pos == 39, "{label} at column {pos} in {l:?}");
             }
         }
     }
@@ -191,7 +202,13 @@ fn one_table_prints_both_sessions_without_a_filter() {
     // b_smith 76 s later: duration 1h:10m:34s.
     assert!(all.contains("Duration      : 1h:10m:34s"));
     let mut by_name = String::new();
-    show::detail(&mut by_name, &table, Filter::Name("v_gonzalez"), secs(NOW_2)).unwrap();
+    show::detail(
+        &mut by_name,
+        &table,
+        Filter::Name("v_gonzalez"),
+        secs(NOW_2),
+    )
+    .unwrap();
     assert!(!by_name.contains("b_smith") && by_name.contains("v_gonzalez"));
 }
 
@@ -199,10 +216,18 @@ fn one_table_prints_both_sessions_without_a_filter() {
 fn empty_or_filtered_out_table_says_so() {
     let table = SessionTable::<4>::new();
     let mut out = String::new();
-    show::detail(&mut out, &table, Filter::Protocol(Protocol::L2tpOverIpsec), secs(0)).unwrap();
-    assert_eq!(out, "INFO: There are presently no active sessions of the type specified\n");
+    show::detail(
+        &mut out,
+        &table,
+        Filter::Protocol(Protocol::L2tpOverIpsec),
+        secs(0),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        "INFO: There are presently no active sessions of the type specified\n"
+    );
     out.clear();
     show::remote(&mut out, &table, Filter::All, secs(0)).unwrap();
     assert_eq!(out, "INFO: There are presently no active sessions\n");
 }
-

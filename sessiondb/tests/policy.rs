@@ -103,21 +103,69 @@ fn tunnel_group_switching_decision_table() {
     // (initial group, PPP name) -> (group, name passed on, switched)
     let table: &[(&str, &str, &str, &str, bool)] = &[
         ("DefaultRAGroup", "alice", "DefaultRAGroup", "alice", false),
-        ("DefaultRAGroup", "alice@telecommuters", "telecommuters", "alice", true),
+        (
+            "DefaultRAGroup",
+            "alice@telecommuters",
+            "telecommuters",
+            "alice",
+            true,
+        ),
         // The target has no strip-group: no switching, the whole name is passed on.
-        ("DefaultRAGroup", "alice@nostrip", "DefaultRAGroup", "alice@nostrip", false),
-        ("DefaultRAGroup", "alice@nosuch", "DefaultRAGroup", "alice@nosuch", false),
+        (
+            "DefaultRAGroup",
+            "alice@nostrip",
+            "DefaultRAGroup",
+            "alice@nostrip",
+            false,
+        ),
+        (
+            "DefaultRAGroup",
+            "alice@nosuch",
+            "DefaultRAGroup",
+            "alice@nosuch",
+            false,
+        ),
         // Case matters in names.
-        ("DefaultRAGroup", "alice@Telecommuters", "DefaultRAGroup", "alice@Telecommuters", false),
+        (
+            "DefaultRAGroup",
+            "alice@Telecommuters",
+            "DefaultRAGroup",
+            "alice@Telecommuters",
+            false,
+        ),
         // The last delimiter separates the group.
-        ("DefaultRAGroup", "a@b@telecommuters", "telecommuters", "a@b", true),
+        (
+            "DefaultRAGroup",
+            "a@b@telecommuters",
+            "telecommuters",
+            "a@b",
+            true,
+        ),
         // strip-realm of the selected group removes the realm.
-        ("DefaultRAGroup", "alice@corp.example@realm", "realm", "alice", true),
+        (
+            "DefaultRAGroup",
+            "alice@corp.example@realm",
+            "realm",
+            "alice",
+            true,
+        ),
         ("DefaultRAGroup", "alice@realm", "realm", "alice", true),
         ("realm", "alice@corp.example", "realm", "alice", false),
-        ("DefaultRAGroup", "@telecommuters", "telecommuters", "", true),
+        (
+            "DefaultRAGroup",
+            "@telecommuters",
+            "telecommuters",
+            "",
+            true,
+        ),
         // Already in the named group: no switch, but strip-group still strips.
-        ("telecommuters", "alice@telecommuters", "telecommuters", "alice", false),
+        (
+            "telecommuters",
+            "alice@telecommuters",
+            "telecommuters",
+            "alice",
+            false,
+        ),
         ("telecommuters", "alice", "telecommuters", "alice", false),
     ];
     for &(initial, user, group, name, switched) in table {
@@ -128,8 +176,14 @@ fn tunnel_group_switching_decision_table() {
             "{initial} / {user}"
         );
     }
-    assert_eq!(select_tunnel_group(&c, "nosuch", "alice"), Err(Refusal::UnknownTunnelGroup));
-    assert_eq!(select_tunnel_group(&c, "DefaultL2LGroup", "alice"), Err(Refusal::NotRemoteAccess));
+    assert_eq!(
+        select_tunnel_group(&c, "nosuch", "alice"),
+        Err(Refusal::UnknownTunnelGroup)
+    );
+    assert_eq!(
+        select_tunnel_group(&c, "DefaultL2LGroup", "alice"),
+        Err(Refusal::NotRemoteAccess)
+    );
 }
 
 #[test]
@@ -137,17 +191,29 @@ fn switching_follows_the_configured_delimiter() {
     let hash = POLICY_CONFIG.replace("group-delimiter @", "group-delimiter #");
     let c = Config::parse(&hash).unwrap();
     let s = select_tunnel_group(&c, "DefaultRAGroup", "alice#telecommuters").unwrap();
-    assert_eq!((s.tunnel_group.name.as_str(), s.username), ("telecommuters", "alice"));
+    assert_eq!(
+        (s.tunnel_group.name.as_str(), s.username),
+        ("telecommuters", "alice")
+    );
     let s = select_tunnel_group(&c, "DefaultRAGroup", "alice@telecommuters").unwrap();
-    assert_eq!((s.tunnel_group.name.as_str(), s.username), ("DefaultRAGroup", "alice@telecommuters"));
+    assert_eq!(
+        (s.tunnel_group.name.as_str(), s.username),
+        ("DefaultRAGroup", "alice@telecommuters")
+    );
     // realm's strip-realm still splits at '@'.
     let s = select_tunnel_group(&c, "DefaultRAGroup", "alice@corp#realm").unwrap();
-    assert_eq!((s.tunnel_group.name.as_str(), s.username), ("realm", "alice"));
+    assert_eq!(
+        (s.tunnel_group.name.as_str(), s.username),
+        ("realm", "alice")
+    );
 
     let none = POLICY_CONFIG.replace("group-delimiter @\n", "");
     let c = Config::parse(&none).unwrap();
     let s = select_tunnel_group(&c, "DefaultRAGroup", "alice@telecommuters").unwrap();
-    assert_eq!((s.tunnel_group.name.as_str(), s.username, s.switched), ("DefaultRAGroup", "alice@telecommuters", false));
+    assert_eq!(
+        (s.tunnel_group.name.as_str(), s.username, s.switched),
+        ("DefaultRAGroup", "alice@telecommuters", false)
+    );
 }
 
 #[test]
@@ -156,31 +222,84 @@ fn ppp_authentication_decision_table_with_the_local_database_rule() {
     let tg = |n: &str| c.tunnel_group(n).unwrap();
     let set = |m: &[PppAuth]| m.iter().fold(AuthSet::EMPTY, |s, a| s.with(*a));
     // What LCP offers.
-    assert_eq!(offered_auth(&c, tg("DefaultRAGroup")), Ok(set(&[PppAuth::Pap, PppAuth::MsChapV1])));
-    assert_eq!(offered_auth(&c, tg("telecommuters")), Ok(set(&[PppAuth::Chap, PppAuth::MsChapV1])));
-    assert_eq!(offered_auth(&c, tg("chaponly")), Err(Refusal::LocalDatabaseCannotServe(PppAuth::Chap)));
-    assert_eq!(offered_auth(&c, tg("eaplocal")), Err(Refusal::LocalDatabaseCannotServe(PppAuth::EapProxy)));
-    assert_eq!(offered_auth(&c, tg("eaptac")), Ok(set(&[PppAuth::Chap, PppAuth::MsChapV1])));
+    assert_eq!(
+        offered_auth(&c, tg("DefaultRAGroup")),
+        Ok(set(&[PppAuth::Pap, PppAuth::MsChapV1]))
+    );
+    assert_eq!(
+        offered_auth(&c, tg("telecommuters")),
+        Ok(set(&[PppAuth::Chap, PppAuth::MsChapV1]))
+    );
+    assert_eq!(
+        offered_auth(&c, tg("chaponly")),
+        Err(Refusal::LocalDatabaseCannotServe(PppAuth::Chap))
+    );
+    assert_eq!(
+        offered_auth(&c, tg("eaplocal")),
+        Err(Refusal::LocalDatabaseCannotServe(PppAuth::EapProxy))
+    );
+    assert_eq!(
+        offered_auth(&c, tg("eaptac")),
+        Ok(set(&[PppAuth::Chap, PppAuth::MsChapV1]))
+    );
     assert_eq!(offered_auth(&c, tg("none")), Err(Refusal::NoAuthMethod));
 
     // What the client agreed to. (group, method) -> who checks it, or why not.
     let rad = c.aaa_group("RAD").unwrap();
     let table: &[(&str, PppAuth, Result<Authenticator<'_>, Refusal>)] = &[
         ("DefaultRAGroup", PppAuth::Pap, Ok(Authenticator::Local)),
-        ("DefaultRAGroup", PppAuth::MsChapV1, Ok(Authenticator::Local)),
-        ("DefaultRAGroup", PppAuth::Chap, Err(Refusal::LocalDatabaseCannotServe(PppAuth::Chap))),
-        ("DefaultRAGroup", PppAuth::MsChapV2, Err(Refusal::MethodNotAllowed(PppAuth::MsChapV2))),
-        ("DefaultRAGroup", PppAuth::EapProxy, Err(Refusal::MethodNotAllowed(PppAuth::EapProxy))),
-        ("telecommuters", PppAuth::Chap, Ok(Authenticator::Server { group: rad, fallback_local: false })),
-        ("telecommuters", PppAuth::Pap, Err(Refusal::MethodNotAllowed(PppAuth::Pap))),
-        ("eaplocal", PppAuth::EapProxy, Err(Refusal::LocalDatabaseCannotServe(PppAuth::EapProxy))),
+        (
+            "DefaultRAGroup",
+            PppAuth::MsChapV1,
+            Ok(Authenticator::Local),
+        ),
+        (
+            "DefaultRAGroup",
+            PppAuth::Chap,
+            Err(Refusal::LocalDatabaseCannotServe(PppAuth::Chap)),
+        ),
+        (
+            "DefaultRAGroup",
+            PppAuth::MsChapV2,
+            Err(Refusal::MethodNotAllowed(PppAuth::MsChapV2)),
+        ),
+        (
+            "DefaultRAGroup",
+            PppAuth::EapProxy,
+            Err(Refusal::MethodNotAllowed(PppAuth::EapProxy)),
+        ),
+        (
+            "telecommuters",
+            PppAuth::Chap,
+            Ok(Authenticator::Server {
+                group: rad,
+                fallback_local: false,
+            }),
+        ),
+        (
+            "telecommuters",
+            PppAuth::Pap,
+            Err(Refusal::MethodNotAllowed(PppAuth::Pap)),
+        ),
+        (
+            "eaplocal",
+            PppAuth::EapProxy,
+            Err(Refusal::LocalDatabaseCannotServe(PppAuth::EapProxy)),
+        ),
         ("eaptac", PppAuth::EapProxy, Err(Refusal::EapNeedsRadius)),
     ];
     for (group, method, expected) in table {
-        assert_eq!(&check_auth_method(&c, tg(group), *method), expected, "{group} {method:?}");
+        assert_eq!(
+            &check_auth_method(&c, tg(group), *method),
+            expected,
+            "{group} {method:?}"
+        );
     }
     let why = Refusal::LocalDatabaseCannotServe(PppAuth::Chap).to_string();
-    assert!(why.contains("local database cannot authenticate chap"), "{why}");
+    assert!(
+        why.contains("local database cannot authenticate chap"),
+        "{why}"
+    );
     // The preference order puts the strongest first.
     assert_eq!(policy::AUTH_PREFERENCE[1], PppAuth::MsChapV2);
 }
@@ -195,14 +314,26 @@ fn local_database_decision_table() {
     assert_eq!(local_pap(&c, "Bob", b"bobpw123"), Err(Refusal::UnknownUser));
     assert_eq!(local_pap(&c, "zed", b"x"), Err(Refusal::UnknownUser));
     assert_eq!(local_pap(&c, "erin", b""), Err(Refusal::NoPassword));
-    assert_eq!(local_pap(&c, "alice", &[0xff, 0xfe]), Err(Refusal::BadPassword));
+    assert_eq!(
+        local_pap(&c, "alice", &[0xff, 0xfe]),
+        Err(Refusal::BadPassword)
+    );
 
     let (u, h) = local_mschap(&c, "alice").unwrap();
-    assert_eq!((u.name.as_str(), h), ("alice", &NtHash::from_password("alicepw1")));
+    assert_eq!(
+        (u.name.as_str(), h),
+        ("alice", &NtHash::from_password("alicepw1"))
+    );
     // bob was entered without `mschap`: only PAP can check him (step 10).
     assert_eq!(local_mschap(&c, "bob").map(|_| ()), Err(Refusal::NoNtHash));
-    assert_eq!(local_mschap(&c, "erin").map(|_| ()), Err(Refusal::NoPassword));
-    assert_eq!(local_mschap(&c, "zed").map(|_| ()), Err(Refusal::UnknownUser));
+    assert_eq!(
+        local_mschap(&c, "erin").map(|_| ()),
+        Err(Refusal::NoPassword)
+    );
+    assert_eq!(
+        local_mschap(&c, "zed").map(|_| ()),
+        Err(Refusal::UnknownUser)
+    );
 }
 
 #[test]
@@ -213,7 +344,10 @@ fn authorization_decision_table() {
 
     let a = authorize(&c, tg("DefaultRAGroup"), user("alice"), None, None).unwrap();
     assert_eq!(a.policy.group_policy, "l2tp");
-    assert_eq!(a.policy.dns_servers, [Some(ip("10.1.1.53")), Some(ip("10.1.1.54"))]);
+    assert_eq!(
+        a.policy.dns_servers,
+        [Some(ip("10.1.1.53")), Some(ip("10.1.1.54"))]
+    );
     assert_eq!(a.policy.wins_servers, [None, None]);
     assert_eq!(a.policy.simultaneous_logins, 2);
     assert_eq!(a.policy.idle_timeout_minutes, Some(30), "built-in default");
@@ -221,21 +355,46 @@ fn authorization_decision_table() {
     assert_eq!(a.address, AddressSource::Pools(&[name("p1"), name("p2")]));
 
     // The user's group policy does not permit l2tp-ipsec.
-    assert_eq!(authorize(&c, tg("DefaultRAGroup"), user("carol"), None, None), Err(Refusal::ProtocolNotPermitted));
+    assert_eq!(
+        authorize(&c, tg("DefaultRAGroup"), user("carol"), None, None),
+        Err(Refusal::ProtocolNotPermitted)
+    );
     // Group lock.
-    assert_eq!(authorize(&c, tg("DefaultRAGroup"), user("dave"), None, None), Err(Refusal::GroupLocked));
+    assert_eq!(
+        authorize(&c, tg("DefaultRAGroup"), user("dave"), None, None),
+        Err(Refusal::GroupLocked)
+    );
     let d = authorize(&c, tg("telecommuters"), user("dave"), None, None).unwrap();
     assert_eq!(d.address, AddressSource::Static(ip("10.0.9.9")));
     // vpn-simultaneous-logins 0.
-    assert_eq!(authorize(&c, tg("DefaultRAGroup"), user("frank"), None, None), Err(Refusal::LoginDisabled));
+    assert_eq!(
+        authorize(&c, tg("DefaultRAGroup"), user("frank"), None, None),
+        Err(Refusal::LoginDisabled)
+    );
     // User attributes over the group policy.
     let g = authorize(&c, tg("DefaultRAGroup"), user("gina"), None, None).unwrap();
-    assert_eq!((g.policy.idle_timeout_minutes, g.policy.session_timeout_minutes), (None, Some(60)));
+    assert_eq!(
+        (
+            g.policy.idle_timeout_minutes,
+            g.policy.session_timeout_minutes
+        ),
+        (None, Some(60))
+    );
     // DfltGrpPolicy does not permit l2tp-ipsec until step 6 is done.
-    assert_eq!(authorize(&c, tg("eaplocal"), user("alice"), None, None), Err(Refusal::ProtocolNotPermitted));
+    assert_eq!(
+        authorize(&c, tg("eaplocal"), user("alice"), None, None),
+        Err(Refusal::ProtocolNotPermitted)
+    );
     let mut c6 = c.clone();
     c6.load(&format!("{POLICY_CONFIG}group-policy DfltGrpPolicy attributes\n vpn-tunnel-protocol l2tp-ipsec\n"), |_| {}).unwrap();
-    let ok = authorize(&c6, c6.tunnel_group("eaplocal").unwrap(), c6.user("alice"), None, None).unwrap();
+    let ok = authorize(
+        &c6,
+        c6.tunnel_group("eaplocal").unwrap(),
+        c6.user("alice"),
+        None,
+        None,
+    )
+    .unwrap();
     assert_eq!(ok.policy.group_policy, "DfltGrpPolicy");
     assert_eq!(ok.address, AddressSource::Pools(&[]));
 
@@ -245,15 +404,29 @@ fn authorization_decision_table() {
     assert_eq!(r.policy.group_policy, "pools");
     assert_eq!(r.policy.wins_servers, [Some(ip("10.1.1.137")), None]);
     // `pools` sets no DNS: inherited from the tunnel group's default policy `l2tp`.
-    assert_eq!(r.policy.dns_servers, [Some(ip("10.1.1.53")), Some(ip("10.1.1.54"))]);
+    assert_eq!(
+        r.policy.dns_servers,
+        [Some(ip("10.1.1.53")), Some(ip("10.1.1.54"))]
+    );
     assert_eq!(r.policy.simultaneous_logins, 2);
-    assert_eq!(r.address, AddressSource::Pools(&[name("gp")]), "the group policy's pools over the tunnel group's");
+    assert_eq!(
+        r.address,
+        AddressSource::Pools(&[name("gp")]),
+        "the group policy's pools over the tunnel group's"
+    );
     let f = authorize(&c, tg("telecommuters"), None, None, Some(ip("10.0.7.7"))).unwrap();
     assert_eq!(f.address, AddressSource::Static(ip("10.0.7.7")));
-    assert_eq!(authorize(&c, tg("telecommuters"), None, Some("nosuch"), None), Err(Refusal::UnknownGroupPolicy));
+    assert_eq!(
+        authorize(&c, tg("telecommuters"), None, Some("nosuch"), None),
+        Err(Refusal::UnknownGroupPolicy)
+    );
     // realm's default group policy carries pools.
     let p = authorize(&c, tg("realm"), user("alice"), None, None).unwrap();
-    assert!(p.policy.tunnel_protocols.contains(TunnelProtocol::L2tpIpsec));
+    assert!(
+        p.policy
+            .tunnel_protocols
+            .contains(TunnelProtocol::L2tpIpsec)
+    );
     assert_eq!(p.address, AddressSource::Pools(&[name("gp")]));
 }
 
@@ -264,40 +437,82 @@ fn simultaneous_login_decision_table() {
     let two = [(1, d(100), d(10)), (2, d(50), d(20))];
     assert_eq!(simultaneous_login(0, []), LoginDecision::<u8>::Refuse);
     assert_eq!(simultaneous_login(3, two), LoginDecision::Admit);
-    assert_eq!(simultaneous_login(2, two), LoginDecision::Replace(2), "the one idle longest");
+    assert_eq!(
+        simultaneous_login(2, two),
+        LoginDecision::Replace(2),
+        "the one idle longest"
+    );
     let tie = [(1, d(100), d(20)), (2, d(100), d(10))];
-    assert_eq!(simultaneous_login(2, tie), LoginDecision::Replace(2), "equally idle: the oldest");
-    assert_eq!(simultaneous_login(1, [(7, d(5), d(5))]), LoginDecision::Replace(7));
+    assert_eq!(
+        simultaneous_login(2, tie),
+        LoginDecision::Replace(2),
+        "equally idle: the oldest"
+    );
+    assert_eq!(
+        simultaneous_login(1, [(7, d(5), d(5))]),
+        LoginDecision::Replace(7)
+    );
     assert_eq!(simultaneous_login(1, []), LoginDecision::<u8>::Admit);
 }
 
 #[test]
 fn pools_in_order_exhaustion_and_release() {
     let c = cfg();
-    let a = authorize(&c, c.tunnel_group("DefaultRAGroup").unwrap(), c.user("alice"), None, None).unwrap();
+    let a = authorize(
+        &c,
+        c.tunnel_group("DefaultRAGroup").unwrap(),
+        c.user("alice"),
+        None,
+        None,
+    )
+    .unwrap();
     let mut pool = AddressPool::<16>::new();
-    let got: Vec<_> = (0..3).map(|_| pool.assign(&c, &a.address).unwrap()).collect();
+    let got: Vec<_> = (0..3)
+        .map(|_| pool.assign(&c, &a.address).unwrap())
+        .collect();
     assert_eq!(got, [ip("10.0.0.1"), ip("10.0.0.2"), ip("10.0.1.1")]);
     assert_eq!(pool.assign(&c, &a.address), Err(PoolError::Exhausted));
     assert_eq!(PoolError::Exhausted.to_string(), "address pools exhausted");
     pool.release(ip("10.0.0.2")).unwrap();
-    assert_eq!(pool.release(ip("10.0.0.2")), Err(PoolError::NotAllocated(ip("10.0.0.2"))));
+    assert_eq!(
+        pool.release(ip("10.0.0.2")),
+        Err(PoolError::NotAllocated(ip("10.0.0.2")))
+    );
     assert_eq!(pool.assign(&c, &a.address), Ok(ip("10.0.0.2")));
     assert_eq!(pool.in_use(), 3);
     // A static address is never handed out again, inside a pool or not.
     let mut pool = AddressPool::<16>::new();
     pool.reserve(ip("10.0.0.1")).unwrap();
-    assert_eq!(pool.reserve(ip("10.0.0.1")), Err(PoolError::InUse(ip("10.0.0.1"))));
-    assert_eq!(pool.allocate(pools_of(&c, &[name("p1")])), Ok(ip("10.0.0.2")));
-    let dave = authorize(&c, c.tunnel_group("telecommuters").unwrap(), c.user("dave"), None, None).unwrap();
+    assert_eq!(
+        pool.reserve(ip("10.0.0.1")),
+        Err(PoolError::InUse(ip("10.0.0.1")))
+    );
+    assert_eq!(
+        pool.allocate(pools_of(&c, &[name("p1")])),
+        Ok(ip("10.0.0.2"))
+    );
+    let dave = authorize(
+        &c,
+        c.tunnel_group("telecommuters").unwrap(),
+        c.user("dave"),
+        None,
+        None,
+    )
+    .unwrap();
     assert_eq!(pool.assign(&c, &dave.address), Ok(ip("10.0.9.9")));
-    assert_eq!(pool.assign(&c, &dave.address), Err(PoolError::InUse(ip("10.0.9.9"))));
+    assert_eq!(
+        pool.assign(&c, &dave.address),
+        Err(PoolError::InUse(ip("10.0.9.9")))
+    );
     assert_eq!(pool.allocate(pools_of(&c, &[])), Err(PoolError::NoPool));
     // The allocator's own capacity.
     let mut small = AddressPool::<2>::new();
     small.allocate(pools_of(&c, &[name("gp")])).unwrap();
     small.allocate(pools_of(&c, &[name("gp")])).unwrap();
-    assert_eq!(small.allocate(pools_of(&c, &[name("gp")])), Err(PoolError::Full));
+    assert_eq!(
+        small.allocate(pools_of(&c, &[name("gp")])),
+        Err(PoolError::Full)
+    );
 }
 
 #[test]
@@ -320,24 +535,32 @@ fn masked_pools_skip_network_and_broadcast() {
     assert_eq!(pool.allocate(pools_of(&c, &p30)), Ok(ip("10.0.2.1")));
     assert_eq!(pool.allocate(pools_of(&c, &p30)), Ok(ip("10.0.2.2")));
     assert_eq!(pool.allocate(pools_of(&c, &p30)), Err(PoolError::Exhausted));
-    assert_eq!(pool.allocate(pools_of(&c, &[name("host")])), Ok(ip("10.0.3.7")));
+    assert_eq!(
+        pool.allocate(pools_of(&c, &[name("host")])),
+        Ok(ip("10.0.3.7"))
+    );
 }
 
 /// Random assignments and releases against a model: never one address
 /// twice, always the lowest free one, released addresses come back.
 #[test]
 fn never_one_address_twice() {
-    let c = Config::parse("ip local pool a 10.0.0.1-10.0.0.40\nip local pool b 10.0.1.1-10.0.1.20\n").unwrap();
+    let c =
+        Config::parse("ip local pool a 10.0.0.1-10.0.0.40\nip local pool b 10.0.1.1-10.0.1.20\n")
+            .unwrap();
     let names = [name("a"), name("b")];
     let mut pool = AddressPool::<64>::new();
     let mut model = std::collections::BTreeSet::new();
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let candidates: Vec<_> = (1..=40).map(|i| ip(&format!("10.0.0.{i}"))).chain((1..=20).map(|i| ip(&format!("10.0.1.{i}")))).collect();
+    let candidates: Vec<_> = (1..=40)
+        .map(|i| ip(&format!("10.0.0.{i}")))
+        .chain((1..=20).map(|i| ip(&format!("10.0.1.{i}"))))
+        .collect();
     for _ in 0..20_000 {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        if x % 3 != 0 {
+        if !x.is_multiple_of(3) {
             let expected = candidates.iter().find(|a| !model.contains(*a)).copied();
             match pool.allocate(pools_of(&c, &names)) {
                 Ok(a) => {
@@ -366,5 +589,8 @@ fn a_huge_pool_costs_nothing_extra() {
         let a = pool.allocate(pools_of(&c, &[name("big")])).unwrap();
         assert_eq!(u32::from(a), u32::from(ip("10.0.0.1")) + i);
     }
-    assert_eq!(pool.allocate(pools_of(&c, &[name("big")])), Err(PoolError::Full));
+    assert_eq!(
+        pool.allocate(pools_of(&c, &[name("big")])),
+        Err(PoolError::Full)
+    );
 }

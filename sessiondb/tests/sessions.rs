@@ -4,12 +4,12 @@
 mod common;
 
 use common::*;
+use sessiondb::Config;
 use sessiondb::console::{Command, execute};
 use sessiondb::debug::{DebugClass, DebugSettings, DebugSink};
 use sessiondb::policy::LoginDecision;
 use sessiondb::session::{Protocol, Session, SessionTable, TableFull, WallClock};
 use sessiondb::show::{self, Filter};
-use sessiondb::Config;
 
 #[test]
 fn handles_indices_and_capacity() {
@@ -20,7 +20,10 @@ fn handles_indices_and_capacity() {
     assert_eq!((t.get(a).unwrap().index, t.get(b).unwrap().index), (1, 2));
     let gone = t.remove(a).unwrap();
     assert_eq!(gone.username, "b_smith");
-    assert!(t.get(a).is_none() && t.get_mut(a).is_none() && t.remove(a).is_none(), "stale handle");
+    assert!(
+        t.get(a).is_none() && t.get_mut(a).is_none() && t.remove(a).is_none(),
+        "stale handle"
+    );
     // The slot is reused with a new generation and the next index.
     let c = t.insert(example_1()).unwrap();
     assert_ne!(c, a);
@@ -39,7 +42,7 @@ fn handles_indices_and_capacity() {
 #[test]
 fn one_session_fits_the_memory_budget() {
     // DESIGN.md §8: a complete session under 4 KiB; the record is one part.
-    let size = core::mem::size_of::<Session>();
+    let size = size_of::<Session>();
     assert!(size <= 1024, "Session is {size} bytes");
 }
 
@@ -64,13 +67,30 @@ fn simultaneous_logins_count_names_without_case() {
 
 #[test]
 fn wall_clock_weekdays() {
-    let w = |year, month, day| WallClock { year, month, day, hour: 0, minute: 0, second: 0 }.weekday();
+    let w = |year, month, day| {
+        WallClock {
+            year,
+            month,
+            day,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        }
+        .weekday()
+    };
     assert_eq!(w(2006, 3, 30), "Thu", "the chapter's Login Time");
     assert_eq!(w(1970, 1, 1), "Thu");
     assert_eq!(w(2000, 2, 29), "Tue");
     assert_eq!(w(2024, 12, 31), "Tue");
     assert_eq!(w(2100, 3, 1), "Mon");
-    let t = WallClock { year: 2015, month: 6, day: 3, hour: 9, minute: 5, second: 7 };
+    let t = WallClock {
+        year: 2015,
+        month: 6,
+        day: 3,
+        hour: 9,
+        minute: 5,
+        second: 7,
+    };
     assert_eq!(t.to_string(), "09:05:07 UTC Wed Jun 3 2015");
 }
 
@@ -137,7 +157,12 @@ fn remote() {
 
 #[test]
 fn a_session_in_progress_shows_what_it_has() {
-    let mut s = Session::new(ip("192.0.2.7"), Protocol::L2tpOverIpsec, secs(100), WallClock::default());
+    let mut s = Session::new(
+        ip("192.0.2.7"),
+        Protocol::L2tpOverIpsec,
+        secs(100),
+        WallClock::default(),
+    );
     s.ike = example_1().ike;
     let mut t = SessionTable::<1>::new();
     t.insert(s).unwrap();
@@ -145,7 +170,10 @@ fn a_session_in_progress_shows_what_it_has() {
     show::detail(&mut out, &t, Filter::All, secs(40_000)).unwrap();
     assert!(out.contains("IKE Sessions: 1\nIPSec Sessions: 0\nL2TPOverIPSec Sessions: 0\n"));
     assert!(out.contains("Assigned IP   :                       Public IP     : 192.0.2.7\n"));
-    assert!(out.contains("Encryption    : 3DES "), "the IKE SA's until IPsec is up");
+    assert!(
+        out.contains("Encryption    : 3DES "),
+        "the IKE SA's until IPsec is up"
+    );
     // Past the rekey time: 0 left, never negative.
     assert!(out.contains("Rekey Left(T): 0 Seconds"));
     assert!(!out.contains("IPSec:"));
@@ -177,7 +205,15 @@ fn the_chapter_debug_example() {
     let mut debug = DebugSettings::new();
     let mut out = String::new();
     for line in ["debug l2tp event 1", "show debug"] {
-        execute(&Command::parse(line).unwrap(), &mut out, &cfg, &table, &mut debug, secs(0)).unwrap();
+        execute(
+            &Command::parse(line).unwrap(),
+            &mut out,
+            &cfg,
+            &table,
+            &mut debug,
+            secs(0),
+        )
+        .unwrap();
     }
     assert_eq!(out, "debug l2tp event enabled at level 1\n");
 }
@@ -185,48 +221,145 @@ fn the_chapter_debug_example() {
 #[test]
 fn debug_commands_decision_table() {
     let ok: &[(&str, Command<'_>)] = &[
-        ("debug l2tp event", Command::Debug { class: DebugClass::Event, level: 1 }),
-        ("debug l2tp data 255", Command::Debug { class: DebugClass::Data, level: 255 }),
-        ("DEBUG L2TP Packet 7", Command::Debug { class: DebugClass::Packet, level: 7 }),
-        ("debug l2tp error 1", Command::Debug { class: DebugClass::Error, level: 1 }),
-        ("no debug l2tp event", Command::NoDebug(Some(DebugClass::Event))),
-        ("no debug l2tp event 1", Command::NoDebug(Some(DebugClass::Event))),
+        (
+            "debug l2tp event",
+            Command::Debug {
+                class: DebugClass::Event,
+                level: 1,
+            },
+        ),
+        (
+            "debug l2tp data 255",
+            Command::Debug {
+                class: DebugClass::Data,
+                level: 255,
+            },
+        ),
+        (
+            "DEBUG L2TP Packet 7",
+            Command::Debug {
+                class: DebugClass::Packet,
+                level: 7,
+            },
+        ),
+        (
+            "debug l2tp error 1",
+            Command::Debug {
+                class: DebugClass::Error,
+                level: 1,
+            },
+        ),
+        (
+            "no debug l2tp event",
+            Command::NoDebug(Some(DebugClass::Event)),
+        ),
+        (
+            "no debug l2tp event 1",
+            Command::NoDebug(Some(DebugClass::Event)),
+        ),
         ("no debug all", Command::NoDebug(None)),
         ("undebug all", Command::NoDebug(None)),
         ("show debug", Command::ShowDebug),
         ("show debug l2tp", Command::ShowDebug),
         ("show running-config", Command::ShowRunningConfig),
         ("show vpn-sessiondb summary", Command::ShowSummary),
-        ("show vpn-sessiondb remote", Command::ShowRemote(Filter::All)),
-        ("show vpn-sessiondb detail remote filter protocol L2TPOverIPSec", Command::ShowDetail(Filter::Protocol(Protocol::L2tpOverIpsec))),
+        (
+            "show vpn-sessiondb remote",
+            Command::ShowRemote(Filter::All),
+        ),
+        (
+            "show vpn-sessiondb detail remote filter protocol L2TPOverIPSec",
+            Command::ShowDetail(Filter::Protocol(Protocol::L2tpOverIpsec)),
+        ),
         // As the chapter's prose spells it.
-        ("show vpn-sessiondb detailed remote filter protocol l2tpOverIPsec", Command::ShowDetail(Filter::Protocol(Protocol::L2tpOverIpsec))),
-        ("show vpn-sessiondb detail remote filter protocol L2TPOverIPSecOverNatT", Command::ShowDetail(Filter::Protocol(Protocol::L2tpOverIpsecOverNatT))),
-        ("show vpn-sessiondb remote filter name b_smith", Command::ShowRemote(Filter::Name("b_smith"))),
+        (
+            "show vpn-sessiondb detailed remote filter protocol l2tpOverIPsec",
+            Command::ShowDetail(Filter::Protocol(Protocol::L2tpOverIpsec)),
+        ),
+        (
+            "show vpn-sessiondb detail remote filter protocol L2TPOverIPSecOverNatT",
+            Command::ShowDetail(Filter::Protocol(Protocol::L2tpOverIpsecOverNatT)),
+        ),
+        (
+            "show vpn-sessiondb remote filter name b_smith",
+            Command::ShowRemote(Filter::Name("b_smith")),
+        ),
     ];
     for (line, cmd) in ok {
         assert_eq!(Command::parse(line).as_ref(), Ok(cmd), "{line}");
     }
     let bad: &[(&str, &str)] = &[
-        ("debug l2tp event 0", "ERROR: % Invalid input detected at '0', expected a level 1-255"),
-        ("debug l2tp event 256", "ERROR: % Invalid input detected at '256', expected a level 1-255"),
-        ("debug l2tp event +5", "ERROR: % Invalid input detected at '+5', expected a level 1-255"),
-        ("debug l2tp events", "ERROR: % Invalid input detected at 'events', expected data, error, event or packet"),
-        ("debug l2tp", "ERROR: % Incomplete command, expected data, error, event or packet"),
-        ("debug ppp event", "ERROR: % Invalid input detected at 'ppp', expected l2tp"),
-        ("debug l2tp event 1 2", "ERROR: % Invalid input detected at '2', expected end of line"),
-        ("no debug l2tp", "ERROR: % Incomplete command, expected data, error, event or packet"),
-        ("no debug ppp", "ERROR: % Invalid input detected at 'ppp', expected l2tp or all"),
-        ("show vpn-sessiondb", "ERROR: % Incomplete command, expected detail, remote or summary"),
-        ("show vpn-sessiondb detail", "ERROR: % Incomplete command, expected remote"),
-        ("show vpn-sessiondb detail remote filter protocol PPTP", "ERROR: % Invalid input detected at 'PPTP', expected L2TPOverIPSec or L2TPOverIPSecOverNatT"),
-        ("show vpn-sessiondb remote filter", "ERROR: % Incomplete command, expected protocol or name"),
-        ("show vpn-sessiondb remote filter name", "ERROR: % Incomplete command, expected a user name"),
-        ("show crypto isakmp sa", "ERROR: % Invalid input detected at 'crypto', expected vpn-sessiondb, debug or running-config"),
-        ("", "ERROR: % Incomplete command, expected show, debug, no debug or undebug"),
+        (
+            "debug l2tp event 0",
+            "ERROR: % Invalid input detected at '0', expected a level 1-255",
+        ),
+        (
+            "debug l2tp event 256",
+            "ERROR: % Invalid input detected at '256', expected a level 1-255",
+        ),
+        (
+            "debug l2tp event +5",
+            "ERROR: % Invalid input detected at '+5', expected a level 1-255",
+        ),
+        (
+            "debug l2tp events",
+            "ERROR: % Invalid input detected at 'events', expected data, error, event or packet",
+        ),
+        (
+            "debug l2tp",
+            "ERROR: % Incomplete command, expected data, error, event or packet",
+        ),
+        (
+            "debug ppp event",
+            "ERROR: % Invalid input detected at 'ppp', expected l2tp",
+        ),
+        (
+            "debug l2tp event 1 2",
+            "ERROR: % Invalid input detected at '2', expected end of line",
+        ),
+        (
+            "no debug l2tp",
+            "ERROR: % Incomplete command, expected data, error, event or packet",
+        ),
+        (
+            "no debug ppp",
+            "ERROR: % Invalid input detected at 'ppp', expected l2tp or all",
+        ),
+        (
+            "show vpn-sessiondb",
+            "ERROR: % Incomplete command, expected detail, remote or summary",
+        ),
+        (
+            "show vpn-sessiondb detail",
+            "ERROR: % Incomplete command, expected remote",
+        ),
+        (
+            "show vpn-sessiondb detail remote filter protocol PPTP",
+            "ERROR: % Invalid input detected at 'PPTP', expected L2TPOverIPSec or L2TPOverIPSecOverNatT",
+        ),
+        (
+            "show vpn-sessiondb remote filter",
+            "ERROR: % Incomplete command, expected protocol or name",
+        ),
+        (
+            "show vpn-sessiondb remote filter name",
+            "ERROR: % Incomplete command, expected a user name",
+        ),
+        (
+            "show crypto isakmp sa",
+            "ERROR: % Invalid input detected at 'crypto', expected vpn-sessiondb, debug or running-config",
+        ),
+        (
+            "",
+            "ERROR: % Incomplete command, expected show, debug, no debug or undebug",
+        ),
     ];
     for (line, message) in bad {
-        assert_eq!(Command::parse(line).unwrap_err().to_string(), *message, "{line:?}");
+        assert_eq!(
+            Command::parse(line).unwrap_err().to_string(),
+            *message,
+            "{line:?}"
+        );
     }
 }
 
@@ -239,7 +372,10 @@ fn debug_settings_and_sink_filter_by_class_and_level() {
     d.enable(DebugClass::Packet, 9);
     d.enable(DebugClass::Data, 2);
     d.write_show_debug(&mut out).unwrap();
-    assert_eq!(out, "debug l2tp data enabled at level 2\ndebug l2tp packet enabled at level 9\n");
+    assert_eq!(
+        out,
+        "debug l2tp data enabled at level 2\ndebug l2tp packet enabled at level 9\n"
+    );
     d.disable(DebugClass::Data);
     assert_eq!(d.level(DebugClass::Data), None);
     d.disable_all();
@@ -247,11 +383,16 @@ fn debug_settings_and_sink_filter_by_class_and_level() {
 
     let mut sink = DebugSink::new(String::new());
     sink.settings.enable(DebugClass::Event, 2);
-    sink.log(DebugClass::Event, 1, format_args!("tunnel {} up", 7)).unwrap();
-    sink.log(DebugClass::Event, 2, format_args!("session {} up", 1)).unwrap();
-    sink.log(DebugClass::Event, 3, format_args!("too detailed")).unwrap();
-    sink.log(DebugClass::Packet, 1, format_args!("packet")).unwrap();
-    sink.log(DebugClass::Error, 1, format_args!("error")).unwrap();
+    sink.log(DebugClass::Event, 1, format_args!("tunnel {} up", 7))
+        .unwrap();
+    sink.log(DebugClass::Event, 2, format_args!("session {} up", 1))
+        .unwrap();
+    sink.log(DebugClass::Event, 3, format_args!("too detailed"))
+        .unwrap();
+    sink.log(DebugClass::Packet, 1, format_args!("packet"))
+        .unwrap();
+    sink.log(DebugClass::Error, 1, format_args!("error"))
+        .unwrap();
     assert!(sink.enabled(DebugClass::Event, 2) && !sink.enabled(DebugClass::Event, 3));
     assert_eq!(sink.writer(), "tunnel 7 up\nsession 1 up\n");
     assert_eq!(sink.counts(), (2, 3));
@@ -264,11 +405,24 @@ fn console_runs_the_show_commands() {
     table.insert(example_1()).unwrap();
     let mut debug = DebugSettings::new();
     let mut out = String::new();
-    let cmd = Command::parse("show vpn-sessiondb detail remote filter protocol L2TPOverIPSec").unwrap();
+    let cmd =
+        Command::parse("show vpn-sessiondb detail remote filter protocol L2TPOverIPSec").unwrap();
     execute(&cmd, &mut out, &cfg, &table, &mut debug, secs(NOW_1)).unwrap();
-    let golden = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sessiondb/show-detail-l2tpoveripsec.golden")).unwrap();
+    let golden = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/sessiondb/show-detail-l2tpoveripsec.golden"
+    ))
+    .unwrap();
     assert_eq!(out, golden);
     out.clear();
-    execute(&Command::parse("show running-config").unwrap(), &mut out, &cfg, &table, &mut debug, secs(NOW_1)).unwrap();
+    execute(
+        &Command::parse("show running-config").unwrap(),
+        &mut out,
+        &cfg,
+        &table,
+        &mut debug,
+        secs(NOW_1),
+    )
+    .unwrap();
     assert!(out.contains(" pre-shared-key *****\n") && !out.contains("l2tpsecret"));
 }

@@ -33,7 +33,7 @@ impl Snippet {
         buf[..end].copy_from_slice(&s.as_bytes()[..end]);
         Snippet {
             // `end <= SNIPPET_LEN = 40`, so it fits a u8.
-            len: end as u8,
+            len: u8::try_from(end).unwrap_or(0),
             truncated: end < s.len(),
             buf,
         }

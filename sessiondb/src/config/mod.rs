@@ -647,6 +647,8 @@ pub const DEFAULT_SIMULTANEOUS_LOGINS: u32 = 3;
 pub const DEFAULT_IDLE_TIMEOUT_MINUTES: u32 = 30;
 
 /// An inheritable list of pool names (`address-pools`).
+// Fixed capacity inline is the point (no allocator): the size difference is accepted.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Pools {
     /// Not configured here: inherited.
@@ -779,9 +781,7 @@ impl AuthSet {
     /// The empty set.
     pub const EMPTY: AuthSet = AuthSet(0);
     /// The appliance's default for a tunnel group: CHAP and MS-CHAPv1.
-    pub const DEFAULT: AuthSet = AuthSet::EMPTY
-        .with(PppAuth::Chap)
-        .with(PppAuth::MsChapV1);
+    pub const DEFAULT: AuthSet = AuthSet::EMPTY.with(PppAuth::Chap).with(PppAuth::MsChapV1);
 
     /// The set with `a` added.
     pub const fn with(self, a: PppAuth) -> Self {

@@ -46,7 +46,10 @@ impl Config {
     ///
     /// # Errors
     /// The first line that is wrong, as a [`ConfigError`].
-    pub fn parse_with(text: &str, notice: impl FnMut(Notice<'_>)) -> core::result::Result<Config, ConfigError> {
+    pub fn parse_with(
+        text: &str,
+        notice: impl FnMut(Notice<'_>),
+    ) -> core::result::Result<Config, ConfigError> {
         let mut config = Config::default();
         config.load(text, notice)?;
         Ok(config)
@@ -163,7 +166,7 @@ impl<'a> Line<'a> {
         n.push_str(tok).map_err(|_| {
             self.err(
                 ErrorKind::NameTooLong {
-                    max: NAME_LEN as u16,
+                    max: u16::try_from(NAME_LEN).unwrap_or(u16::MAX),
                 },
                 tok,
             )
@@ -186,8 +189,7 @@ impl<'a> Line<'a> {
         if v < u64::from(min) || v > u64::from(max) {
             return Err(self.err(ErrorKind::OutOfRange { min, max }, tok));
         }
-        // Checked against `max: u32` above.
-        Ok(v as u32)
+        u32::try_from(v).map_err(|_| self.err(ErrorKind::OutOfRange { min, max }, tok))
     }
 
     fn req_num(&mut self, expected: &'static str, min: u32, max: u32) -> Result<u32> {
@@ -196,9 +198,21 @@ impl<'a> Line<'a> {
     }
 
     fn req_u16(&mut self, expected: &'static str, min: u16, max: u16) -> Result<u16> {
-        let v = self.req_num(expected, u32::from(min), u32::from(max))?;
-        // Within `min..=max`, both u16.
-        Ok(v as u16)
+        let t = self.req(expected)?;
+        self.num_u16(t, min, max)
+    }
+
+    fn num_u16(&self, tok: &str, min: u16, max: u16) -> Result<u16> {
+        let v = self.num(tok, u32::from(min), u32::from(max))?;
+        u16::try_from(v).map_err(|_| {
+            self.err(
+                ErrorKind::OutOfRange {
+                    min: u32::from(min),
+                    max: u32::from(max),
+                },
+                tok,
+            )
+        })
     }
 
     fn addr(&self, tok: &str) -> Result<Ipv4Addr> {
@@ -220,7 +234,12 @@ impl<'a> Line<'a> {
         Ok(m)
     }
 
-    fn keyword<T: Copy>(&self, tok: &str, table: &[(&str, T)], expected: &'static str) -> Result<T> {
+    fn keyword<T: Copy>(
+        &self,
+        tok: &str,
+        table: &[(&str, T)],
+        expected: &'static str,
+    ) -> Result<T> {
         table
             .iter()
             .find(|(k, _)| kw(tok, k))
@@ -429,7 +448,11 @@ const AAA_HOST_ATTRS: &[&str] = &[
     "timeout",
     "retry-interval",
 ];
-const AAA_HOST_IGNORED: &[&str] = &["radius-common-pw", "acl-netmask-convert", "nt-auth-domain-controller"];
+const AAA_HOST_IGNORED: &[&str] = &[
+    "radius-common-pw",
+    "acl-netmask-convert",
+    "nt-auth-domain-controller",
+];
 const CRYPTO_ISAKMP_IGNORED: &[&str] = &[
     "am-disable",
     "ipsec-over-tcp",
@@ -618,7 +641,9 @@ impl Parser<'_, '_> {
         let first = line.next().unwrap_or("");
         if kw(first, "ip") {
             let mut look = line.toks.clone();
-            if look.next().is_some_and(|t| kw(t, "local")) && look.next().is_some_and(|t| kw(t, "pool")) {
+            if look.next().is_some_and(|t| kw(t, "local"))
+                && look.next().is_some_and(|t| kw(t, "pool"))
+            {
                 line.toks = look;
                 line.ctx = Context::Command("ip local pool");
                 return self.pool(line);
@@ -683,7 +708,12 @@ impl Parser<'_, '_> {
         };
         if let Some(existing) = self.cfg.pools.iter().find(|p| p.name == pool.name) {
             if *existing != pool {
-                return Err(line.err(ErrorKind::Conflict { what: "pool of that name" }, &pool.name));
+                return Err(line.err(
+                    ErrorKind::Conflict {
+                        what: "pool of that name",
+                    },
+                    &pool.name,
+                ));
             }
             return Ok(());
         }
@@ -691,7 +721,12 @@ impl Parser<'_, '_> {
             u32::from(p.first) <= u32::from(pool.last) && u32::from(pool.first) <= u32::from(p.last)
         });
         if overlapping {
-            return Err(line.err(ErrorKind::Conflict { what: "pool's addresses" }, range));
+            return Err(line.err(
+                ErrorKind::Conflict {
+                    what: "pool's addresses",
+                },
+                range,
+            ));
         }
         self.cfg
             .pools
@@ -748,7 +783,10 @@ impl Parser<'_, '_> {
         let t = line.req("an ESP encryption or mode")?;
         if kw(t, "mode") {
             let mode = line.req_keyword(
-                &[("transport", IpsecMode::Transport), ("tunnel", IpsecMode::Tunnel)],
+                &[
+                    ("transport", IpsecMode::Transport),
+                    ("tunnel", IpsecMode::Tunnel),
+                ],
                 "transport or tunnel",
             )?;
             line.end()?;
@@ -757,7 +795,14 @@ impl Parser<'_, '_> {
                 .transform_sets
                 .iter_mut()
                 .find(|s| s.name == name)
-                .ok_or_else(|| line.err(ErrorKind::Undefined { what: "transform-set" }, &name))?;
+                .ok_or_else(|| {
+                    line.err(
+                        ErrorKind::Undefined {
+                            what: "transform-set",
+                        },
+                        &name,
+                    )
+                })?;
             set.mode = mode;
             return Ok(());
         }
@@ -844,7 +889,12 @@ impl Parser<'_, '_> {
             let mut sets: Vec<Name, { capacity::TRANSFORM_SETS_PER_MAP }> = Vec::new();
             while let Some(t) = line.next() {
                 if self.cfg.transform_set(t).is_none() {
-                    return Err(line.err(ErrorKind::Undefined { what: "transform-set" }, t));
+                    return Err(line.err(
+                        ErrorKind::Undefined {
+                            what: "transform-set",
+                        },
+                        t,
+                    ));
                 }
                 let n = line.name(t)?;
                 sets.push(n).map_err(|_| {
@@ -870,7 +920,11 @@ impl Parser<'_, '_> {
         } else if kw(what, "pfs") {
             let group = match line.next() {
                 None => DhGroup::Group2,
-                Some(g) => line.keyword(g, PFS_GROUPS, "group1, group2, group5, group14, group19 or group20")?,
+                Some(g) => line.keyword(
+                    g,
+                    PFS_GROUPS,
+                    "group1, group2, group5, group14, group19 or group20",
+                )?,
             };
             line.end()?;
             let e = self.dynamic_map_entry(line, name, seq)?;
@@ -895,9 +949,9 @@ impl Parser<'_, '_> {
         seq: u16,
     ) -> Result<&mut DynamicMapEntry> {
         let maps = &mut self.cfg.dynamic_maps;
-        let pos = maps.iter().position(|m| {
-            (m.name.as_str(), m.seq) >= (name.as_str(), seq)
-        });
+        let pos = maps
+            .iter()
+            .position(|m| (m.name.as_str(), m.seq) >= (name.as_str(), seq));
         let idx = match pos {
             Some(i) if maps[i].name == name && maps[i].seq == seq => i,
             _ => {
@@ -951,9 +1005,7 @@ impl Parser<'_, '_> {
                     )
                 });
         }
-        let seq_u32 = line.num(t, 1, 65535)?;
-        // `num` checked the range.
-        let seq = seq_u32 as u16;
+        let seq = line.num_u16(t, 1, 65535)?;
         let mut look = line.toks.clone();
         let is_dynamic = look.next().is_some_and(|a| kw(a, "ipsec-isakmp"))
             && look.next().is_some_and(|b| kw(b, "dynamic"));
@@ -966,7 +1018,12 @@ impl Parser<'_, '_> {
         let dynamic_map = line.req_name("a dynamic-map name")?;
         line.end()?;
         if !self.cfg.dynamic_maps.iter().any(|m| m.name == dynamic_map) {
-            return Err(line.err(ErrorKind::Undefined { what: "dynamic-map" }, &dynamic_map));
+            return Err(line.err(
+                ErrorKind::Undefined {
+                    what: "dynamic-map",
+                },
+                &dynamic_map,
+            ));
         }
         if let Some(e) = self
             .cfg
@@ -993,10 +1050,9 @@ impl Parser<'_, '_> {
             let interface = line.req_name("an interface name")?;
             line.end()?;
             if !self.cfg.isakmp_interfaces.contains(&interface) {
-                self.cfg
-                    .isakmp_interfaces
-                    .push(interface)
-                    .map_err(|i| too_many(line, "isakmp interfaces", capacity::ISAKMP_INTERFACES, &i))?;
+                self.cfg.isakmp_interfaces.push(interface).map_err(|i| {
+                    too_many(line, "isakmp interfaces", capacity::ISAKMP_INTERFACES, &i)
+                })?;
             }
             Ok(())
         } else if kw(t, "policy") {
@@ -1007,9 +1063,9 @@ impl Parser<'_, '_> {
                 Some(i) if policies[i].priority == prio => {}
                 _ => {
                     let at = pos.unwrap_or(policies.len());
-                    policies
-                        .insert(at, IsakmpPolicy::new(prio))
-                        .map_err(|_| too_many(line, "isakmp policies", capacity::ISAKMP_POLICIES, ""))?;
+                    policies.insert(at, IsakmpPolicy::new(prio)).map_err(|_| {
+                        too_many(line, "isakmp policies", capacity::ISAKMP_POLICIES, "")
+                    })?;
                 }
             }
             match line.next() {
@@ -1024,10 +1080,7 @@ impl Parser<'_, '_> {
         } else if kw(t, "nat-traversal") {
             let keepalive = match line.next() {
                 None => DEFAULT_NATT_KEEPALIVE,
-                Some(n) => {
-                    // `num` checked 10..=3600.
-                    line.num(n, 10, 3600)? as u16
-                }
+                Some(n) => line.num_u16(n, 10, 3600)?,
             };
             line.end()?;
             self.cfg.nat_traversal = Some(keepalive);
@@ -1087,7 +1140,11 @@ impl Parser<'_, '_> {
             )?;
         } else if kw(attr, "hash") {
             p.hash = line.req_keyword(
-                &[("md5", IkeHash::Md5), ("sha", IkeHash::Sha1), ("sha256", IkeHash::Sha256)],
+                &[
+                    ("md5", IkeHash::Md5),
+                    ("sha", IkeHash::Sha1),
+                    ("sha256", IkeHash::Sha256),
+                ],
                 "md5, sha or sha256",
             )?;
         } else if kw(attr, "group") {
@@ -1107,7 +1164,12 @@ impl Parser<'_, '_> {
             return Err(line.err(ErrorKind::UnknownAttribute, attr));
         }
         line.end()?;
-        if let Some(slot) = self.cfg.isakmp_policies.iter_mut().find(|q| q.priority == prio) {
+        if let Some(slot) = self
+            .cfg
+            .isakmp_policies
+            .iter_mut()
+            .find(|q| q.priority == prio)
+        {
             *slot = p;
         }
         Ok(())
@@ -1122,7 +1184,9 @@ impl Parser<'_, '_> {
                 self.cfg
                     .group_policies
                     .push(GroupPolicy::new(name))
-                    .map_err(|g| too_many(line, "group policies", capacity::GROUP_POLICIES, &g.name))?;
+                    .map_err(|g| {
+                        too_many(line, "group policies", capacity::GROUP_POLICIES, &g.name)
+                    })?;
             }
             Ok(())
         } else if kw(t, "attributes") {
@@ -1132,7 +1196,14 @@ impl Parser<'_, '_> {
                 .group_policies
                 .iter()
                 .position(|g| g.name == name)
-                .ok_or_else(|| line.err(ErrorKind::Undefined { what: "group-policy" }, &name))?;
+                .ok_or_else(|| {
+                    line.err(
+                        ErrorKind::Undefined {
+                            what: "group-policy",
+                        },
+                        &name,
+                    )
+                })?;
             self.mode = Mode::GroupPolicy(i);
             Ok(())
         } else if kw(t, "external") {
@@ -1263,7 +1334,12 @@ impl Parser<'_, '_> {
                 continue;
             }
             if self.cfg.pool(t).is_none() {
-                return Err(line.err(ErrorKind::Undefined { what: "ip local pool" }, t));
+                return Err(line.err(
+                    ErrorKind::Undefined {
+                        what: "ip local pool",
+                    },
+                    t,
+                ));
             }
             let n = line.name(t)?;
             if pools.contains(&n) {
@@ -1298,9 +1374,12 @@ impl Parser<'_, '_> {
             )?;
             line.end()?;
             match self.cfg.tunnel_group(&name) {
-                Some(g) if g.kind != kind => {
-                    Err(line.err(ErrorKind::Conflict { what: "tunnel-group type" }, &name))
-                }
+                Some(g) if g.kind != kind => Err(line.err(
+                    ErrorKind::Conflict {
+                        what: "tunnel-group type",
+                    },
+                    &name,
+                )),
                 Some(_) => Ok(()),
                 None => self
                     .cfg
@@ -1339,7 +1418,14 @@ impl Parser<'_, '_> {
                 .tunnel_groups
                 .iter()
                 .position(|g| g.name == name)
-                .ok_or_else(|| line.err(ErrorKind::Undefined { what: "tunnel-group" }, &name))?;
+                .ok_or_else(|| {
+                    line.err(
+                        ErrorKind::Undefined {
+                            what: "tunnel-group",
+                        },
+                        &name,
+                    )
+                })?;
             self.mode = open(i).unwrap_or(Mode::Ignored);
             Ok(())
         }
@@ -1370,7 +1456,12 @@ impl Parser<'_, '_> {
                 g.authentication_server = AuthServer::Local;
             } else {
                 if self.cfg.aaa_group(t).is_none() {
-                    return Err(line.err(ErrorKind::Undefined { what: "aaa-server group" }, t));
+                    return Err(line.err(
+                        ErrorKind::Undefined {
+                            what: "aaa-server group",
+                        },
+                        t,
+                    ));
                 }
                 let name = line.name(t)?;
                 let fallback_local = match line.next() {
@@ -1396,7 +1487,12 @@ impl Parser<'_, '_> {
                     g.accounting_server_group = None;
                 } else {
                     if self.cfg.aaa_group(t).is_none() {
-                        return Err(line.err(ErrorKind::Undefined { what: "aaa-server group" }, t));
+                        return Err(line.err(
+                            ErrorKind::Undefined {
+                                what: "aaa-server group",
+                            },
+                            t,
+                        ));
                     }
                     g.accounting_server_group = Some(line.name(t)?);
                 }
@@ -1406,7 +1502,12 @@ impl Parser<'_, '_> {
             let t = line.req("a group-policy name")?;
             line.end()?;
             if self.cfg.group_policy(t).is_none() {
-                return Err(line.err(ErrorKind::Undefined { what: "group-policy" }, t));
+                return Err(line.err(
+                    ErrorKind::Undefined {
+                        what: "group-policy",
+                    },
+                    t,
+                ));
             }
             g.default_group_policy = line.name(t)?;
         } else if kw(attr, "strip-group") {
@@ -1450,7 +1551,12 @@ impl Parser<'_, '_> {
                     self.ignore(line);
                     return Ok(());
                 }
-                return Err(line.err(ErrorKind::UnknownKeyword { expected: "keepalive" }, t));
+                return Err(line.err(
+                    ErrorKind::UnknownKeyword {
+                        expected: "keepalive",
+                    },
+                    t,
+                ));
             }
             let keepalive = match line.next() {
                 None => IsakmpKeepalive::default(),
@@ -1530,7 +1636,8 @@ impl Parser<'_, '_> {
             } else if form.is_some_and(|f| kw(f, "nt-encrypted")) {
                 line.toks = look;
                 Password::NtEncrypted(
-                    NtHash::from_appliance(pw).ok_or_else(|| line.err(ErrorKind::InvalidHash, ""))?,
+                    NtHash::from_appliance(pw)
+                        .ok_or_else(|| line.err(ErrorKind::InvalidHash, ""))?,
                 )
             } else {
                 let chars = pw.chars().count();
@@ -1560,10 +1667,16 @@ impl Parser<'_, '_> {
         let mut privilege = 2;
         if let Some(p) = line.next() {
             if !kw(p, "privilege") {
-                return Err(line.err(ErrorKind::UnknownKeyword { expected: "privilege" }, p));
+                return Err(line.err(
+                    ErrorKind::UnknownKeyword {
+                        expected: "privilege",
+                    },
+                    p,
+                ));
             }
-            // `num` checked 0..=15.
-            privilege = line.req_num("a privilege level", 0, 15)? as u8;
+            let t = line.req("a privilege level")?;
+            let p = line.num_u16(t, 0, 15)?;
+            privilege = u8::try_from(p).unwrap_or(15);
         }
         line.end()?;
         if let Some(u) = self.cfg.users.iter_mut().find(|u| u.name == name) {
@@ -1592,7 +1705,12 @@ impl Parser<'_, '_> {
             let t = line.req("a group-policy name")?;
             line.end()?;
             if self.cfg.group_policy(t).is_none() {
-                return Err(line.err(ErrorKind::Undefined { what: "group-policy" }, t));
+                return Err(line.err(
+                    ErrorKind::Undefined {
+                        what: "group-policy",
+                    },
+                    t,
+                ));
             }
             u.group_policy = Some(line.name(t)?);
         } else if kw(attr, "vpn-framed-ip-address") {
@@ -1634,13 +1752,21 @@ impl Parser<'_, '_> {
         let t = line.req("protocol or (interface) host")?;
         if kw(t, "protocol") {
             let protocol = line.req_keyword(
-                &[("radius", AaaProtocol::Radius), ("tacacs+", AaaProtocol::TacacsPlus)],
+                &[
+                    ("radius", AaaProtocol::Radius),
+                    ("tacacs+", AaaProtocol::TacacsPlus),
+                ],
                 "radius or tacacs+",
             )?;
             line.end()?;
             let g = match self.cfg.aaa_groups.iter().position(|g| g.name == name) {
                 Some(g) if self.cfg.aaa_groups[g].protocol != protocol => {
-                    return Err(line.err(ErrorKind::Conflict { what: "aaa-server protocol" }, &name));
+                    return Err(line.err(
+                        ErrorKind::Conflict {
+                            what: "aaa-server protocol",
+                        },
+                        &name,
+                    ));
                 }
                 Some(g) => g,
                 None => {
@@ -1651,7 +1777,9 @@ impl Parser<'_, '_> {
                             protocol,
                             hosts: Vec::new(),
                         })
-                        .map_err(|g| too_many(line, "aaa-server groups", capacity::AAA_GROUPS, &g.name))?;
+                        .map_err(|g| {
+                            too_many(line, "aaa-server groups", capacity::AAA_GROUPS, &g.name)
+                        })?;
                     self.cfg.aaa_groups.len() - 1
                 }
             };
@@ -1663,7 +1791,14 @@ impl Parser<'_, '_> {
                 .strip_prefix('(')
                 .and_then(|s| s.strip_suffix(')'))
                 .filter(|s| !s.is_empty())
-                .ok_or_else(|| line.err(ErrorKind::UnknownKeyword { expected: "(interface)" }, t))?;
+                .ok_or_else(|| {
+                    line.err(
+                        ErrorKind::UnknownKeyword {
+                            expected: "(interface)",
+                        },
+                        t,
+                    )
+                })?;
             (line.name(inner)?, line.req("host")?)
         } else {
             (line.name("inside")?, t)
@@ -1677,7 +1812,14 @@ impl Parser<'_, '_> {
             .aaa_groups
             .iter()
             .position(|g| g.name == name)
-            .ok_or_else(|| line.err(ErrorKind::Undefined { what: "aaa-server group" }, &name))?;
+            .ok_or_else(|| {
+                line.err(
+                    ErrorKind::Undefined {
+                        what: "aaa-server group",
+                    },
+                    &name,
+                )
+            })?;
         let mut key = None;
         let mut timeout = None;
         while let Some(x) = line.next() {
@@ -1698,7 +1840,14 @@ impl Parser<'_, '_> {
             None => {
                 hosts
                     .push(AaaServerHost::new(interface, address))
-                    .map_err(|_| too_many(line, "hosts in one aaa-server group", capacity::AAA_HOSTS_PER_GROUP, ""))?;
+                    .map_err(|_| {
+                        too_many(
+                            line,
+                            "hosts in one aaa-server group",
+                            capacity::AAA_HOSTS_PER_GROUP,
+                            "",
+                        )
+                    })?;
                 hosts.len() - 1
             }
         };

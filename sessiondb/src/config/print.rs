@@ -67,7 +67,11 @@ fn secret_text(bytes: &[u8]) -> &str {
 impl<W: Write> Printer<'_, W> {
     fn all(mut self, c: &Config) -> fmt::Result {
         for pool in &c.pools {
-            write!(self.out, "ip local pool {} {}-{}", pool.name, pool.first, pool.last)?;
+            write!(
+                self.out,
+                "ip local pool {} {}-{}",
+                pool.name, pool.first, pool.last
+            )?;
             if let Some(m) = pool.mask {
                 write!(self.out, " mask {m}")?;
             }
@@ -77,13 +81,22 @@ impl<W: Write> Printer<'_, W> {
             self.aaa_group(g)?;
         }
         for t in &c.transform_sets {
-            write!(self.out, "crypto ipsec transform-set {} {}", t.name, t.encryption.keyword())?;
+            write!(
+                self.out,
+                "crypto ipsec transform-set {} {}",
+                t.name,
+                t.encryption.keyword()
+            )?;
             if t.integrity != EspIntegrity::None {
                 write!(self.out, " {}", t.integrity.keyword())?;
             }
             self.out.write_char('\n')?;
             if t.mode == IpsecMode::Transport {
-                writeln!(self.out, "crypto ipsec transform-set {} mode transport", t.name)?;
+                writeln!(
+                    self.out,
+                    "crypto ipsec transform-set {} mode transport",
+                    t.name
+                )?;
             }
         }
         writeln!(
@@ -98,10 +111,20 @@ impl<W: Write> Printer<'_, W> {
         )?;
         for d in &c.dynamic_maps {
             if let Some(g) = d.pfs {
-                writeln!(self.out, "crypto dynamic-map {} {} set pfs group{}", d.name, d.seq, g.number())?;
+                writeln!(
+                    self.out,
+                    "crypto dynamic-map {} {} set pfs group{}",
+                    d.name,
+                    d.seq,
+                    g.number()
+                )?;
             }
             if !d.transform_sets.is_empty() {
-                write!(self.out, "crypto dynamic-map {} {} set transform-set", d.name, d.seq)?;
+                write!(
+                    self.out,
+                    "crypto dynamic-map {} {} set transform-set",
+                    d.name, d.seq
+                )?;
                 for t in &d.transform_sets {
                     write!(self.out, " {t}")?;
                 }
@@ -109,7 +132,11 @@ impl<W: Write> Printer<'_, W> {
             }
         }
         for m in &c.crypto_maps {
-            writeln!(self.out, "crypto map {} {} ipsec-isakmp dynamic {}", m.name, m.seq, m.dynamic_map)?;
+            writeln!(
+                self.out,
+                "crypto map {} {} ipsec-isakmp dynamic {}",
+                m.name, m.seq, m.dynamic_map
+            )?;
         }
         for b in &c.crypto_map_interfaces {
             writeln!(self.out, "crypto map {} interface {}", b.map, b.interface)?;
@@ -132,13 +159,13 @@ impl<W: Write> Printer<'_, W> {
         if let Some(k) = c.nat_traversal {
             writeln!(self.out, "crypto isakmp nat-traversal {k}")?;
         }
-        match &c.isakmp_identity {
-            None => {}
-            Some(IsakmpIdentity::Address) => writeln!(self.out, "crypto isakmp identity address")?,
-            Some(IsakmpIdentity::Hostname) => writeln!(self.out, "crypto isakmp identity hostname")?,
-            Some(IsakmpIdentity::Auto) => writeln!(self.out, "crypto isakmp identity auto")?,
-            Some(IsakmpIdentity::KeyId(id)) => {
-                writeln!(self.out, "crypto isakmp identity key-id {id}")?;
+        if let Some(identity) = &c.isakmp_identity {
+            self.out.write_str("crypto isakmp identity ")?;
+            match identity {
+                IsakmpIdentity::Address => self.out.write_str("address\n")?,
+                IsakmpIdentity::Hostname => self.out.write_str("hostname\n")?,
+                IsakmpIdentity::Auto => self.out.write_str("auto\n")?,
+                IsakmpIdentity::KeyId(id) => writeln!(self.out, "key-id {id}")?,
             }
         }
         if c.l2tp_hello != DEFAULT_L2TP_HELLO {
@@ -166,7 +193,11 @@ impl<W: Write> Printer<'_, W> {
         };
         writeln!(self.out, "aaa-server {} protocol {proto}", g.name)?;
         for h in &g.hosts {
-            writeln!(self.out, "aaa-server {} ({}) host {}", g.name, h.interface, h.address)?;
+            writeln!(
+                self.out,
+                "aaa-server {} ({}) host {}",
+                g.name, h.interface, h.address
+            )?;
             if let Some(k) = &h.key {
                 match self.secrets {
                     SecretDisplay::Masked => writeln!(self.out, " key *****")?,
@@ -342,7 +373,10 @@ impl<W: Write> Printer<'_, W> {
                 writeln!(self.out, " strip-group")?;
             }
         }
-        if g.pre_shared_key.is_some() || g.trust_point.is_some() || g.isakmp_keepalive != default.isakmp_keepalive {
+        if g.pre_shared_key.is_some()
+            || g.trust_point.is_some()
+            || g.isakmp_keepalive != default.isakmp_keepalive
+        {
             writeln!(self.out, "tunnel-group {} ipsec-attributes", g.name)?;
             if let Some(k) = &g.pre_shared_key {
                 match self.secrets {
@@ -359,7 +393,10 @@ impl<W: Write> Printer<'_, W> {
                 k if k == default.isakmp_keepalive => {}
                 IsakmpKeepalive::Disabled => writeln!(self.out, " isakmp keepalive disable")?,
                 IsakmpKeepalive::Enabled { threshold, retry } => {
-                    writeln!(self.out, " isakmp keepalive threshold {threshold} retry {retry}")?;
+                    writeln!(
+                        self.out,
+                        " isakmp keepalive threshold {threshold} retry {retry}"
+                    )?;
                 }
             }
         }
