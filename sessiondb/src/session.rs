@@ -318,6 +318,9 @@ pub struct Idle {
 pub struct IkeSubSession {
     /// Sub-session ID.
     pub session_id: u32,
+    /// The ISAKMP SA's cookies, initiator's then responder's (RFC 2408 §3.1);
+    /// not shown by `detail`, kept to tie the record to ike-core's SA.
+    pub cookies: [u64; 2],
     /// The client's UDP port (500, or 4500 after a NAT-T float).
     pub udp_src_port: u16,
     /// The gateway's UDP port.
@@ -341,6 +344,10 @@ pub struct IkeSubSession {
 pub struct IpsecSubSession {
     /// Sub-session ID.
     pub session_id: u32,
+    /// SPI of the inbound ESP SA (chosen by the gateway; esp-core's table slot).
+    pub inbound_spi: u32,
+    /// SPI of the outbound ESP SA (chosen by the client).
+    pub outbound_spi: u32,
     /// The gateway's selector.
     pub local: Selector,
     /// The client's selector.
@@ -366,6 +373,10 @@ pub struct IpsecSubSession {
 pub struct L2tpSubSession {
     /// Sub-session ID.
     pub session_id: u32,
+    /// L2TP tunnel IDs, the gateway's then the client's (RFC 2661 §3.1).
+    pub tunnel_ids: [u16; 2],
+    /// L2TP session IDs, the gateway's then the client's.
+    pub session_ids: [u16; 2],
     /// The name PPP authenticated.
     pub username: Name,
     /// The address IPCP assigned.

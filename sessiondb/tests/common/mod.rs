@@ -81,6 +81,7 @@ pub fn example_1() -> Session {
     s.filter_name = name("#ACSACL#-IP-ACL4Clients-440fa5aa");
     s.ike = Some(IkeSubSession {
         session_id: 1,
+        cookies: [0x1122_3344_5566_7788, 0x99aa_bbcc_ddee_ff00],
         udp_src_port: 500,
         udp_dst_port: 500,
         negotiation_mode: NegotiationMode::Main,
@@ -93,6 +94,8 @@ pub fn example_1() -> Session {
     });
     s.ipsec = Some(IpsecSubSession {
         session_id: 2,
+        inbound_spi: 0x8000_0101,
+        outbound_spi: 0xc0ff_ee01,
         local: HOST_SELECTOR,
         remote: Selector {
             address: ip("70.208.1.212"),
@@ -120,6 +123,8 @@ pub fn example_1() -> Session {
     });
     s.l2tp = Some(L2tpSubSession {
         session_id: 3,
+        tunnel_ids: [7, 1],
+        session_ids: [11, 1],
         username: name("l2tp"),
         assigned_ip: ip("90.208.1.200"),
         encryption: Cipher::None,
@@ -163,6 +168,7 @@ pub fn example_2() -> Session {
     s.tunnel_group = name("l2tpcert");
     s.ike = Some(IkeSubSession {
         session_id: 1,
+        cookies: [0x1122_3344_5566_7788, 0x99aa_bbcc_ddee_ff00],
         udp_src_port: 4500,
         udp_dst_port: 4500,
         negotiation_mode: NegotiationMode::Main,
@@ -174,6 +180,8 @@ pub fn example_2() -> Session {
     });
     s.ipsec = Some(IpsecSubSession {
         session_id: 2,
+        inbound_spi: 0x8000_0101,
+        outbound_spi: 0xc0ff_ee01,
         local: HOST_SELECTOR,
         remote: Selector {
             address: ip("70.208.1.2"),
@@ -198,6 +206,8 @@ pub fn example_2() -> Session {
     });
     s.l2tp = Some(L2tpSubSession {
         session_id: 3,
+        tunnel_ids: [7, 1],
+        session_ids: [11, 1],
         username: name("v_gonzalez"),
         assigned_ip: ip("90.208.1.202"),
         encryption: Cipher::None,
