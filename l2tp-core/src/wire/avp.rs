@@ -25,7 +25,6 @@ macro_rules! code_points {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
         pub enum $name {
             $($(#[$vm])* $v,)*
             /// A value this crate does not know: data, not an error.
