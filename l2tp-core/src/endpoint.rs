@@ -1044,8 +1044,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         let hold = self.config.close_hold;
         let Some(t) = self.t(i) else { return };
         // The peer is gone: nothing more to deliver, only to acknowledge.
-        t.queue.clear();
-        t.in_flight = 0;
+        t.clear_queue();
         if t.remote_id == 0 {
             t.remote_id = m.assigned_tunnel_id.unwrap_or(0);
         }
@@ -1219,8 +1218,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         let Some(t) = slot.item.as_mut() else { return };
         t.state = TunnelState::Dead;
         t.timers = [None; 3];
-        t.queue.clear();
-        t.in_flight = 0;
+        t.clear_queue();
         if t.events == 0 && !slot.in_events {
             self.free_tunnel(i);
         }
@@ -1490,7 +1488,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
                 Next::Message(o) => {
                     let len = self.emit_control(i, o, buf)?;
                     let Some(t) = self.t(i) else { return Ok(None) };
-                    t.in_flight += 1;
+                    t.mark_sent();
                     t.ack_pending = false;
                     if t.timers[Timer::Retransmit as usize].is_none() {
                         t.timers[Timer::Retransmit as usize] = Some(now + t.rto);

@@ -92,8 +92,10 @@ pub(crate) struct Tunnel<P> {
     pub ssthresh: u16,
     pub cwnd_acks: u16,
     pub queue: Deque<Outgoing, SEND_QUEUE>,
-    /// `queue[..in_flight]` have been sent since the last timeout.
+    /// `queue[..in_flight]` have been sent at least once: what an Nr may acknowledge.
     pub in_flight: u8,
+    /// `queue[cursor]` is the next to (re)transmit; a timeout resets it to 0.
+    pub cursor: u8,
     pub retries: u8,
     pub rto: Duration,
     pub ack_pending: bool,
@@ -137,6 +139,7 @@ impl<P> Tunnel<P> {
             cwnd_acks: 0,
             queue: Deque::new(),
             in_flight: 0,
+            cursor: 0,
             retries: 0,
             rto,
             ack_pending: false,
@@ -185,8 +188,21 @@ impl<P> Tunnel<P> {
 
     /// Index of the next message to transmit, if the window allows.
     pub fn next_sendable(&self) -> Option<usize> {
-        let i = usize::from(self.in_flight);
+        let i = usize::from(self.cursor);
         (i < self.queue.len() && i < self.window()).then_some(i)
+    }
+
+    /// `queue[next_sendable()]` has just been transmitted.
+    pub fn mark_sent(&mut self) {
+        self.cursor += 1;
+        self.in_flight = self.in_flight.max(self.cursor);
+    }
+
+    /// Forgets everything queued, sent or not.
+    pub fn clear_queue(&mut self) {
+        self.queue.clear();
+        self.in_flight = 0;
+        self.cursor = 0;
     }
 
     /// Ns for a ZLB: the next Ns not yet sent (RFC 2661 §5.8).
@@ -222,6 +238,7 @@ impl<P> Tunnel<P> {
         self.cwnd = self.cwnd.min(self.peer_rws.max(1));
         // acked <= in_flight <= SEND_QUEUE
         self.in_flight -= acked as u8;
+        self.cursor = self.cursor.saturating_sub(acked as u8);
         self.retries = 0;
         self.rto = initial_rto;
         self.timers[Timer::Retransmit as usize] = (self.in_flight > 0).then_some(now + self.rto);
@@ -242,7 +259,7 @@ impl<P> Tunnel<P> {
         self.ssthresh = (self.cwnd / 2).max(1);
         self.cwnd = 1;
         self.cwnd_acks = 0;
-        self.in_flight = 0;
+        self.cursor = 0;
         self.rto = (self.rto * 2).min(cap);
         true
     }
@@ -273,6 +290,7 @@ mod tests {
         let mut rtos = heapless::Vec::<u64, 8>::new();
         loop {
             t.in_flight = 1;
+            t.cursor = 1;
             if !t.on_retransmit_timeout(5, s(8)) {
                 break;
             }
