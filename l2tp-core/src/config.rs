@@ -28,8 +28,8 @@ impl Secret {
         }
         let mut bytes = [0u8; MAX_SECRET_LEN];
         bytes[..secret.len()].copy_from_slice(secret);
-        // Checked above: at most 64.
-        Ok(Self { bytes, len: secret.len() as u8 })
+        let len = u8::try_from(secret.len()).map_err(|_| ConfigError::SecretLength)?;
+        Ok(Self { bytes, len })
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
@@ -129,7 +129,8 @@ impl Config {
         if name.is_empty() {
             return Err(ConfigError::HostNameLength);
         }
-        self.host_name = heapless::Vec::from_slice(name).map_err(|_| ConfigError::HostNameLength)?;
+        self.host_name =
+            heapless::Vec::from_slice(name).map_err(|_| ConfigError::HostNameLength)?;
         Ok(())
     }
 

@@ -25,7 +25,8 @@ pub const HELD_MESSAGES: usize = 4;
 pub const HELD_MESSAGE_LEN: usize = 256;
 /// The largest receive window we advertise: the one in-order message plus
 /// what can be held.
-pub const MAX_RECEIVE_WINDOW: u16 = HELD_MESSAGES as u16 + 1;
+pub const MAX_RECEIVE_WINDOW: u16 = 5;
+const _: () = assert!(MAX_RECEIVE_WINDOW as usize == HELD_MESSAGES + 1);
 /// A buffer of this size always fits the control messages this crate sends.
 pub const MAX_CONTROL_LEN: usize = 512;
 /// Headroom [`Endpoint::send_data`] needs in front of a PPP frame: the data
@@ -77,19 +78,40 @@ pub struct Reason {
 
 impl Reason {
     /// StopCCN 1: general request to clear the control connection.
-    pub const CLEAR: Self = Self { result: 1, error: None };
+    pub const CLEAR: Self = Self {
+        result: 1,
+        error: None,
+    };
     /// CDN 3: call disconnected for administrative reasons.
-    pub const ADMINISTRATIVE: Self = Self { result: 3, error: None };
+    pub const ADMINISTRATIVE: Self = Self {
+        result: 3,
+        error: None,
+    };
     /// StopCCN 2 / error 4: insufficient resources (a full tunnel table).
-    pub const NO_RESOURCES: Self = Self { result: 2, error: Some(4) };
+    pub const NO_RESOURCES: Self = Self {
+        result: 2,
+        error: Some(4),
+    };
     /// CDN 4: no appropriate facilities, temporary (a full session table).
-    pub const NO_FACILITIES: Self = Self { result: 4, error: None };
+    pub const NO_FACILITIES: Self = Self {
+        result: 4,
+        error: None,
+    };
     /// StopCCN 4: requester not authorized (tunnel authentication failed).
-    pub const NOT_AUTHORIZED: Self = Self { result: 4, error: None };
+    pub const NOT_AUTHORIZED: Self = Self {
+        result: 4,
+        error: None,
+    };
     /// Result 2 / error 8: unknown mandatory AVP (RFC 2661 §4.1).
-    pub const UNKNOWN_MANDATORY: Self = Self { result: 2, error: Some(8) };
+    pub const UNKNOWN_MANDATORY: Self = Self {
+        result: 2,
+        error: Some(8),
+    };
     /// StopCCN 7: finite state machine error.
-    pub const FSM_ERROR: Self = Self { result: 7, error: None };
+    pub const FSM_ERROR: Self = Self {
+        result: 7,
+        error: None,
+    };
 }
 
 /// What happened, from [`Endpoint::poll_event`].
@@ -346,7 +368,12 @@ struct Slot<X> {
 }
 
 impl<X> Slot<X> {
-    const EMPTY: Self = Self { generation: 0, in_tx: false, in_events: false, item: None };
+    const EMPTY: Self = Self {
+        generation: 0,
+        in_tx: false,
+        in_events: false,
+        item: None,
+    };
 }
 
 #[derive(Debug)]
@@ -396,8 +423,17 @@ pub struct Endpoint<P, const T: usize, const S: usize> {
 fn draw_id(slot: usize, n: usize, rng: &mut impl CryptoRng) -> u16 {
     let max_k = (usize::from(u16::MAX) - slot) / n;
     let r = rng.next_u32() as usize;
-    let k = if slot == 0 { 1 + r % max_k } else { r % (max_k + 1) };
+    let k = if slot == 0 {
+        1 + r % max_k
+    } else {
+        r % (max_k + 1)
+    };
     u16::try_from(slot + k * n).unwrap_or(1)
+}
+
+/// A table index as `u16`: tables hold at most 32768 entries (checked in `new`).
+fn idx(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(u16::MAX)
 }
 
 fn min_opt(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
@@ -409,7 +445,10 @@ fn min_opt(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
 }
 
 fn reason_of(rc: Option<ResultCode<'_>>) -> Option<Reason> {
-    rc.map(|r| Reason { result: r.result, error: r.error })
+    rc.map(|r| Reason {
+        result: r.result,
+        error: r.error,
+    })
 }
 
 impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
@@ -422,8 +461,14 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             config,
             tunnels: [const { Slot::EMPTY }; T],
             sessions: [const { Slot::EMPTY }; S],
-            held: [const { Held { tunnel: None, ns: 0, len: 0, buf: [0; HELD_MESSAGE_LEN] } };
-                HELD_MESSAGES],
+            held: [const {
+                Held {
+                    tunnel: None,
+                    ns: 0,
+                    len: 0,
+                    buf: [0; HELD_MESSAGE_LEN],
+                }
+            }; HELD_MESSAGES],
             tx: Deque::new(),
             refusals: Deque::new(),
             tunnel_events: Deque::new(),
@@ -486,19 +531,28 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
 
     /// Handles of all tunnels in the table (any state).
     pub fn tunnel_handles(&self) -> impl Iterator<Item = TunnelHandle> + '_ {
-        self.tunnels.iter().enumerate().filter(|(_, s)| s.item.is_some()).map(|(i, s)| {
-            TunnelHandle { index: i as u16, generation: s.generation }
-        })
+        self.tunnels
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.item.is_some())
+            .map(|(i, s)| TunnelHandle {
+                index: idx(i),
+                generation: s.generation,
+            })
     }
 
     fn tunnel_ref(&self, h: TunnelHandle) -> Option<&Tunnel<P>> {
         let slot = self.tunnels.get(usize::from(h.index))?;
-        slot.item.as_ref().filter(|_| slot.generation == h.generation)
+        slot.item
+            .as_ref()
+            .filter(|_| slot.generation == h.generation)
     }
 
     fn session_ref(&self, h: SessionHandle) -> Option<&Session> {
         let slot = self.sessions.get(usize::from(h.index))?;
-        slot.item.as_ref().filter(|_| slot.generation == h.generation)
+        slot.item
+            .as_ref()
+            .filter(|_| slot.generation == h.generation)
     }
 
     fn tunnel_index(&self, h: TunnelHandle) -> Option<usize> {
@@ -511,11 +565,17 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
 
     fn thandle(&self, i: usize) -> TunnelHandle {
         // i < T <= 32768
-        TunnelHandle { index: i as u16, generation: self.tunnels[i].generation }
+        TunnelHandle {
+            index: idx(i),
+            generation: self.tunnels[i].generation,
+        }
     }
 
     fn shandle(&self, j: usize) -> SessionHandle {
-        SessionHandle { index: j as u16, generation: self.sessions[j].generation }
+        SessionHandle {
+            index: idx(j),
+            generation: self.sessions[j].generation,
+        }
     }
 
     fn t(&mut self, i: usize) -> Option<&mut Tunnel<P>> {
@@ -538,9 +598,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     fn session_by_remote(&self, i: usize, remote: u16) -> Option<usize> {
         let th = self.thandle(i);
         self.sessions.iter().position(|s| {
-            s.item
-                .as_ref()
-                .is_some_and(|s| s.tunnel == th && s.remote_id == remote && s.state != SessionState::Closed)
+            s.item.as_ref().is_some_and(|s| {
+                s.tunnel == th && s.remote_id == remote && s.state != SessionState::Closed
+            })
         })
     }
 
@@ -551,7 +611,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         if !slot.in_tx {
             slot.in_tx = true;
             // One entry per slot at most: capacity T always suffices.
-            let _ = self.tx.push_back(i as u16);
+            let _ = self.tx.push_back(idx(i));
         }
     }
 
@@ -568,7 +628,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             t.events |= flag;
             if !slot.in_events {
                 slot.in_events = true;
-                let _ = self.tunnel_events.push_back(i as u16);
+                let _ = self.tunnel_events.push_back(idx(i));
             }
         }
     }
@@ -579,7 +639,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             s.events |= flag;
             if !slot.in_events {
                 slot.in_events = true;
-                let _ = self.session_events.push_back(j as u16);
+                let _ = self.session_events.push_back(idx(j));
             }
         }
     }
@@ -600,10 +660,11 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         let slot = &mut self.sessions[j];
         let Some(s) = slot.item.take() else { return };
         slot.generation = slot.generation.wrapping_add(1);
-        if let Some(i) = self.tunnel_index(s.tunnel) {
-            if let Some(t) = self.t(i) {
-                t.sessions = t.sessions.saturating_sub(1);
-            }
+        if let Some(t) = self
+            .tunnel_index(s.tunnel)
+            .and_then(|i| self.tunnels[i].item.as_mut())
+        {
+            t.sessions = t.sessions.saturating_sub(1);
         }
     }
 
@@ -643,7 +704,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         }
         let msg = &mut buf[..total];
         if tid == 0 {
-            return self.handle_sccrq(now, peer, msg, rng).map(|()| Received::Control);
+            return self
+                .handle_sccrq(now, peer, msg, rng)
+                .map(|()| Received::Control);
         }
         let Some(i) = self.tunnel_by_id(tid, peer) else {
             self.counters.rx_unknown_tunnel += 1;
@@ -665,8 +728,10 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         let th = self.thandle(i);
         let j = usize::from(sid) % S;
         let sh = self.shandle(j);
-        let (Some(t), Some(s)) = (self.tunnels[i].item.as_mut(), self.sessions[j].item.as_mut())
-        else {
+        let (Some(t), Some(s)) = (
+            self.tunnels[i].item.as_mut(),
+            self.sessions[j].item.as_mut(),
+        ) else {
             self.counters.rx_unknown_session += 1;
             return Err(Error::UnknownSession);
         };
@@ -693,7 +758,10 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         s.counters.rx_packets += 1;
         s.counters.rx_bytes += payload.len() as u64;
         s.counters.last_activity = now;
-        Ok(Received::Data { session: sh, payload })
+        Ok(Received::Data {
+            session: sh,
+            payload,
+        })
     }
 
     /// An SCCRQ (the only message sent to tunnel ID 0), or a retransmission
@@ -723,7 +791,10 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         // A retransmitted SCCRQ belongs to the tunnel it created: acknowledge again.
         if let Some(i) = self.tunnels.iter().position(|s| {
             s.item.as_ref().is_some_and(|t| {
-                t.peer == peer && t.remote_id == peer_tid && t.role == Role::Lns && t.state != TunnelState::Dead
+                t.peer == peer
+                    && t.remote_id == peer_tid
+                    && t.role == Role::Lns
+                    && t.state != TunnelState::Dead
             })
         }) {
             if let Some(t) = self.t(i) {
@@ -737,7 +808,12 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         let refuse = |this: &mut Self, reason: Reason| {
             this.counters.tunnels_refused += 1;
             debug!("l2tp: SCCRQ refused: result {}", reason.result);
-            let r = Refusal { peer, tunnel_id: peer_tid, nr: ns.wrapping_add(1), reason };
+            let r = Refusal {
+                peer,
+                tunnel_id: peer_tid,
+                nr: ns.wrapping_add(1),
+                reason,
+            };
             if this.refusals.push_back(r).is_err() {
                 this.counters.rx_dropped += 1;
             }
@@ -752,7 +828,13 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         }
         if m.protocol_version != Some((1, 0)) {
             // RFC 2661 §4.4.2: result 5, the error code is the highest version we support.
-            return refuse(self, Reason { result: 5, error: Some(0x0100) });
+            return refuse(
+                self,
+                Reason {
+                    result: 5,
+                    error: Some(0x0100),
+                },
+            );
         }
         if m.challenge.is_some() && secret.is_none() {
             self.counters.auth_failures += 1;
@@ -782,7 +864,10 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         self.tunnels[i].item = Some(t);
         self.schedule(i);
         self.note(i);
-        debug!("l2tp: SCCRQ from peer tunnel {} accepted as tunnel {}", peer_tid, id);
+        debug!(
+            "l2tp: SCCRQ from peer tunnel {} accepted as tunnel {}",
+            peer_tid, id
+        );
         Ok(())
     }
 
@@ -799,10 +884,16 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         rng: &mut impl CryptoRng,
     ) -> Result<(), Error> {
         let p = Packet::new_unchecked(&msg[..]);
-        let (ns, nr, zlb) = (p.ns().unwrap_or(0), p.nr().unwrap_or(0), p.payload().is_empty());
+        let (ns, nr, zlb) = (
+            p.ns().unwrap_or(0),
+            p.nr().unwrap_or(0),
+            p.payload().is_empty(),
+        );
         let initial = self.config.retransmit_initial;
         let window = self.config.receive_window;
-        let Some(t) = self.t(i) else { return Err(Error::UnknownTunnel) };
+        let Some(t) = self.t(i) else {
+            return Err(Error::UnknownTunnel);
+        };
         t.last_rx = now;
         if t.process_nr(nr, now, initial) > 0 {
             if t.state == TunnelState::Closing && t.origin == Origin::Local && t.queue.is_empty() {
@@ -848,7 +939,8 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         }
         slot.tunnel = h;
         slot.ns = ns;
-        slot.len = msg.len() as u16;
+        // msg.len() <= HELD_MESSAGE_LEN, checked above.
+        slot.len = u16::try_from(msg.len()).unwrap_or(0);
         slot.buf[..msg.len()].copy_from_slice(msg);
         self.counters.rx_held += 1;
     }
@@ -856,8 +948,14 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     fn drain_held(&mut self, now: Duration, i: usize, rng: &mut impl CryptoRng) {
         loop {
             let h = Some(self.thandle(i));
-            let Some(expected) = self.tunnels[i].item.as_ref().map(|t| t.nr) else { return };
-            let Some(k) = self.held.iter().position(|m| m.tunnel == h && m.ns == expected) else {
+            let Some(expected) = self.tunnels[i].item.as_ref().map(|t| t.nr) else {
+                return;
+            };
+            let Some(k) = self
+                .held
+                .iter()
+                .position(|m| m.tunnel == h && m.ns == expected)
+            else {
                 return;
             };
             let mut local = [0u8; HELD_MESSAGE_LEN];
@@ -914,7 +1012,10 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             Err(e) => {
                 // The message was received (and is acknowledged) but is unusable.
                 self.counters.rx_malformed += 1;
-                let reason = Reason { result: 2, error: Some(2) };
+                let reason = Reason {
+                    result: 2,
+                    error: Some(2),
+                };
                 if mtype.is_tunnel_scoped() {
                     self.close(now, i, reason, Origin::Local);
                 } else if let Some(j) = self.session_by_id(i, sid) {
@@ -923,7 +1024,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
                 return Err(Error::Malformed(e));
             }
         };
-        let Some(t) = self.tunnels[i].item.as_ref() else { return Ok(()) };
+        let Some(t) = self.tunnels[i].item.as_ref() else {
+            return Ok(());
+        };
         let (role, state) = (t.role, t.state);
         match mtype {
             MessageType::Sccrp if role == Role::Lac && state == TunnelState::WaitCtlReply => {
@@ -945,7 +1048,14 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
                 // Outgoing calls are not offered: refuse politely (RFC 2661 §7.5).
                 self.counters.sessions_refused += 1;
                 let remote = m.assigned_session_id.unwrap_or(0);
-                self.refuse_call(i, remote, Reason { result: 5, error: None });
+                self.refuse_call(
+                    i,
+                    remote,
+                    Reason {
+                        result: 5,
+                        error: None,
+                    },
+                );
             }
             MessageType::Unknown(_) if type_mandatory => {
                 self.counters.rx_unknown_mandatory += 1;
@@ -971,24 +1081,32 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             self.close(now, i, Reason::UNKNOWN_MANDATORY, Origin::Local);
         } else if let Some(j) = self.session_by_id(i, sid) {
             self.disconnect_internal(j, Reason::UNKNOWN_MANDATORY, Origin::Local);
-        } else if mtype == MessageType::Icrq {
-            if let Some(remote) = m.and_then(|m| m.assigned_session_id) {
-                self.refuse_call(i, remote, Reason::UNKNOWN_MANDATORY);
-            }
+        } else if let (MessageType::Icrq, Some(remote)) =
+            (mtype, m.and_then(|m| m.assigned_session_id))
+        {
+            self.refuse_call(i, remote, Reason::UNKNOWN_MANDATORY);
         }
     }
 
     fn on_sccrp(&mut self, now: Duration, i: usize, m: &Message<'_>) {
         let secret = self.config.secret.as_ref().map(Secret::as_bytes);
         let interval = self.config.hello_interval;
-        let Some(t) = self.tunnels[i].item.as_mut() else { return };
+        let Some(t) = self.tunnels[i].item.as_mut() else {
+            return;
+        };
         if let Some(id) = m.assigned_tunnel_id {
             t.remote_id = id;
         }
         let verdict = if m.protocol_version != Some((1, 0)) {
-            Err(Reason { result: 5, error: Some(0x0100) })
+            Err(Reason {
+                result: 5,
+                error: Some(0x0100),
+            })
         } else if t.remote_id == 0 {
-            Err(Reason { result: 2, error: Some(3) })
+            Err(Reason {
+                result: 2,
+                error: Some(3),
+            })
         } else if let Some(ch) = t.our_challenge {
             let expected = challenge_response(2, secret.unwrap_or(&[]), &ch);
             match m.challenge_response {
@@ -1024,10 +1142,14 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     fn on_scccn(&mut self, now: Duration, i: usize, m: &Message<'_>) {
         let secret = self.config.secret.as_ref().map(Secret::as_bytes);
         let interval = self.config.hello_interval;
-        let Some(t) = self.tunnels[i].item.as_mut() else { return };
+        let Some(t) = self.tunnels[i].item.as_mut() else {
+            return;
+        };
         if let Some(ch) = t.our_challenge {
             let expected = challenge_response(3, secret.unwrap_or(&[]), &ch);
-            let ok = m.challenge_response.is_some_and(|r| bool::from(r.ct_eq(&expected)));
+            let ok = m
+                .challenge_response
+                .is_some_and(|r| bool::from(r.ct_eq(&expected)));
             if !ok {
                 self.counters.auth_failures += 1;
                 self.close(now, i, Reason::NOT_AUTHORIZED, Origin::Local);
@@ -1062,11 +1184,20 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             self.counters.rx_malformed += 1;
             return;
         };
-        let Some(t) = self.tunnels[i].item.as_ref() else { return };
+        let Some(t) = self.tunnels[i].item.as_ref() else {
+            return;
+        };
         if t.state != TunnelState::Established {
             self.counters.sessions_refused += 1;
             // General error 1: no control connection exists yet.
-            self.refuse_call(i, remote, Reason { result: 2, error: Some(1) });
+            self.refuse_call(
+                i,
+                remote,
+                Reason {
+                    result: 2,
+                    error: Some(1),
+                },
+            );
             return;
         }
         let Some(j) = self.free_session_slot() else {
@@ -1088,13 +1219,24 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     }
 
     fn on_icrp(&mut self, i: usize, sid: u16, m: &Message<'_>) {
-        let Some(j) = self.session_by_id(i, sid) else { return };
-        let Some(s) = self.sessions[j].item.as_mut() else { return };
+        let Some(j) = self.session_by_id(i, sid) else {
+            return;
+        };
+        let Some(s) = self.sessions[j].item.as_mut() else {
+            return;
+        };
         if s.state != SessionState::WaitReply {
             return;
         }
         let Some(remote) = m.assigned_session_id.filter(|&r| r != 0) else {
-            self.disconnect_internal(j, Reason { result: 2, error: Some(3) }, Origin::Local);
+            self.disconnect_internal(
+                j,
+                Reason {
+                    result: 2,
+                    error: Some(3),
+                },
+                Origin::Local,
+            );
             return;
         };
         s.remote_id = remote;
@@ -1107,8 +1249,12 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     }
 
     fn on_iccn(&mut self, i: usize, sid: u16, m: &Message<'_>) {
-        let Some(j) = self.session_by_id(i, sid) else { return };
-        let Some(s) = self.sessions[j].item.as_mut() else { return };
+        let Some(j) = self.session_by_id(i, sid) else {
+            return;
+        };
+        let Some(s) = self.sessions[j].item.as_mut() else {
+            return;
+        };
         if s.state != SessionState::WaitConnect {
             return;
         }
@@ -1120,11 +1266,14 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     }
 
     fn on_cdn(&mut self, i: usize, sid: u16, m: &Message<'_>) {
-        let j = self
-            .session_by_id(i, sid)
-            .or_else(|| m.assigned_session_id.and_then(|r| self.session_by_remote(i, r)));
+        let j = self.session_by_id(i, sid).or_else(|| {
+            m.assigned_session_id
+                .and_then(|r| self.session_by_remote(i, r))
+        });
         let Some(j) = j else { return };
-        let Some(s) = self.sessions[j].item.as_mut() else { return };
+        let Some(s) = self.sessions[j].item.as_mut() else {
+            return;
+        };
         if s.state == SessionState::Closed {
             return;
         }
@@ -1137,19 +1286,28 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
 
     fn refuse_call(&mut self, i: usize, remote: u16, reason: Reason) {
         if let Some(t) = self.t(i) {
-            let _ = t.enqueue(Msg::Cdn { local: 0, remote, result: reason.result, error: reason.error });
+            let _ = t.enqueue(Msg::Cdn {
+                local: 0,
+                remote,
+                result: reason.result,
+                error: reason.error,
+            });
         }
     }
 
     fn start_waiting_calls(&mut self, i: usize) {
         let th = self.thandle(i);
         for j in 0..S {
-            let Some(s) = self.sessions[j].item.as_mut() else { continue };
+            let Some(s) = self.sessions[j].item.as_mut() else {
+                continue;
+            };
             if s.tunnel != th || s.state != SessionState::WaitTunnel {
                 continue;
             }
             let (local, serial) = (s.local_id, s.call_serial);
-            let Some(t) = self.tunnels[i].item.as_mut() else { return };
+            let Some(t) = self.tunnels[i].item.as_mut() else {
+                return;
+            };
             if t.enqueue(Msg::Icrq { local, serial }).is_ok() {
                 s.state = SessionState::WaitReply;
             } else {
@@ -1174,7 +1332,10 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         t.state = TunnelState::Closing;
         t.timers[Timer::Hello as usize] = None;
         t.timers[Timer::Close as usize] = Some(now + hold);
-        debug!("l2tp: closing tunnel {} with result {}", t.local_id, reason.result);
+        debug!(
+            "l2tp: closing tunnel {} with result {}",
+            t.local_id, reason.result
+        );
         self.tunnel_event(i, tunnel::EV_DOWN);
         self.sessions_down(i);
         self.schedule(i);
@@ -1184,7 +1345,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     fn sessions_down(&mut self, i: usize) {
         let th = self.thandle(i);
         for j in 0..S {
-            let Some(s) = self.sessions[j].item.as_mut() else { continue };
+            let Some(s) = self.sessions[j].item.as_mut() else {
+                continue;
+            };
             if s.tunnel == th && s.state != SessionState::Closed {
                 s.state = SessionState::Closed;
                 s.origin = Origin::Tunnel;
@@ -1195,7 +1358,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     }
 
     fn disconnect_internal(&mut self, j: usize, reason: Reason, origin: Origin) {
-        let Some(s) = self.sessions[j].item.as_mut() else { return };
+        let Some(s) = self.sessions[j].item.as_mut() else {
+            return;
+        };
         if s.state == SessionState::Closed {
             return;
         }
@@ -1207,7 +1372,12 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         self.session_event(j, session::EV_DOWN);
         if let (true, Some(i)) = (send, self.tunnel_index(th)) {
             if let Some(t) = self.t(i) {
-                let _ = t.enqueue(Msg::Cdn { local, remote, result: reason.result, error: reason.error });
+                let _ = t.enqueue(Msg::Cdn {
+                    local,
+                    remote,
+                    result: reason.result,
+                    error: reason.error,
+                });
             }
             self.schedule(i);
         }
@@ -1248,7 +1418,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         let (max, cap) = (self.config.max_retransmissions, self.config.retransmit_cap);
         let interval = self.config.hello_interval;
         let due = |t: &Tunnel<P>, k: Timer| t.timers[k as usize].is_some_and(|d| d <= now);
-        let Some(t) = self.tunnels[i].item.as_mut() else { return };
+        let Some(t) = self.tunnels[i].item.as_mut() else {
+            return;
+        };
         if due(t, Timer::Retransmit) {
             if t.on_retransmit_timeout(max, cap) {
                 self.counters.retransmissions += 1;
@@ -1310,7 +1482,11 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         peer: P,
         rng: &mut impl CryptoRng,
     ) -> Result<TunnelHandle, Error> {
-        let i = self.tunnels.iter().position(|s| s.item.is_none()).ok_or(Error::TableFull)?;
+        let i = self
+            .tunnels
+            .iter()
+            .position(|s| s.item.is_none())
+            .ok_or(Error::TableFull)?;
         let id = draw_id(i, T, rng);
         let mut t = Tunnel::new(peer, Role::Lac, id, now, self.config.retransmit_initial);
         rng.fill_bytes(&mut t.rv_seed);
@@ -1351,11 +1527,16 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         let serial = self.next_call_serial;
         if established {
             let t = self.t(i).ok_or(Error::InvalidHandle)?;
-            t.enqueue(Msg::Icrq { local, serial }).map_err(|_| Error::QueueFull)?;
+            t.enqueue(Msg::Icrq { local, serial })
+                .map_err(|_| Error::QueueFull)?;
             self.schedule(i);
         }
         self.next_call_serial = serial.wrapping_add(1);
-        let state = if established { SessionState::WaitReply } else { SessionState::WaitTunnel };
+        let state = if established {
+            SessionState::WaitReply
+        } else {
+            SessionState::WaitTunnel
+        };
         let mut s = Session::new(tunnel, local, state, now);
         s.call_serial = serial;
         self.sessions[j].item = Some(s);
@@ -1372,7 +1553,11 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     /// [`Error::InvalidHandle`], [`Error::InvalidState`] (already closed).
     pub fn disconnect(&mut self, session: SessionHandle, reason: Reason) -> Result<(), Error> {
         let j = self.session_index(session).ok_or(Error::InvalidHandle)?;
-        if self.sessions[j].item.as_ref().is_some_and(|s| s.state == SessionState::Closed) {
+        if self.sessions[j]
+            .item
+            .as_ref()
+            .is_some_and(|s| s.state == SessionState::Closed)
+        {
             return Err(Error::InvalidState);
         }
         self.disconnect_internal(j, reason, Origin::Local);
@@ -1384,7 +1569,12 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     ///
     /// # Errors
     /// [`Error::InvalidHandle`], [`Error::InvalidState`] (already closing).
-    pub fn close_tunnel(&mut self, now: Duration, tunnel: TunnelHandle, reason: Reason) -> Result<(), Error> {
+    pub fn close_tunnel(
+        &mut self,
+        now: Duration,
+        tunnel: TunnelHandle,
+        reason: Reason,
+    ) -> Result<(), Error> {
         let i = self.tunnel_index(tunnel).ok_or(Error::InvalidHandle)?;
         if self.tunnels[i]
             .item
@@ -1415,17 +1605,25 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         payload: Range<usize>,
     ) -> Result<(P, Range<usize>), Error> {
         let j = self.session_index(session).ok_or(Error::InvalidHandle)?;
-        let th = self.sessions[j].item.as_ref().map(|s| s.tunnel).ok_or(Error::InvalidHandle)?;
+        let th = self.sessions[j]
+            .item
+            .as_ref()
+            .map(|s| s.tunnel)
+            .ok_or(Error::InvalidHandle)?;
         let i = self.tunnel_index(th).ok_or(Error::InvalidState)?;
-        let (Some(t), Some(s)) = (self.tunnels[i].item.as_ref(), self.sessions[j].item.as_mut())
-        else {
+        let (Some(t), Some(s)) = (
+            self.tunnels[i].item.as_ref(),
+            self.sessions[j].item.as_mut(),
+        ) else {
             return Err(Error::InvalidHandle);
         };
         if s.state != SessionState::Established || t.state != TunnelState::Established {
             return Err(Error::InvalidState);
         }
         if payload.start > payload.end || payload.end > buf.len() {
-            return Err(Error::BufferTooSmall { needed: payload.end.max(payload.start) });
+            return Err(Error::BufferTooSmall {
+                needed: payload.end.max(payload.start),
+            });
         }
         let hdr = HeaderRepr {
             control: false,
@@ -1458,11 +1656,19 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     ///
     /// # Errors
     /// [`BufferTooSmall`]; the datagram stays queued.
-    pub fn poll_transmit(&mut self, now: Duration, buf: &mut [u8]) -> Result<Option<Transmit<P>>, BufferTooSmall> {
+    pub fn poll_transmit(
+        &mut self,
+        now: Duration,
+        buf: &mut [u8],
+    ) -> Result<Option<Transmit<P>>, BufferTooSmall> {
         if let Some(r) = self.refusals.front().copied() {
             let mut m = Message::new(MessageType::StopCcn);
             m.assigned_tunnel_id = Some(0);
-            m.result_code = Some(ResultCode { result: r.reason.result, error: r.reason.error, message: &[] });
+            m.result_code = Some(ResultCode {
+                result: r.reason.result,
+                error: r.reason.error,
+                message: &[],
+            });
             let len = emit_message(&m, r.tunnel_id, 0, 0, r.nr, None, buf)?;
             let _ = self.refusals.pop_front();
             return Ok(Some(Transmit { peer: r.peer, len }));
@@ -1519,7 +1725,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
 
     /// Rebuilds a queued message from the tunnel's state and writes it.
     fn emit_control(&self, i: usize, o: Outgoing, buf: &mut [u8]) -> Result<usize, BufferTooSmall> {
-        let Some(t) = self.tunnels[i].item.as_ref() else { return Ok(0) };
+        let Some(t) = self.tunnels[i].item.as_ref() else {
+            return Ok(0);
+        };
         let cfg = &self.config;
         let mut m = Message::new(MessageType::Hello);
         let mut sid = 0;
@@ -1529,7 +1737,8 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             m.framing_capabilities = Some(3);
             m.bearer_capabilities = Some(0);
             m.firmware_revision = Some(cfg.firmware_revision);
-            m.vendor_name = Some(cfg.vendor_name);
+            // Cut so that every message fits MAX_CONTROL_LEN.
+            m.vendor_name = Some(&cfg.vendor_name[..cfg.vendor_name.len().min(64)]);
             m.receive_window_size = Some(cfg.receive_window);
         };
         let reason;
@@ -1557,7 +1766,11 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
                 m.message_type = MessageType::StopCcn;
                 m.assigned_tunnel_id = Some(t.local_id);
                 reason = t.reason.unwrap_or(Reason::CLEAR);
-                m.result_code = Some(ResultCode { result: reason.result, error: reason.error, message: &[] });
+                m.result_code = Some(ResultCode {
+                    result: reason.result,
+                    error: reason.error,
+                    message: &[],
+                });
             }
             Msg::Hello => {}
             Msg::Icrq { local, serial } => {
@@ -1578,10 +1791,19 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
                 m.framing_type = Some(1);
                 sid = remote;
             }
-            Msg::Cdn { local, remote, result, error } => {
+            Msg::Cdn {
+                local,
+                remote,
+                result,
+                error,
+            } => {
                 m.message_type = MessageType::Cdn;
                 m.assigned_session_id = Some(local);
-                m.result_code = Some(ResultCode { result, error, message: &[] });
+                m.result_code = Some(ResultCode {
+                    result,
+                    error,
+                    message: &[],
+                });
                 sid = remote;
             }
         }
@@ -1598,7 +1820,10 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             }
             None => [0; 16],
         };
-        let hiding = secret.map(|s| Hiding { secret: s.as_bytes(), random_vector: &rv });
+        let hiding = secret.map(|s| Hiding {
+            secret: s.as_bytes(),
+            random_vector: &rv,
+        });
         emit_message(&m, t.remote_id, sid, o.ns, t.nr, hiding.as_ref(), buf)
     }
 
@@ -1626,7 +1851,12 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             slot.in_events = false;
             if t.events & tunnel::EV_DOWN != 0 {
                 t.events = 0;
-                let ev = Event::TunnelDown { tunnel, peer, reason: t.reason, origin: t.origin };
+                let ev = Event::TunnelDown {
+                    tunnel,
+                    peer,
+                    reason: t.reason,
+                    origin: t.origin,
+                };
                 if t.state == TunnelState::Dead {
                     self.free_tunnel(i);
                 }
@@ -1661,7 +1891,13 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             slot.in_events = false;
             if s.events & session::EV_DOWN != 0 {
                 s.events = 0;
-                let ev = Event::SessionDown { tunnel, session, reason: s.reason, q931: s.q931, origin: s.origin };
+                let ev = Event::SessionDown {
+                    tunnel,
+                    session,
+                    reason: s.reason,
+                    q931: s.q931,
+                    origin: s.origin,
+                };
                 self.free_session(j);
                 return Some(ev);
             }
@@ -1684,7 +1920,10 @@ fn first_message_type(msg: &[u8]) -> Option<(MessageType, bool)> {
     if avp.ietf_type() != Some(AvpType::MessageType) || avp.hidden || avp.value.len() != 2 {
         return None;
     }
-    Some((MessageType::from(u16::from_be_bytes([avp.value[0], avp.value[1]])), avp.mandatory))
+    Some((
+        MessageType::from(u16::from_be_bytes([avp.value[0], avp.value[1]])),
+        avp.mandatory,
+    ))
 }
 
 fn learn_peer<P>(t: &mut Tunnel<P>, m: &Message<'_>) {

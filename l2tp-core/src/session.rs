@@ -75,7 +75,10 @@ impl Session {
             send_seq: false,
             data_ns: 0,
             data_nr: None,
-            counters: SessionCounters { last_activity: now, ..SessionCounters::default() },
+            counters: SessionCounters {
+                last_activity: now,
+                ..SessionCounters::default()
+            },
             tx_connect_speed: 0,
             framing_type: 0,
             reason: None,

@@ -47,10 +47,24 @@ pub(crate) enum Msg {
     Scccn,
     StopCcn,
     Hello,
-    Icrq { local: u16, serial: u32 },
-    Icrp { local: u16, remote: u16 },
-    Iccn { local: u16, remote: u16 },
-    Cdn { local: u16, remote: u16, result: u16, error: Option<u16> },
+    Icrq {
+        local: u16,
+        serial: u32,
+    },
+    Icrp {
+        local: u16,
+        remote: u16,
+    },
+    Iccn {
+        local: u16,
+        remote: u16,
+    },
+    Cdn {
+        local: u16,
+        remote: u16,
+        result: u16,
+        error: Option<u16>,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -167,7 +181,9 @@ impl<P> Tunnel<P> {
     /// Queues a new message with the next Ns.
     pub fn enqueue(&mut self, msg: Msg) -> Result<(), Msg> {
         let ns = self.ns_next;
-        self.queue.push_back(Outgoing { ns, msg }).map_err(|o| o.msg)?;
+        self.queue
+            .push_back(Outgoing { ns, msg })
+            .map_err(|o| o.msg)?;
         self.ns_next = ns.wrapping_add(1);
         Ok(())
     }
@@ -236,9 +252,10 @@ impl<P> Tunnel<P> {
             }
         }
         self.cwnd = self.cwnd.min(self.peer_rws.max(1));
-        // acked <= in_flight <= SEND_QUEUE
-        self.in_flight -= acked as u8;
-        self.cursor = self.cursor.saturating_sub(acked as u8);
+        // acked <= in_flight <= SEND_QUEUE, checked above.
+        let acked8 = u8::try_from(acked).unwrap_or(u8::MAX);
+        self.in_flight -= acked8;
+        self.cursor = self.cursor.saturating_sub(acked8);
         self.retries = 0;
         self.rto = initial_rto;
         self.timers[Timer::Retransmit as usize] = (self.in_flight > 0).then_some(now + self.rto);

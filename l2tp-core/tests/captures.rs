@@ -77,7 +77,8 @@ fn control_messages(s: &Session) -> Vec<Ctl> {
                 from_client: d.from_client,
                 ns: p.ns().unwrap(),
                 nr: p.nr().unwrap(),
-                kind: (!p.payload().is_empty()).then(|| Message::parse(p.payload()).unwrap().message_type),
+                kind: (!p.payload().is_empty())
+                    .then(|| Message::parse(p.payload()).unwrap().message_type),
             })
         })
         .collect()
@@ -95,10 +96,10 @@ fn every_control_message_of_the_five_sessions() {
         let side = |client: bool| {
             let mut v: Vec<(u16, MessageType)> = vec![];
             for c in ctl.iter().filter(|c| c.from_client == client) {
-                if let Some(k) = c.kind {
-                    if v.last().map(|l| l.0) != Some(c.ns) {
-                        v.push((c.ns, k));
-                    }
+                if let Some(k) = c.kind
+                    && v.last().map(|l| l.0) != Some(c.ns)
+                {
+                    v.push((c.ns, k));
                 }
             }
             v
@@ -106,13 +107,30 @@ fn every_control_message_of_the_five_sessions() {
         let lac = side(true);
         let lns = side(false);
         let expected_lac: Vec<(u16, MessageType)> = if s.id == 'a' {
-            vec![(0, Sccrq), (1, Scccn), (2, Icrq), (3, Iccn), (4, Hello), (5, StopCcn)]
+            vec![
+                (0, Sccrq),
+                (1, Scccn),
+                (2, Icrq),
+                (3, Iccn),
+                (4, Hello),
+                (5, StopCcn),
+            ]
         } else {
-            vec![(0, Sccrq), (1, Scccn), (2, Icrq), (3, Iccn), (4, Cdn), (5, StopCcn)]
+            vec![
+                (0, Sccrq),
+                (1, Scccn),
+                (2, Icrq),
+                (3, Iccn),
+                (4, Cdn),
+                (5, StopCcn),
+            ]
         };
         assert_eq!(lac, expected_lac, "session {}", s.id);
-        let expected_lns: Vec<(u16, MessageType)> =
-            if s.id == 'a' { vec![(0, Sccrp), (1, Icrp), (2, Hello)] } else { vec![(0, Sccrp), (1, Icrp)] };
+        let expected_lns: Vec<(u16, MessageType)> = if s.id == 'a' {
+            vec![(0, Sccrp), (1, Icrp), (2, Hello)]
+        } else {
+            vec![(0, Sccrp), (1, Icrp)]
+        };
         assert_eq!(lns, expected_lns, "session {}", s.id);
         // The SCCRQ went out more than once with Ns 0 (README: retransmitted).
         assert!(ctl.iter().filter(|c| c.kind == Some(Sccrq)).count() >= 2);
@@ -120,7 +138,11 @@ fn every_control_message_of_the_five_sessions() {
         let zlbs = ctl.iter().filter(|c| c.kind.is_none()).count();
         assert!(zlbs >= 5, "session {}: {zlbs} ZLBs", s.id);
         let last_lns_nr = ctl.iter().rev().find(|c| !c.from_client).unwrap().nr;
-        assert_eq!(last_lns_nr, 6, "session {}: the final ZLB acknowledges the StopCCN", s.id);
+        assert_eq!(
+            last_lns_nr, 6,
+            "session {}: the final ZLB acknowledges the StopCCN",
+            s.id
+        );
     }
 }
 
@@ -157,13 +179,24 @@ fn avps_of_the_xl2tpd_messages_parse_and_round_trip() {
                     assert!(m.tx_connect_speed.is_some());
                 }
                 MessageType::Cdn => {
-                    assert_eq!(m.result_code, Some(ResultCode { result: 1, error: Some(0), message: &[] }));
+                    assert_eq!(
+                        m.result_code,
+                        Some(ResultCode {
+                            result: 1,
+                            error: Some(0),
+                            message: &[]
+                        })
+                    );
                     assert!(m.assigned_session_id.is_some());
                 }
                 MessageType::StopCcn => {
                     assert_eq!(
                         m.result_code,
-                        Some(ResultCode { result: 1, error: Some(0), message: b"Goodbye!" })
+                        Some(ResultCode {
+                            result: 1,
+                            error: Some(0),
+                            message: b"Goodbye!"
+                        })
                     );
                 }
                 _ => {}
@@ -178,10 +211,10 @@ fn rewrite_ids(b: &mut [u8], tunnel: u16, session: Option<u16>) {
     if b[at..at + 2] != [0, 0] {
         b[at..at + 2].copy_from_slice(&tunnel.to_be_bytes());
     }
-    if let Some(s) = session {
-        if b[at + 2..at + 4] != [0, 0] {
-            b[at + 2..at + 4].copy_from_slice(&s.to_be_bytes());
-        }
+    if let Some(s) = session
+        && b[at + 2..at + 4] != [0, 0]
+    {
+        b[at + 2..at + 4].copy_from_slice(&s.to_be_bytes());
     }
 }
 
@@ -237,11 +270,17 @@ fn our_lns_serves_the_captured_xl2tpd_lac() {
             }
             drain(&mut ep, now, &mut sent, &mut events);
             if tid == 0 {
-                tid = ep.tunnel_handles().next().map(|t| ep.tunnel(t).unwrap().local_id).unwrap_or(0);
+                tid = ep
+                    .tunnel_handles()
+                    .next()
+                    .map(|t| ep.tunnel(t).unwrap().local_id)
+                    .unwrap_or(0);
             }
             if sid.is_none() {
                 sid = events.iter().find_map(|e| match e {
-                    Event::IncomingCall { session, .. } => Some(ep.session(*session).unwrap().local_id),
+                    Event::IncomingCall { session, .. } => {
+                        Some(ep.session(*session).unwrap().local_id)
+                    }
                     _ => None,
                 });
             }
@@ -255,8 +294,18 @@ fn our_lns_serves_the_captured_xl2tpd_lac() {
                 (!p.is_control()).then(|| p.payload().to_vec())
             })
             .collect();
-        assert_eq!(after_close, if s.id == 'a' { 2 } else { 0 }, "session {}", s.id);
-        assert_eq!(ppp_in, client_frames[..client_frames.len() - after_close], "session {}", s.id);
+        assert_eq!(
+            after_close,
+            if s.id == 'a' { 2 } else { 0 },
+            "session {}",
+            s.id
+        );
+        assert_eq!(
+            ppp_in,
+            client_frames[..client_frames.len() - after_close],
+            "session {}",
+            s.id
+        );
         assert!(frames > 10);
         // What our LNS sent: SCCRP acknowledging the SCCRQ, then ICRP, plus ZLBs.
         let kinds: Vec<Option<MessageType>> = sent
@@ -267,10 +316,19 @@ fn our_lns_serves_the_captured_xl2tpd_lac() {
             })
             .collect();
         let msgs: Vec<MessageType> = kinds.iter().flatten().copied().collect();
-        assert_eq!(&msgs[..2], &[MessageType::Sccrp, MessageType::Icrp], "session {}", s.id);
+        assert_eq!(
+            &msgs[..2],
+            &[MessageType::Sccrp, MessageType::Icrp],
+            "session {}",
+            s.id
+        );
         let sccrp = Packet::new_checked(&sent[0][..]).unwrap();
         assert_eq!((sccrp.ns(), sccrp.nr()), (Some(0), Some(1)));
-        assert_eq!(ep.counters().rx_duplicate, 1 + u32::from(s.id == 'c'), "the repeated SCCRQs");
+        assert_eq!(
+            ep.counters().rx_duplicate,
+            1 + u32::from(s.id == 'c'),
+            "the repeated SCCRQs"
+        );
         // The events of the whole life of the call.
         let mut want = vec!["TunnelUp", "IncomingCall", "SessionUp"];
         if s.id != 'a' {
@@ -283,11 +341,30 @@ fn our_lns_serves_the_captured_xl2tpd_lac() {
                 Event::TunnelUp { .. } => "TunnelUp".into(),
                 Event::IncomingCall { .. } => "IncomingCall".into(),
                 Event::SessionUp { .. } => "SessionUp".into(),
-                Event::SessionDown { origin: Origin::Peer, reason: Some(Reason { result, error: Some(e) }), .. } => {
+                Event::SessionDown {
+                    origin: Origin::Peer,
+                    reason:
+                        Some(Reason {
+                            result,
+                            error: Some(e),
+                        }),
+                    ..
+                } => {
                     format!("SessionDown(Peer, {result}/{e})")
                 }
-                Event::SessionDown { origin: Origin::Tunnel, .. } => "SessionDown(Tunnel)".into(),
-                Event::TunnelDown { origin: Origin::Peer, reason: Some(Reason { result, error: Some(e) }), .. } => {
+                Event::SessionDown {
+                    origin: Origin::Tunnel,
+                    ..
+                } => "SessionDown(Tunnel)".into(),
+                Event::TunnelDown {
+                    origin: Origin::Peer,
+                    reason:
+                        Some(Reason {
+                            result,
+                            error: Some(e),
+                        }),
+                    ..
+                } => {
                     format!("TunnelDown(Peer, {result}/{e})")
                 }
                 other => format!("{other:?}"),
@@ -331,7 +408,10 @@ fn our_lac_dials_the_captured_xl2tpd_lns() {
     }
     assert!(frames > 10);
     assert!(events.contains(&Event::TunnelUp { tunnel: t, peer: 7 }));
-    assert!(events.contains(&Event::SessionUp { tunnel: t, session: call }));
+    assert!(events.contains(&Event::SessionUp {
+        tunnel: t,
+        session: call
+    }));
     let info = ep.tunnel(t).unwrap();
     assert_eq!(info.state, TunnelState::Established);
     assert_eq!(info.peer_host_name, b"interop");
@@ -348,7 +428,18 @@ fn our_lac_dials_the_captured_xl2tpd_lns() {
             (!p.payload().is_empty()).then(|| Message::parse(p.payload()).unwrap().message_type)
         })
         .collect();
-    assert_eq!(&kinds[..4], &[MessageType::Sccrq, MessageType::Scccn, MessageType::Icrq, MessageType::Iccn]);
+    assert_eq!(
+        &kinds[..4],
+        &[
+            MessageType::Sccrq,
+            MessageType::Scccn,
+            MessageType::Icrq,
+            MessageType::Iccn
+        ]
+    );
     let last = Packet::new_checked(&sent.last().unwrap()[..]).unwrap();
-    assert!(last.payload().is_empty() && last.nr() == Some(3), "HELLO (Ns 2) acknowledged");
+    assert!(
+        last.payload().is_empty() && last.nr() == Some(3),
+        "HELLO (Ns 2) acknowledged"
+    );
 }

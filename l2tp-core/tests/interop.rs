@@ -13,8 +13,8 @@ use l2tp_core::{Config, Endpoint, Error, Event, Origin, Reason, Received, Sessio
 
 /// One AVP, vendor 0 unless given (RFC 2661 §4.1: M bit, 10-bit length).
 fn avp(mandatory: bool, vendor: u16, attr: u16, value: &[u8]) -> Vec<u8> {
-    let len = 6 + value.len();
-    let mut v = vec![(if mandatory { 0x80 } else { 0 }) | (len >> 8) as u8, len as u8];
+    let [hi, lo] = u16::try_from(6 + value.len()).unwrap().to_be_bytes();
+    let mut v = vec![(if mandatory { 0x80 } else { 0 }) | hi, lo];
     v.extend_from_slice(&vendor.to_be_bytes());
     v.extend_from_slice(&attr.to_be_bytes());
     v.extend_from_slice(value);
@@ -28,7 +28,7 @@ fn msg_type(t: u16) -> Vec<u8> {
 /// A control message: T, L, S set, version 2 (RFC 2661 §3.1).
 fn ctl(tunnel: u16, session: u16, ns: u16, nr: u16, avps: &[Vec<u8>]) -> Vec<u8> {
     let body: Vec<u8> = avps.concat();
-    let len = (12 + body.len()) as u16;
+    let len = u16::try_from(12 + body.len()).unwrap();
     let mut v = vec![0xc8, 0x02];
     for f in [len, tunnel, session, ns, nr] {
         v.extend_from_slice(&f.to_be_bytes());
@@ -52,7 +52,9 @@ struct Lns {
 
 impl Lns {
     fn feed(&mut self, mut b: Vec<u8>) -> Result<(Received, Vec<u8>), Error> {
-        let r = self.ep.handle_datagram(self.now, 9, &mut b, &mut self.rng)?;
+        let r = self
+            .ep
+            .handle_datagram(self.now, 9, &mut b, &mut self.rng)?;
         let mut buf = [0u8; l2tp_core::MAX_CONTROL_LEN];
         while let Some(t) = self.ep.poll_transmit(self.now, &mut buf).unwrap() {
             assert_eq!(t.peer, 9);
@@ -78,20 +80,29 @@ fn windows_like_client() {
         out: vec![],
         events: vec![],
     };
-    let sccrq = ctl(0, 0, 0, 0, &[
-        msg_type(1),
-        avp(true, 0, 2, &[1, 0]),
-        avp(true, 0, 3, &1u32.to_be_bytes()),
-        avp(true, 0, 4, &0u32.to_be_bytes()),
-        avp(false, 0, 6, &[0x0a, 0x00]),
-        avp(true, 0, 7, b"DESKTOP-W11"),
-        avp(false, 0, 8, b"Microsoft"),
-        avp(true, 0, 9, &WIN_TUNNEL.to_be_bytes()),
-        avp(true, 0, 10, &8u16.to_be_bytes()),
-    ]);
+    let sccrq = ctl(
+        0,
+        0,
+        0,
+        0,
+        &[
+            msg_type(1),
+            avp(true, 0, 2, &[1, 0]),
+            avp(true, 0, 3, &1u32.to_be_bytes()),
+            avp(true, 0, 4, &0u32.to_be_bytes()),
+            avp(false, 0, 6, &[0x0a, 0x00]),
+            avp(true, 0, 7, b"DESKTOP-W11"),
+            avp(false, 0, 8, b"Microsoft"),
+            avp(true, 0, 9, &WIN_TUNNEL.to_be_bytes()),
+            avp(true, 0, 10, &8u16.to_be_bytes()),
+        ],
+    );
     lns.feed(sccrq).unwrap();
     let p = lns.last();
-    assert_eq!((p.tunnel_id(), p.session_id(), p.ns(), p.nr()), (WIN_TUNNEL, 0, Some(0), Some(1)));
+    assert_eq!(
+        (p.tunnel_id(), p.session_id(), p.ns(), p.nr()),
+        (WIN_TUNNEL, 0, Some(0), Some(1))
+    );
     let sccrp = Message::parse(p.payload()).unwrap();
     assert_eq!(sccrp.message_type, MessageType::Sccrp);
     assert_eq!(sccrp.protocol_version, Some((1, 0)));
@@ -111,16 +122,25 @@ fn windows_like_client() {
     assert_eq!(info.peer_framing_capabilities, 1);
     assert_eq!(info.remote_id, WIN_TUNNEL);
 
-    let icrq = ctl(our_tunnel, 0, 2, 1, &[
-        msg_type(10),
-        avp(true, 0, 14, &WIN_SESSION.to_be_bytes()),
-        avp(true, 0, 15, &0x1234_5678u32.to_be_bytes()),
-        avp(true, 0, 18, &0u32.to_be_bytes()),
-        avp(false, 311, 1, &[0, 0, 0, 1]),
-    ]);
+    let icrq = ctl(
+        our_tunnel,
+        0,
+        2,
+        1,
+        &[
+            msg_type(10),
+            avp(true, 0, 14, &WIN_SESSION.to_be_bytes()),
+            avp(true, 0, 15, &0x1234_5678u32.to_be_bytes()),
+            avp(true, 0, 18, &0u32.to_be_bytes()),
+            avp(false, 311, 1, &[0, 0, 0, 1]),
+        ],
+    );
     lns.feed(icrq).unwrap();
     let p = lns.last();
-    assert_eq!((p.tunnel_id(), p.session_id(), p.ns(), p.nr()), (WIN_TUNNEL, WIN_SESSION, Some(1), Some(3)));
+    assert_eq!(
+        (p.tunnel_id(), p.session_id(), p.ns(), p.nr()),
+        (WIN_TUNNEL, WIN_SESSION, Some(1), Some(3))
+    );
     let icrp = Message::parse(p.payload()).unwrap();
     assert_eq!(icrp.message_type, MessageType::Icrp);
     let our_session = icrp.assigned_session_id.unwrap();
@@ -128,14 +148,23 @@ fn windows_like_client() {
         Event::IncomingCall { session, .. } => session,
         ref e => panic!("{e:?}"),
     };
-    assert_eq!(lns.ep.session(session).unwrap().call_serial_number, 0x1234_5678);
+    assert_eq!(
+        lns.ep.session(session).unwrap().call_serial_number,
+        0x1234_5678
+    );
 
-    let iccn = ctl(our_tunnel, our_session, 3, 2, &[
-        msg_type(12),
-        avp(true, 0, 24, &100_000_000u32.to_be_bytes()),
-        avp(true, 0, 19, &1u32.to_be_bytes()),
-        avp(true, 0, 39, &[]),
-    ]);
+    let iccn = ctl(
+        our_tunnel,
+        our_session,
+        3,
+        2,
+        &[
+            msg_type(12),
+            avp(true, 0, 24, &100_000_000u32.to_be_bytes()),
+            avp(true, 0, 19, &1u32.to_be_bytes()),
+            avp(true, 0, 39, &[]),
+        ],
+    );
     lns.feed(iccn).unwrap();
     assert_eq!(lns.events[2], Event::SessionUp { tunnel: t, session });
     let p = lns.last();
@@ -153,7 +182,13 @@ fn windows_like_client() {
     }
     d.extend_from_slice(&lcp);
     let (r, b) = lns.feed(d).unwrap();
-    let Received::Data { session: s2, payload } = r else { panic!() };
+    let Received::Data {
+        session: s2,
+        payload,
+    } = r
+    else {
+        panic!()
+    };
     assert_eq!((s2, &b[payload.clone()]), (session, &lcp[..]));
     assert_eq!(payload, 12..20);
     // With L, S and O: a 3-byte offset pad before the frame.
@@ -164,7 +199,9 @@ fn windows_like_client() {
     d.extend_from_slice(&[0xee; 3]);
     d.extend_from_slice(&lcp);
     let (r, b) = lns.feed(d).unwrap();
-    let Received::Data { payload, .. } = r else { panic!() };
+    let Received::Data { payload, .. } = r else {
+        panic!()
+    };
     assert_eq!(&b[payload], &lcp[..]);
     // An older Ns is dropped (RFC 2661 §5.4).
     let mut d = vec![0x08, 0x02];
@@ -179,49 +216,92 @@ fn windows_like_client() {
     // Our data toward Windows carries Ns because it asked for sequencing.
     let mut buf = [0u8; 64];
     buf[16..24].copy_from_slice(&lcp);
-    let (peer, range) = lns.ep.send_data(lns.now, session, &mut buf, 16..24).unwrap();
+    let (peer, range) = lns
+        .ep
+        .send_data(lns.now, session, &mut buf, 16..24)
+        .unwrap();
     assert_eq!(peer, 9);
     assert_eq!(range, 6..24);
-    assert_eq!(&buf[6..16], &[0x08, 0x02, 0x00, 0x42, 0x00, 0x01, 0, 0, 0, 0]);
-    let (_, range) = lns.ep.send_data(lns.now, session, &mut buf, 16..24).unwrap();
-    assert_eq!(&buf[range.start + 6..range.start + 8], &[0, 1], "Ns counts up");
+    assert_eq!(
+        &buf[6..16],
+        &[0x08, 0x02, 0x00, 0x42, 0x00, 0x01, 0, 0, 0, 0]
+    );
+    let (_, range) = lns
+        .ep
+        .send_data(lns.now, session, &mut buf, 16..24)
+        .unwrap();
+    assert_eq!(
+        &buf[range.start + 6..range.start + 8],
+        &[0, 1],
+        "Ns counts up"
+    );
 
     // CDN with a Q.931 cause (RFC 2661 §4.4.2: cause 16, message type 0x2d).
-    let cdn = ctl(our_tunnel, our_session, 4, 2, &[
-        msg_type(14),
-        avp(true, 0, 1, &[0, 3, 0, 0]),
-        avp(true, 0, 12, &[0, 16, 0x2d]),
-        avp(true, 0, 14, &WIN_SESSION.to_be_bytes()),
-    ]);
+    let cdn = ctl(
+        our_tunnel,
+        our_session,
+        4,
+        2,
+        &[
+            msg_type(14),
+            avp(true, 0, 1, &[0, 3, 0, 0]),
+            avp(true, 0, 12, &[0, 16, 0x2d]),
+            avp(true, 0, 14, &WIN_SESSION.to_be_bytes()),
+        ],
+    );
     lns.feed(cdn).unwrap();
-    assert_eq!(lns.events[3], Event::SessionDown {
-        tunnel: t,
-        session,
-        reason: Some(Reason { result: 3, error: Some(0) }),
-        q931: Some((16, 0x2d)),
-        origin: Origin::Peer,
-    });
+    assert_eq!(
+        lns.events[3],
+        Event::SessionDown {
+            tunnel: t,
+            session,
+            reason: Some(Reason {
+                result: 3,
+                error: Some(0)
+            }),
+            q931: Some((16, 0x2d)),
+            origin: Origin::Peer,
+        }
+    );
 
-    let stop = ctl(our_tunnel, 0, 5, 2, &[
-        msg_type(4),
-        avp(true, 0, 9, &WIN_TUNNEL.to_be_bytes()),
-        avp(true, 0, 1, &[0, 1]),
-    ]);
+    let stop = ctl(
+        our_tunnel,
+        0,
+        5,
+        2,
+        &[
+            msg_type(4),
+            avp(true, 0, 9, &WIN_TUNNEL.to_be_bytes()),
+            avp(true, 0, 1, &[0, 1]),
+        ],
+    );
     lns.feed(stop).unwrap();
-    assert_eq!(lns.events[4], Event::TunnelDown {
-        tunnel: t,
-        peer: 9,
-        reason: Some(Reason::CLEAR),
-        origin: Origin::Peer
-    });
+    assert_eq!(
+        lns.events[4],
+        Event::TunnelDown {
+            tunnel: t,
+            peer: 9,
+            reason: Some(Reason::CLEAR),
+            origin: Origin::Peer
+        }
+    );
     let p = lns.last();
-    assert!(p.payload().is_empty() && p.nr() == Some(6), "StopCCN acknowledged");
+    assert!(
+        p.payload().is_empty() && p.nr() == Some(6),
+        "StopCCN acknowledged"
+    );
     // A repeated StopCCN during the hold is acknowledged again.
-    let stop = ctl(our_tunnel, 0, 5, 2, &[
-        msg_type(4),
-        avp(true, 0, 9, &WIN_TUNNEL.to_be_bytes()),
-        avp(true, 0, 1, &[0, 1]),
-    ]);
+    let stop = ctl(
+        our_tunnel,
+        0,
+        5,
+        2,
+        &[
+            msg_type(4),
+            avp(true, 0, 9, &WIN_TUNNEL.to_be_bytes()),
+            avp(true, 0, 1, &[0, 1]),
+        ],
+    );
     let before = lns.out.len();
     lns.feed(stop).unwrap();
     assert_eq!(lns.out.len(), before + 1);
@@ -239,13 +319,19 @@ fn sccrq_of_an_unsupported_version_is_refused() {
         out: vec![],
         events: vec![],
     };
-    let sccrq = ctl(0, 0, 0, 0, &[
-        msg_type(1),
-        avp(true, 0, 2, &[3, 0]),
-        avp(true, 0, 3, &1u32.to_be_bytes()),
-        avp(true, 0, 7, b"v3"),
-        avp(true, 0, 9, &7u16.to_be_bytes()),
-    ]);
+    let sccrq = ctl(
+        0,
+        0,
+        0,
+        0,
+        &[
+            msg_type(1),
+            avp(true, 0, 2, &[3, 0]),
+            avp(true, 0, 3, &1u32.to_be_bytes()),
+            avp(true, 0, 7, b"v3"),
+            avp(true, 0, 9, &7u16.to_be_bytes()),
+        ],
+    );
     lns.feed(sccrq).unwrap();
     let p = lns.last();
     assert_eq!((p.tunnel_id(), p.ns(), p.nr()), (7, Some(0), Some(1)));

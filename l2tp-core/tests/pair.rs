@@ -34,7 +34,9 @@ fn dial<const T: usize, const S: usize>(
     let now = sim.now;
     let node = &mut sim.nodes[lac];
     let t = node.ep.connect(now, 0, &mut node.rng).unwrap();
-    let s = (0..calls).map(|_| node.ep.place_call(now, t, &mut node.rng).unwrap()).collect();
+    let s = (0..calls)
+        .map(|_| node.ep.place_call(now, t, &mut node.rng).unwrap())
+        .collect();
     (t, s)
 }
 
@@ -73,8 +75,11 @@ fn send_frame(sim: &mut Sim, k: usize, session: SessionHandle, frame: &[u8]) {
     buf[16..].copy_from_slice(frame);
     let now = sim.now;
     let end = buf.len();
-    let (peer, range) = sim.nodes[k].ep.send_data(now, session, &mut buf, 16..end).unwrap();
-    sim.send(k as u32, peer, buf[range].to_vec());
+    let (peer, range) = sim.nodes[k]
+        .ep
+        .send_data(now, session, &mut buf, 16..end)
+        .unwrap();
+    sim.send(u32::try_from(k).unwrap(), peer, buf[range].to_vec());
 }
 
 #[test]
@@ -85,16 +90,32 @@ fn tunnel_and_session_set_up_data_and_tear_down() {
 
     assert_eq!(ups(&sim, 1), (1, 1));
     assert_eq!(ups(&sim, 0), (1, 1));
-    assert_eq!(count(&sim, 0, |e| matches!(e, Event::IncomingCall { .. })), 1);
-    assert_eq!(sent_types(&sim.nodes[1]), [
-        MessageType::Sccrq,
-        MessageType::Scccn,
-        MessageType::Icrq,
-        MessageType::Iccn
-    ]);
-    assert_eq!(sent_types(&sim.nodes[0]), [MessageType::Sccrp, MessageType::Icrp]);
+    assert_eq!(
+        count(&sim, 0, |e| matches!(e, Event::IncomingCall { .. })),
+        1
+    );
+    assert_eq!(
+        sent_types(&sim.nodes[1]),
+        [
+            MessageType::Sccrq,
+            MessageType::Scccn,
+            MessageType::Icrq,
+            MessageType::Iccn
+        ]
+    );
+    assert_eq!(
+        sent_types(&sim.nodes[0]),
+        [MessageType::Sccrp, MessageType::Icrp]
+    );
     // The LNS acknowledged SCCCN and ICCN with ZLBs: nothing to piggyback on.
-    assert!(sim.nodes[0].sent.iter().filter(|(_, _, b)| is_zlb(b)).count() >= 2);
+    assert!(
+        sim.nodes[0]
+            .sent
+            .iter()
+            .filter(|(_, _, b)| is_zlb(b))
+            .count()
+            >= 2
+    );
 
     // The tunnel facts each side learned.
     let info = sim.nodes[1].ep.tunnel(lac_t).unwrap();
@@ -104,7 +125,10 @@ fn tunnel_and_session_set_up_data_and_tear_down() {
     assert_eq!(info.peer_receive_window, 4);
     let lns_t = sim.nodes[0].ep.tunnel_handles().next().unwrap();
     let lns_info = sim.nodes[0].ep.tunnel(lns_t).unwrap();
-    assert_eq!((lns_info.local_id, lns_info.remote_id), (info.remote_id, info.local_id));
+    assert_eq!(
+        (lns_info.local_id, lns_info.remote_id),
+        (info.remote_id, info.local_id)
+    );
     assert_ne!(info.local_id, 0);
 
     // Data both ways, in place, with counters.
@@ -112,28 +136,64 @@ fn tunnel_and_session_set_up_data_and_tear_down() {
     send_frame(&mut sim, 1, lac_s[0], b"\xff\x03\xc0\x21\x01\x01\x00\x04");
     send_frame(&mut sim, 0, lns_s, b"\xff\x03\x00\x21hello");
     sim.run_for(secs(1));
-    assert_eq!(sim.nodes[0].data, [(lns_s, b"\xff\x03\xc0\x21\x01\x01\x00\x04".to_vec())]);
-    assert_eq!(sim.nodes[1].data, [(lac_s[0], b"\xff\x03\x00\x21hello".to_vec())]);
+    assert_eq!(
+        sim.nodes[0].data,
+        [(lns_s, b"\xff\x03\xc0\x21\x01\x01\x00\x04".to_vec())]
+    );
+    assert_eq!(
+        sim.nodes[1].data,
+        [(lac_s[0], b"\xff\x03\x00\x21hello".to_vec())]
+    );
     let c = sim.nodes[0].ep.session(lns_s).unwrap().counters;
-    assert_eq!((c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes), (1, 8, 1, 9));
+    assert_eq!(
+        (c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes),
+        (1, 8, 1, 9)
+    );
 
     // CDN from the LAC.
-    sim.nodes[1].ep.disconnect(lac_s[0], Reason::ADMINISTRATIVE).unwrap();
+    sim.nodes[1]
+        .ep
+        .disconnect(lac_s[0], Reason::ADMINISTRATIVE)
+        .unwrap();
     sim.run_for(secs(1));
     assert!(sim.events(0).iter().any(|e| matches!(e,
         Event::SessionDown { session, reason: Some(Reason::ADMINISTRATIVE), origin: Origin::Peer, .. }
         if *session == lns_s)));
-    assert!(sim.nodes[0].ep.session(lns_s).is_none(), "stale handle after SessionDown");
-    assert_eq!(sim.nodes[1].ep.disconnect(lac_s[0], Reason::ADMINISTRATIVE), Err(Error::InvalidHandle));
+    assert!(
+        sim.nodes[0].ep.session(lns_s).is_none(),
+        "stale handle after SessionDown"
+    );
+    assert_eq!(
+        sim.nodes[1].ep.disconnect(lac_s[0], Reason::ADMINISTRATIVE),
+        Err(Error::InvalidHandle)
+    );
 
     // StopCCN from the LNS; both sides hold, then free the slot.
-    sim.nodes[0].ep.close_tunnel(sim.now, lns_t, Reason::CLEAR).unwrap();
+    sim.nodes[0]
+        .ep
+        .close_tunnel(sim.now, lns_t, Reason::CLEAR)
+        .unwrap();
     sim.run_for(secs(1));
-    assert!(sim.events(1).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::CLEAR), origin: Origin::Peer, .. })));
-    assert!(sim.events(0).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::CLEAR), origin: Origin::Local, .. })));
-    assert_eq!(sim.nodes[1].sent.last().map(|(_, _, b)| is_zlb(b)), Some(true));
+    assert!(sim.events(1).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::CLEAR),
+            origin: Origin::Peer,
+            ..
+        }
+    )));
+    assert!(sim.events(0).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::CLEAR),
+            origin: Origin::Local,
+            ..
+        }
+    )));
+    assert_eq!(
+        sim.nodes[1].sent.last().map(|(_, _, b)| is_zlb(b)),
+        Some(true)
+    );
     sim.run_for(secs(40));
     assert_eq!(sim.nodes[0].ep.tunnel_handles().count(), 0);
     assert_eq!(sim.nodes[1].ep.tunnel_handles().count(), 0);
@@ -146,7 +206,16 @@ fn lns_ends_session_with_cdn() {
     let (_, lac_s) = dial(&mut sim, 1, 1);
     sim.run_for(secs(2));
     let lns_s = lns_sessions(&sim)[0];
-    sim.nodes[0].ep.disconnect(lns_s, Reason { result: 2, error: Some(6) }).unwrap();
+    sim.nodes[0]
+        .ep
+        .disconnect(
+            lns_s,
+            Reason {
+                result: 2,
+                error: Some(6),
+            },
+        )
+        .unwrap();
     sim.run_for(secs(1));
     assert!(sim.events(1).iter().any(|e| matches!(e,
         Event::SessionDown { session, reason: Some(Reason { result: 2, error: Some(6) }), origin: Origin::Peer, .. }
@@ -179,24 +248,70 @@ fn full_life(sim: &mut Sim) {
     sim.run_for(secs(40));
     assert_eq!(ups(sim, 1), (1, 1), "LAC up");
     assert_eq!(ups(sim, 0), (1, 1), "LNS up");
-    sim.nodes[1].ep.disconnect(lac_s[0], Reason::ADMINISTRATIVE).unwrap();
+    sim.nodes[1]
+        .ep
+        .disconnect(lac_s[0], Reason::ADMINISTRATIVE)
+        .unwrap();
     sim.run_for(secs(40));
-    assert_eq!(count(sim, 0, |e| matches!(e, Event::SessionDown { origin: Origin::Peer, .. })), 1);
-    sim.nodes[1].ep.close_tunnel(sim.now, lac_t, Reason::CLEAR).unwrap();
+    assert_eq!(
+        count(sim, 0, |e| matches!(
+            e,
+            Event::SessionDown {
+                origin: Origin::Peer,
+                ..
+            }
+        )),
+        1
+    );
+    sim.nodes[1]
+        .ep
+        .close_tunnel(sim.now, lac_t, Reason::CLEAR)
+        .unwrap();
     sim.run_for(secs(40));
-    assert_eq!(count(sim, 0, |e| matches!(e, Event::TunnelDown { origin: Origin::Peer, .. })), 1);
-    assert_eq!(count(sim, 1, |e| matches!(e, Event::TunnelDown { origin: Origin::Local, .. })), 1);
+    assert_eq!(
+        count(sim, 0, |e| matches!(
+            e,
+            Event::TunnelDown {
+                origin: Origin::Peer,
+                ..
+            }
+        )),
+        1
+    );
+    assert_eq!(
+        count(sim, 1, |e| matches!(
+            e,
+            Event::TunnelDown {
+                origin: Origin::Local,
+                ..
+            }
+        )),
+        1
+    );
 }
 
 #[test]
 fn each_control_message_dropped_once() {
     use MessageType::*;
-    for kind in [Some(Sccrq), Some(Sccrp), Some(Scccn), Some(Icrq), Some(Icrp), Some(Iccn), Some(Cdn), Some(StopCcn), None] {
+    for kind in [
+        Some(Sccrq),
+        Some(Sccrp),
+        Some(Scccn),
+        Some(Icrq),
+        Some(Icrp),
+        Some(Iccn),
+        Some(Cdn),
+        Some(StopCcn),
+        None,
+    ] {
         let mut sim = lns_lac(3);
         sim.filter = Some(drop_first(kind));
         full_life(&mut sim);
         let retx = counters(&sim, 0).retransmissions + counters(&sim, 1).retransmissions;
-        assert!(retx >= 1, "{kind:?}: the loss was repaired by retransmission");
+        assert!(
+            retx >= 1,
+            "{kind:?}: the loss was repaired by retransmission"
+        );
         let dups = counters(&sim, 0).rx_duplicate + counters(&sim, 1).rx_duplicate;
         if kind.is_none() {
             // A lost ZLB makes the peer retransmit a message already received.
@@ -218,11 +333,17 @@ fn duplication_and_reordering_and_loss() {
         assert_eq!(ups(&sim, 1), (1, 6), "seed {seed}: all calls up at the LAC");
         assert_eq!(ups(&sim, 0), (1, 6), "seed {seed}: all calls up at the LNS");
         // Every event exactly once despite duplicates.
-        assert_eq!(count(&sim, 0, |e| matches!(e, Event::IncomingCall { .. })), 6);
+        assert_eq!(
+            count(&sim, 0, |e| matches!(e, Event::IncomingCall { .. })),
+            6
+        );
         held += counters(&sim, 0).rx_held + counters(&sim, 1).rx_held;
         dups += counters(&sim, 0).rx_duplicate + counters(&sim, 1).rx_duplicate;
     }
-    assert!(held > 0, "some early message was held and delivered in order");
+    assert!(
+        held > 0,
+        "some early message was held and delivered in order"
+    );
     assert!(dups > 0, "some duplicate was acknowledged again");
 }
 
@@ -254,7 +375,10 @@ fn early_messages_are_held_and_delivered_in_order() {
         .events(0)
         .iter()
         .filter_map(|e| match e {
-            Event::IncomingCall { session, .. } => sim.nodes[0].ep.session(*session).map(|s| s.call_serial_number),
+            Event::IncomingCall { session, .. } => sim.nodes[0]
+                .ep
+                .session(*session)
+                .map(|s| s.call_serial_number),
             _ => None,
         })
         .collect();
@@ -285,19 +409,32 @@ fn window_is_respected_and_opens() {
         }
         st.2 = st.2.max(usize::from(st.0.saturating_sub(st.1)));
         // Slow acknowledgements make the window matter.
-        if from == 0 { Verdict::Delay(ms(200)) } else { Verdict::Pass }
+        if from == 0 {
+            Verdict::Delay(ms(200))
+        } else {
+            Verdict::Pass
+        }
     }));
     let node = &mut sim.nodes[1];
     for _ in 0..8 {
         node.ep.place_call(sim.now, lac_t, &mut node.rng).unwrap();
     }
     // The send queue holds 8: a ninth call must wait.
-    assert_eq!(node.ep.place_call(sim.now, lac_t, &mut node.rng), Err(Error::QueueFull));
+    assert_eq!(
+        node.ep.place_call(sim.now, lac_t, &mut node.rng),
+        Err(Error::QueueFull)
+    );
     sim.run_for(secs(10));
     assert_eq!(ups(&sim, 1).1, 8);
     let max_outstanding = state.borrow().2;
-    assert!(max_outstanding <= 4, "never more than the peer's window of 4: {max_outstanding}");
-    assert!(max_outstanding >= 2, "slow start opened the window: {max_outstanding}");
+    assert!(
+        max_outstanding <= 4,
+        "never more than the peer's window of 4: {max_outstanding}"
+    );
+    assert!(
+        max_outstanding >= 2,
+        "slow start opened the window: {max_outstanding}"
+    );
 }
 
 #[test]
@@ -306,21 +443,36 @@ fn retries_exhausted_take_the_tunnel_down() {
     let (_, _) = dial(&mut sim, 1, 1);
     sim.run_for(secs(2));
     // The LAC vanishes: nothing it sends arrives.
-    sim.filter = Some(Box::new(|from, _, _| if from == 1 { Verdict::Drop } else { Verdict::Pass }));
+    sim.filter = Some(Box::new(|from, _, _| {
+        if from == 1 {
+            Verdict::Drop
+        } else {
+            Verdict::Pass
+        }
+    }));
     let lns_s = lns_sessions(&sim)[0];
     let t0 = sim.now;
-    sim.nodes[0].ep.disconnect(lns_s, Reason::ADMINISTRATIVE).unwrap();
+    sim.nodes[0]
+        .ep
+        .disconnect(lns_s, Reason::ADMINISTRATIVE)
+        .unwrap();
     sim.run_for(secs(60));
     let cdn_times: Vec<u64> = sim.nodes[0]
         .sent
         .iter()
         .filter(|(_, _, b)| message_type(b) == Some(MessageType::Cdn))
-        .map(|(t, _, _)| (*t - t0).as_millis() as u64)
+        .map(|(t, _, _)| u64::try_from((*t - t0).as_millis()).unwrap())
         .collect();
     // Sent, then retransmitted after 1, 2, 4, 8, 8 s (RFC 2661 §5.8, cap 8 s, 5 retries).
     assert_eq!(cdn_times, [0, 1000, 3000, 7000, 15000, 23000]);
-    assert!(sim.events(0).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: None, origin: Origin::Timeout, .. })));
+    assert!(sim.events(0).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: None,
+            origin: Origin::Timeout,
+            ..
+        }
+    )));
     assert_eq!(counters(&sim, 0).tunnels_timed_out, 1);
     assert_eq!(sim.nodes[0].ep.tunnel_handles().count(), 0);
 }
@@ -335,7 +487,12 @@ fn hello_after_idle_interval() {
     sim.run_for(secs(1));
     // Keep the link busy for 30 s with LAC data every 4 s: no HELLO.
     for _ in 0..8 {
-        send_frame(&mut sim, 1, lac_s[0], b"\xff\x03\xc0\x21\x09\x01\x00\x08abcd");
+        send_frame(
+            &mut sim,
+            1,
+            lac_s[0],
+            b"\xff\x03\xc0\x21\x09\x01\x00\x08abcd",
+        );
         sim.run_for(secs(4));
     }
     assert!(!sent_types(&sim.nodes[0]).contains(&MessageType::Hello));
@@ -350,8 +507,16 @@ fn hello_after_idle_interval() {
         .collect();
     assert!(!hellos.is_empty());
     let first = hellos[0] - quiet;
-    assert!(first >= secs(10) && first <= secs(11), "first HELLO after {first:?}");
-    assert!(sim.nodes[1].sent.iter().any(|(t, _, b)| *t > hellos[0] && is_zlb(b)));
+    assert!(
+        first >= secs(10) && first <= secs(11),
+        "first HELLO after {first:?}"
+    );
+    assert!(
+        sim.nodes[1]
+            .sent
+            .iter()
+            .any(|(t, _, b)| *t > hellos[0] && is_zlb(b))
+    );
     // The LAC (default 60 s) has not sent one.
     assert!(!sent_types(&sim.nodes[1]).contains(&MessageType::Hello));
     // The clamp of `l2tp tunnel hello 10..300`.
@@ -364,7 +529,13 @@ fn hello_after_idle_interval() {
 
 #[test]
 fn hidden_avps_both_ways() {
-    let mut sim: Sim = Sim::new(vec![with_secret(b"tunnel-secret", true), with_secret(b"tunnel-secret", true)], 8);
+    let mut sim: Sim = Sim::new(
+        vec![
+            with_secret(b"tunnel-secret", true),
+            with_secret(b"tunnel-secret", true),
+        ],
+        8,
+    );
     full_life(&mut sim);
     // On the wire the ICRQ's Assigned Session ID is hidden: unreadable
     // without the secret, and marked H.
@@ -385,30 +556,59 @@ fn hidden_avps_both_ways() {
         .find(|(_, _, b)| message_type(b) == Some(MessageType::Icrp))
         .unwrap();
     let p = Packet::new_checked(&icrp[..]).unwrap();
-    assert_eq!(Message::parse(p.payload()).unwrap().assigned_session_id, None);
+    assert_eq!(
+        Message::parse(p.payload()).unwrap().assigned_session_id,
+        None
+    );
 }
 
 #[test]
 fn tunnel_authentication_right_secret() {
-    let mut sim: Sim = Sim::new(vec![with_secret(b"s3cr3t", false), with_secret(b"s3cr3t", false)], 9);
+    let mut sim: Sim = Sim::new(
+        vec![with_secret(b"s3cr3t", false), with_secret(b"s3cr3t", false)],
+        9,
+    );
     full_life(&mut sim);
-    let sccrp = &sim.nodes[0].sent.iter().find(|(_, _, b)| message_type(b) == Some(MessageType::Sccrp)).unwrap().2;
+    let sccrp = &sim.nodes[0]
+        .sent
+        .iter()
+        .find(|(_, _, b)| message_type(b) == Some(MessageType::Sccrp))
+        .unwrap()
+        .2;
     let p = Packet::new_checked(&sccrp[..]).unwrap();
     let m = Message::parse(p.payload()).unwrap();
     assert!(m.challenge.is_some() && m.challenge_response.is_some());
-    assert_eq!(counters(&sim, 0).auth_failures + counters(&sim, 1).auth_failures, 0);
+    assert_eq!(
+        counters(&sim, 0).auth_failures + counters(&sim, 1).auth_failures,
+        0
+    );
 }
 
 #[test]
 fn tunnel_authentication_wrong_secret() {
     // Both challenge; the LAC finds the SCCRP's response wrong first.
-    let mut sim: Sim = Sim::new(vec![with_secret(b"right", false), with_secret(b"wrong", false)], 10);
+    let mut sim: Sim = Sim::new(
+        vec![with_secret(b"right", false), with_secret(b"wrong", false)],
+        10,
+    );
     dial(&mut sim, 1, 1);
     sim.run_for(secs(5));
-    assert!(sim.events(1).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::NOT_AUTHORIZED), origin: Origin::Local, .. })));
-    assert!(sim.events(0).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::NOT_AUTHORIZED), origin: Origin::Peer, .. })));
+    assert!(sim.events(1).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::NOT_AUTHORIZED),
+            origin: Origin::Local,
+            ..
+        }
+    )));
+    assert!(sim.events(0).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::NOT_AUTHORIZED),
+            origin: Origin::Peer,
+            ..
+        }
+    )));
     assert_eq!(ups(&sim, 0), (0, 0));
     assert_eq!(counters(&sim, 1).auth_failures, 1);
 
@@ -416,22 +616,36 @@ fn tunnel_authentication_wrong_secret() {
     let mut sim: Sim = Sim::new(vec![with_secret(b"right", false), Config::default()], 11);
     dial(&mut sim, 1, 0);
     sim.run_for(secs(5));
-    assert!(sim.events(1).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::NOT_AUTHORIZED), .. })));
+    assert!(sim.events(1).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::NOT_AUTHORIZED),
+            ..
+        }
+    )));
     assert_eq!(ups(&sim, 0), (0, 0));
 
     // Only the LAC has one: the LNS refuses the challenging SCCRQ (StopCCN 4).
     let mut sim: Sim = Sim::new(vec![Config::default(), with_secret(b"right", false)], 12);
     dial(&mut sim, 1, 0);
     sim.run_for(secs(5));
-    assert!(sim.events(1).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::NOT_AUTHORIZED), origin: Origin::Peer, .. })));
+    assert!(sim.events(1).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::NOT_AUTHORIZED),
+            origin: Origin::Peer,
+            ..
+        }
+    )));
     assert_eq!(counters(&sim, 0).tunnels_refused, 1);
     assert_eq!(sim.nodes[0].ep.tunnel_handles().count(), 0);
 
     // The LNS checks the LAC's SCCCN response: a LAC that lies about its
     // response (rewritten on the wire) is refused with StopCCN 4.
-    let mut sim: Sim = Sim::new(vec![with_secret(b"right", false), with_secret(b"right", false)], 13);
+    let mut sim: Sim = Sim::new(
+        vec![with_secret(b"right", false), with_secret(b"right", false)],
+        13,
+    );
     sim.filter = Some(Box::new(|_, _, b| {
         if message_type(b) == Some(MessageType::Scccn) {
             let mut b = b.to_vec();
@@ -445,10 +659,22 @@ fn tunnel_authentication_wrong_secret() {
     dial(&mut sim, 1, 0);
     sim.run_for(secs(5));
     assert_eq!(counters(&sim, 0).auth_failures, 1);
-    assert!(sim.events(0).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::NOT_AUTHORIZED), origin: Origin::Local, .. })));
-    assert!(sim.events(1).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::NOT_AUTHORIZED), origin: Origin::Peer, .. })));
+    assert!(sim.events(0).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::NOT_AUTHORIZED),
+            origin: Origin::Local,
+            ..
+        }
+    )));
+    assert!(sim.events(1).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::NOT_AUTHORIZED),
+            origin: Origin::Peer,
+            ..
+        }
+    )));
 }
 
 /// Appends an AVP to a control message and fixes its Length field.
@@ -473,9 +699,18 @@ fn unknown_mandatory_avp_ends_session_or_tunnel() {
     }));
     let (lac_t, _) = dial(&mut sim, 1, 1);
     sim.run_for(secs(3));
-    assert!(sim.events(1).iter().any(|e| matches!(e,
-        Event::SessionDown { reason: Some(Reason::UNKNOWN_MANDATORY), origin: Origin::Peer, .. })));
-    assert_eq!(sim.nodes[1].ep.tunnel(lac_t).unwrap().state, TunnelState::Established);
+    assert!(sim.events(1).iter().any(|e| matches!(
+        e,
+        Event::SessionDown {
+            reason: Some(Reason::UNKNOWN_MANDATORY),
+            origin: Origin::Peer,
+            ..
+        }
+    )));
+    assert_eq!(
+        sim.nodes[1].ep.tunnel(lac_t).unwrap().state,
+        TunnelState::Established
+    );
     assert_eq!(counters(&sim, 0).rx_unknown_mandatory, 1);
 
     // A vendor AVP without the M bit (Microsoft, 311) is ignored.
@@ -506,11 +741,29 @@ fn unknown_mandatory_avp_ends_session_or_tunnel() {
     }));
     dial(&mut sim, 1, 1);
     sim.run_for(secs(30));
-    assert!(sim.events(0).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::UNKNOWN_MANDATORY), origin: Origin::Local, .. })));
-    assert!(sim.events(1).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::UNKNOWN_MANDATORY), origin: Origin::Peer, .. })));
-    assert!(sim.events(0).iter().any(|e| matches!(e, Event::SessionDown { origin: Origin::Tunnel, .. })));
+    assert!(sim.events(0).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::UNKNOWN_MANDATORY),
+            origin: Origin::Local,
+            ..
+        }
+    )));
+    assert!(sim.events(1).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::UNKNOWN_MANDATORY),
+            origin: Origin::Peer,
+            ..
+        }
+    )));
+    assert!(sim.events(0).iter().any(|e| matches!(
+        e,
+        Event::SessionDown {
+            origin: Origin::Tunnel,
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -541,8 +794,11 @@ fn hundred_tunnels_from_one_peer() {
         assert_eq!(info.local_id, lac_info.remote_id);
     }
     // Random, non-zero, unique tunnel IDs.
-    let ids: std::collections::HashSet<u16> =
-        sim.nodes[0].ep.tunnel_handles().map(|t| sim.nodes[0].ep.tunnel(t).unwrap().local_id).collect();
+    let ids: std::collections::HashSet<u16> = sim.nodes[0]
+        .ep
+        .tunnel_handles()
+        .map(|t| sim.nodes[0].ep.tunnel(t).unwrap().local_id)
+        .collect();
     assert_eq!(ids.len(), 100);
     assert!(!ids.contains(&0));
 }
@@ -586,26 +842,46 @@ fn many_clients_behind_one_nat_with_the_same_ids() {
 #[test]
 fn full_tables_refused_with_rfc_result_codes() {
     // Two tunnels, two sessions at the LNS.
-    let configs = vec![Config::default(), Config::default(), Config::default(), Config::default()];
+    let configs = vec![
+        Config::default(),
+        Config::default(),
+        Config::default(),
+        Config::default(),
+    ];
     let mut sim: Sim<2, 2> = Sim::new(configs, 19);
     dial(&mut sim, 1, 1);
     dial(&mut sim, 2, 2);
     sim.run_for(secs(5));
     assert_eq!(ups(&sim, 0), (2, 2));
     // The second tunnel's second call: CDN 4 (no facilities, temporary).
-    assert!(sim.events(2).iter().any(|e| matches!(e,
-        Event::SessionDown { reason: Some(Reason::NO_FACILITIES), origin: Origin::Peer, .. })));
+    assert!(sim.events(2).iter().any(|e| matches!(
+        e,
+        Event::SessionDown {
+            reason: Some(Reason::NO_FACILITIES),
+            origin: Origin::Peer,
+            ..
+        }
+    )));
     // A third tunnel: StopCCN 2/4 (insufficient resources), without state.
     dial(&mut sim, 3, 1);
     sim.run_for(secs(5));
-    assert!(sim.events(3).iter().any(|e| matches!(e,
-        Event::TunnelDown { reason: Some(Reason::NO_RESOURCES), origin: Origin::Peer, .. })));
+    assert!(sim.events(3).iter().any(|e| matches!(
+        e,
+        Event::TunnelDown {
+            reason: Some(Reason::NO_RESOURCES),
+            origin: Origin::Peer,
+            ..
+        }
+    )));
     assert_eq!(counters(&sim, 0).tunnels_refused, 1);
     assert_eq!(counters(&sim, 0).sessions_refused, 1);
     // The LAC's own table: a third connect fails locally.
     let node = &mut sim.nodes[1];
     node.ep.connect(sim.now, 0, &mut node.rng).unwrap();
-    assert_eq!(node.ep.connect(sim.now, 0, &mut node.rng), Err(Error::TableFull));
+    assert_eq!(
+        node.ep.connect(sim.now, 0, &mut node.rng),
+        Err(Error::TableFull)
+    );
 }
 
 #[test]
@@ -614,7 +890,10 @@ fn stale_handles_and_small_buffers() {
     let (t, s) = dial(&mut sim, 1, 1);
     // A buffer too small for the SCCRQ says how much is needed and loses nothing.
     let mut small = [0u8; 16];
-    let err = sim.nodes[1].ep.poll_transmit(sim.now, &mut small).unwrap_err();
+    let err = sim.nodes[1]
+        .ep
+        .poll_transmit(sim.now, &mut small)
+        .unwrap_err();
     assert!(err.needed > 16 && err.needed <= l2tp_core::MAX_CONTROL_LEN);
     sim.run_for(secs(2));
     assert_eq!(ups(&sim, 1), (1, 1));
@@ -624,12 +903,18 @@ fn stale_handles_and_small_buffers() {
         sim.nodes[1].ep.send_data(sim.now, s[0], &mut buf, 4..20),
         Err(Error::BufferTooSmall { needed: 6 })
     );
-    sim.nodes[1].ep.close_tunnel(sim.now, t, Reason::CLEAR).unwrap();
+    sim.nodes[1]
+        .ep
+        .close_tunnel(sim.now, t, Reason::CLEAR)
+        .unwrap();
     sim.run_for(secs(40));
     assert_eq!(sim.nodes[1].ep.session(s[0]), None);
     assert_eq!(sim.nodes[1].ep.tunnel(t), None);
     let node = &mut sim.nodes[1];
-    assert_eq!(node.ep.place_call(sim.now, t, &mut node.rng), Err(Error::InvalidHandle));
+    assert_eq!(
+        node.ep.place_call(sim.now, t, &mut node.rng),
+        Err(Error::InvalidHandle)
+    );
     // The slot is reused under a new generation: the old handle stays stale.
     let t2 = node.ep.connect(sim.now, 0, &mut node.rng).unwrap();
     assert_ne!(t2, t);

@@ -167,7 +167,12 @@ impl MessageType {
     pub fn is_tunnel_scoped(self) -> bool {
         matches!(
             self,
-            Self::Sccrq | Self::Sccrp | Self::Scccn | Self::StopCcn | Self::Hello | Self::Unknown(_)
+            Self::Sccrq
+                | Self::Sccrp
+                | Self::Scccn
+                | Self::StopCcn
+                | Self::Hello
+                | Self::Unknown(_)
         )
     }
 }
@@ -214,7 +219,10 @@ pub struct AvpIter<'a> {
 impl<'a> AvpIter<'a> {
     /// Iterates the AVPs in `payload` (the bytes after the control header).
     pub const fn new(payload: &'a [u8]) -> Self {
-        Self { buf: payload, pos: 0 }
+        Self {
+            buf: payload,
+            pos: 0,
+        }
     }
 
     /// Byte offset of the next AVP in the payload.
@@ -260,8 +268,8 @@ impl<'a> Iterator for AvpIter<'a> {
 /// Writes an AVP header into `buf[..6]`. `len` includes the header and is
 /// at most [`AVP_MAX_LEN`].
 pub(crate) fn emit_header(buf: &mut [u8], mandatory: bool, hidden: bool, len: usize, attr: u16) {
-    let len = (len & 0x03ff) as u16;
-    let mut b0 = (len >> 8) as u8;
+    let [hi, lo] = u16::try_from(len & 0x03ff).unwrap_or(0).to_be_bytes();
+    let mut b0 = hi;
     if mandatory {
         b0 |= FLAG_M;
     }
@@ -269,7 +277,7 @@ pub(crate) fn emit_header(buf: &mut [u8], mandatory: bool, hidden: bool, len: us
         b0 |= FLAG_H;
     }
     buf[0] = b0;
-    buf[1] = (len & 0xff) as u8;
+    buf[1] = lo;
     buf[2..4].copy_from_slice(&VENDOR_IETF.to_be_bytes());
     buf[4..6].copy_from_slice(&attr.to_be_bytes());
 }
@@ -299,7 +307,10 @@ mod tests {
         let avps = hex!("0008 0137 0001 0000 8408 0000 0007 ffff");
         let mut it = AvpIter::new(&avps);
         let a = it.next().unwrap().unwrap();
-        assert_eq!((a.vendor_id, a.attribute_type, a.ietf_type()), (311, 1, None));
+        assert_eq!(
+            (a.vendor_id, a.attribute_type, a.ietf_type()),
+            (311, 1, None)
+        );
         assert!(!a.mandatory);
         let b = it.next().unwrap().unwrap();
         assert!(b.reserved && b.mandatory);

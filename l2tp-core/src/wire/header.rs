@@ -360,7 +360,10 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert_eq!(Packet::new_checked(&[0u8; 5][..]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Packet::new_checked(&[0u8; 5][..]).unwrap_err(),
+            WireError::Truncated
+        );
         assert_eq!(
             Packet::new_checked(&hex!("c803000c0000000000000000")[..]).unwrap_err(),
             WireError::Version(3)

@@ -121,8 +121,9 @@ pub fn unhide_in_place(msg: &mut [u8], secret: Option<&[u8]>) -> Result<usize, W
         end -= len - new_len;
         let keep = msg[pos] & !(FLAG_H | 0x03);
         // new_len <= len <= 1023: fits the 10-bit field.
-        msg[pos] = keep | ((new_len >> 8) & 0x03) as u8;
-        msg[pos + 1] = (new_len & 0xff) as u8;
+        let [hi, lo] = u16::try_from(new_len).unwrap_or(0).to_be_bytes();
+        msg[pos] = keep | (hi & 0x03);
+        msg[pos + 1] = lo;
         pos += new_len;
     }
     let total = u16::try_from(end).map_err(|_| WireError::Truncated)?;
@@ -171,7 +172,10 @@ mod tests {
 
     #[test]
     fn hide_known_answer_one_block() {
-        let h = Hiding { secret: b"secret", random_vector: &RV };
+        let h = Hiding {
+            secret: b"secret",
+            random_vector: &RV,
+        };
         let mut sub = hex!("0002 1234");
         hide(14, &h, &mut sub);
         assert_eq!(sub, hex!("3b5bf16b"));
@@ -207,7 +211,10 @@ mod tests {
         let mut buf = [0u8; 128];
         // Hidden AVP without a Random Vector before it.
         let n = message_with(&hex!("c00a 0000 000e 3b5b f16b"), &mut buf);
-        assert_eq!(unhide_in_place(&mut buf[..n], Some(b"secret")), Err(WireError::Hidden));
+        assert_eq!(
+            unhide_in_place(&mut buf[..n], Some(b"secret")),
+            Err(WireError::Hidden)
+        );
         // Without a secret.
         let mut avps = [0u8; 32];
         avps[..6].copy_from_slice(&hex!("8016 0000 0024"));
@@ -217,6 +224,9 @@ mod tests {
         assert_eq!(unhide_in_place(&mut buf[..n], None), Err(WireError::Hidden));
         // Wrong secret: the Original Length decrypts to garbage beyond the value.
         let n = message_with(&avps, &mut buf);
-        assert_eq!(unhide_in_place(&mut buf[..n], Some(b"wrong")), Err(WireError::Hidden));
+        assert_eq!(
+            unhide_in_place(&mut buf[..n], Some(b"wrong")),
+            Err(WireError::Hidden)
+        );
     }
 }

@@ -281,7 +281,11 @@ impl<'a> Message<'a> {
                 }
                 first!(
                     q931_cause,
-                    Q931Cause { cause: be16(v, 0), message_type: v[2], advisory: &v[3..] }
+                    Q931Cause {
+                        cause: be16(v, 0),
+                        message_type: v[2],
+                        advisory: &v[3..]
+                    }
                 );
             }
             AvpType::ChallengeResponse => first!(challenge_response, fixed::<16>(v)?),
@@ -320,7 +324,13 @@ impl<'a> Message<'a> {
             }
             AvpType::Accm => {
                 let b = fixed::<10>(v)?;
-                first!(accm, Accm { send: be32(&b, 2), receive: be32(&b, 6) });
+                first!(
+                    accm,
+                    Accm {
+                        send: be32(&b, 2),
+                        receive: be32(&b, 6)
+                    }
+                );
             }
             // A later Random Vector replaces the earlier one (§4.3).
             AvpType::RandomVector => self.random_vector = Some(v),
@@ -359,7 +369,10 @@ impl<'a> Message<'a> {
         if let Some(rc) = &self.result_code {
             let err = rc.error.unwrap_or(0).to_be_bytes();
             if rc.error.is_some() || !rc.message.is_empty() {
-                f(AvpType::ResultCode, &[&rc.result.to_be_bytes(), &err, rc.message]);
+                f(
+                    AvpType::ResultCode,
+                    &[&rc.result.to_be_bytes(), &err, rc.message],
+                );
             } else {
                 f(AvpType::ResultCode, &[&rc.result.to_be_bytes()]);
             }
@@ -379,7 +392,10 @@ impl<'a> Message<'a> {
         opt16(f, AvpType::ReceiveWindowSize, self.receive_window_size);
         optb(f, AvpType::Challenge, self.challenge);
         if let Some(q) = &self.q931_cause {
-            f(AvpType::Q931CauseCode, &[&q.cause.to_be_bytes(), &[q.message_type], q.advisory]);
+            f(
+                AvpType::Q931CauseCode,
+                &[&q.cause.to_be_bytes(), &[q.message_type], q.advisory],
+            );
         }
         if let Some(r) = &self.challenge_response {
             f(AvpType::ChallengeResponse, &[r]);
@@ -395,12 +411,24 @@ impl<'a> Message<'a> {
         optb(f, AvpType::SubAddress, self.sub_address);
         opt32(f, AvpType::TxConnectSpeed, self.tx_connect_speed);
         opt32(f, AvpType::PhysicalChannelId, self.physical_channel_id);
-        optb(f, AvpType::InitialReceivedLcpConfreq, self.initial_received_lcp_confreq);
+        optb(
+            f,
+            AvpType::InitialReceivedLcpConfreq,
+            self.initial_received_lcp_confreq,
+        );
         optb(f, AvpType::LastSentLcpConfreq, self.last_sent_lcp_confreq);
-        optb(f, AvpType::LastReceivedLcpConfreq, self.last_received_lcp_confreq);
+        optb(
+            f,
+            AvpType::LastReceivedLcpConfreq,
+            self.last_received_lcp_confreq,
+        );
         opt16(f, AvpType::ProxyAuthenType, self.proxy_authen_type);
         optb(f, AvpType::ProxyAuthenName, self.proxy_authen_name);
-        optb(f, AvpType::ProxyAuthenChallenge, self.proxy_authen_challenge);
+        optb(
+            f,
+            AvpType::ProxyAuthenChallenge,
+            self.proxy_authen_challenge,
+        );
         if let Some(id) = self.proxy_authen_id {
             f(AvpType::ProxyAuthenId, &[&[0, id]]);
         }
@@ -420,7 +448,10 @@ impl<'a> Message<'a> {
             );
         }
         if let Some(a) = &self.accm {
-            f(AvpType::Accm, &[&[0, 0], &a.send.to_be_bytes(), &a.receive.to_be_bytes()]);
+            f(
+                AvpType::Accm,
+                &[&[0, 0], &a.send.to_be_bytes(), &a.receive.to_be_bytes()],
+            );
         }
         optb(f, AvpType::PrivateGroupId, self.private_group_id);
         opt32(f, AvpType::RxConnectSpeed, self.rx_connect_speed);
@@ -453,7 +484,13 @@ impl<'a> Message<'a> {
     /// then the other AVPs; with `hiding`, the AVPs of the hide set are
     /// hidden (RFC 2661 §4.3). Returns the number of bytes written.
     pub fn emit(&self, buf: &mut [u8], hiding: Option<&Hiding<'_>>) -> usize {
-        emit_header(buf, true, false, AVP_HEADER_LEN + 2, AvpType::MessageType.into());
+        emit_header(
+            buf,
+            true,
+            false,
+            AVP_HEADER_LEN + 2,
+            AvpType::MessageType.into(),
+        );
         buf[6..8].copy_from_slice(&u16::from(self.message_type).to_be_bytes());
         let mut pos = AVP_HEADER_LEN + 2;
         if let Some(rv) = self.random_vector_to_emit(hiding) {
@@ -530,7 +567,10 @@ mod tests {
         m.calling_number = Some(b"+1 555 0100");
         m.bearer_type = Some(2);
         let rv = [9u8; 16];
-        let h = Hiding { secret: b"s3", random_vector: &rv };
+        let h = Hiding {
+            secret: b"s3",
+            random_vector: &rv,
+        };
         let mut buf = [0u8; 256];
         let n = m.buffer_len(Some(&h));
         buf[..12].copy_from_slice(&hex!("c802 0000 0001 0000 0000 0000"));

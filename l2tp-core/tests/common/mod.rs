@@ -93,7 +93,7 @@ impl<const T: usize, const S: usize> Sim<T, S> {
             while let Some(t) = self.nodes[k].ep.poll_transmit(self.now, &mut buf).unwrap() {
                 let bytes = buf[..t.len].to_vec();
                 self.nodes[k].sent.push((self.now, t.peer, bytes.clone()));
-                self.send(k as u32, t.peer, bytes);
+                self.send(u32::try_from(k).unwrap(), t.peer, bytes);
             }
             while let Some(e) = self.nodes[k].ep.poll_event() {
                 self.nodes[k].events.push(e);
@@ -155,7 +155,8 @@ impl<const T: usize, const S: usize> Sim<T, S> {
         self.delivered += 1;
         let node = &mut self.nodes[to as usize];
         if let Ok(Received::Data { session, payload }) =
-            node.ep.handle_datagram(self.now, from, &mut bytes, &mut node.rng)
+            node.ep
+                .handle_datagram(self.now, from, &mut bytes, &mut node.rng)
         {
             node.data.push((session, bytes[payload].to_vec()));
         }
@@ -186,7 +187,10 @@ impl<const T: usize, const S: usize> Sim<T, S> {
             for k in 0..self.nodes.len() {
                 self.nodes[k].ep.handle_timeout(self.now);
                 if let Some(next) = self.nodes[k].ep.poll_timeout() {
-                    assert!(next > self.now, "poll_timeout in the past after handle_timeout");
+                    assert!(
+                        next > self.now,
+                        "poll_timeout in the past after handle_timeout"
+                    );
                 }
             }
             self.flush();
@@ -221,7 +225,9 @@ pub fn message_type(bytes: &[u8]) -> Option<MessageType> {
         return None;
     }
     let avp = AvpIter::new(p.payload()).next()?.ok()?;
-    Some(MessageType::from(u16::from_be_bytes(avp.value.try_into().ok()?)))
+    Some(MessageType::from(u16::from_be_bytes(
+        avp.value.try_into().ok()?,
+    )))
 }
 
 pub fn is_zlb(bytes: &[u8]) -> bool {
@@ -230,5 +236,8 @@ pub fn is_zlb(bytes: &[u8]) -> bool {
 
 /// Types of the control messages (not ZLBs) a node sent, in order.
 pub fn sent_types<const T: usize, const S: usize>(node: &Node<T, S>) -> Vec<MessageType> {
-    node.sent.iter().filter_map(|(_, _, b)| message_type(b)).collect()
+    node.sent
+        .iter()
+        .filter_map(|(_, _, b)| message_type(b))
+        .collect()
 }
