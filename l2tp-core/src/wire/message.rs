@@ -67,9 +67,9 @@ pub struct Message<'a> {
     pub result_code: Option<ResultCode<'a>>,
     /// Version and revision (1.0 for RFC 2661).
     pub protocol_version: Option<(u8, u8)>,
-    /// Bit 0 async, bit 1 sync (§4.4.3).
+    /// S bit (1) synchronous, A bit (2) asynchronous framing (§4.4.3).
     pub framing_capabilities: Option<u32>,
-    /// Bit 0 digital, bit 1 analog (§4.4.3).
+    /// D bit (1) digital, A bit (2) analog access (§4.4.3).
     pub bearer_capabilities: Option<u32>,
     pub tie_breaker: Option<[u8; 8]>,
     pub firmware_revision: Option<u16>,
