@@ -921,3 +921,66 @@ fn stale_handles_and_small_buffers() {
     assert_eq!(node.ep.tunnel(t), None);
     assert_eq!(node.ep.session(s[0]).map(|i| i.state), None::<SessionState>);
 }
+
+#[test]
+fn hello_dropped_once_is_retransmitted() {
+    let mut lns = Config::default();
+    lns.set_hello_interval(10);
+    let mut sim: Sim = Sim::new(vec![lns, Config::default()], 21);
+    sim.filter = Some(drop_first(Some(MessageType::Hello)));
+    let (lac_t, _) = dial(&mut sim, 1, 1);
+    sim.run_for(secs(15));
+    let hellos: Vec<_> = sim.nodes[0]
+        .sent
+        .iter()
+        .filter(|(_, _, b)| message_type(b) == Some(MessageType::Hello))
+        .map(|(t, _, b)| (*t, Packet::new_checked(&b[..]).unwrap().ns()))
+        .collect();
+    // The lost HELLO went out again 1 s later with the same Ns.
+    assert_eq!(hellos.len(), 2);
+    assert_eq!(hellos[1].0 - hellos[0].0, secs(1));
+    assert_eq!(hellos[0].1, hellos[1].1);
+    assert_eq!(
+        sim.nodes[1].ep.tunnel(lac_t).unwrap().state,
+        TunnelState::Established
+    );
+}
+
+#[test]
+fn lac_sends_sequence_numbers_once_the_lns_does() {
+    let mut sim = lns_lac(22);
+    let (lac_t, lac_s) = dial(&mut sim, 1, 1);
+    sim.run_for(secs(2));
+    let tid = sim.nodes[1].ep.tunnel(lac_t).unwrap().local_id;
+    let s = sim.nodes[1].ep.session(lac_s[0]).unwrap();
+    assert!(!s.sequencing);
+    // A data message as the LNS would send it with S set (RFC 2661 §5.4).
+    let mut d = vec![0x08, 0x02];
+    for f in [tid, s.local_id, 0, 0] {
+        d.extend_from_slice(&f.to_be_bytes());
+    }
+    d.extend_from_slice(b"\xff\x03\x00\x21ping");
+    sim.deliver(0, 1, d);
+    assert_eq!(sim.nodes[1].data.len(), 1);
+    assert!(sim.nodes[1].ep.session(lac_s[0]).unwrap().sequencing);
+    let mut buf = [0u8; 32];
+    buf[16..20].copy_from_slice(b"pong");
+    let (_, range) = sim.nodes[1]
+        .ep
+        .send_data(sim.now, lac_s[0], &mut buf, 16..20)
+        .unwrap();
+    let p = Packet::new_checked(&buf[range]).unwrap();
+    assert_eq!((p.ns(), p.payload()), (Some(0), &b"pong"[..]));
+    // A datagram from another peer handle with the right IDs is not this tunnel's.
+    let mut d = vec![0x00, 0x02];
+    for f in [tid, s.local_id] {
+        d.extend_from_slice(&f.to_be_bytes());
+    }
+    d.extend_from_slice(b"spoof");
+    let now = sim.now;
+    let node = &mut sim.nodes[1];
+    assert_eq!(
+        node.ep.handle_datagram(now, 5, &mut d, &mut node.rng),
+        Err(Error::UnknownTunnel)
+    );
+}
