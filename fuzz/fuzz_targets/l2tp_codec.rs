@@ -11,7 +11,9 @@ fuzz_target!(|data: &[u8]| {
     for avp in AvpIter::new(data) {
         let _ = avp;
     }
-    let Ok(p) = Packet::new_checked(data) else { return };
+    let Ok(p) = Packet::new_checked(data) else {
+        return;
+    };
     let h = HeaderRepr::parse(&p);
     let mut out = [0u8; 2048];
     let hl = h.header_len();
@@ -28,9 +30,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     msg[..total].copy_from_slice(&data[..total]);
-    let Ok(len) = unhide_in_place(&mut msg[..total], Some(SECRET)) else { return };
+    let Ok(len) = unhide_in_place(&mut msg[..total], Some(SECRET)) else {
+        return;
+    };
     assert!(len <= total);
-    let Ok(m) = Message::parse(&msg[12..len]) else { return };
+    let Ok(m) = Message::parse(&msg[12..len]) else {
+        return;
+    };
     let mut plain = m;
     plain.unknown_mandatory = None;
 
@@ -44,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
     // Round trip with hiding, when every value fits with its 2-byte prefix.
     if len < 1000 {
         let rv = [0x5au8; 16];
-        let hiding = Hiding { secret: SECRET, random_vector: &rv };
+        let hiding = Hiding {
+            secret: SECRET,
+            random_vector: &rv,
+        };
         let n = m.buffer_len(Some(&hiding));
         let mut whole = [0u8; 4096];
         whole[..12].copy_from_slice(&[0xc8, 0x02, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);

@@ -15,21 +15,44 @@ use rand_core::SeedableRng;
 #[derive(Arbitrary, Debug)]
 enum Op {
     /// Move the oldest datagram in flight to its destination.
-    Deliver { to_lns: bool },
+    Deliver {
+        to_lns: bool,
+    },
     /// Lose the oldest datagram in flight.
-    Drop { to_lns: bool },
+    Drop {
+        to_lns: bool,
+    },
     /// Deliver the oldest datagram with one byte changed.
-    Corrupt { to_lns: bool, at: u16, xor: u8 },
+    Corrupt {
+        to_lns: bool,
+        at: u16,
+        xor: u8,
+    },
     /// Deliver it twice.
-    Duplicate { to_lns: bool },
+    Duplicate {
+        to_lns: bool,
+    },
     /// An arbitrary datagram from an arbitrary peer handle.
-    Inject { to_lns: bool, peer: u8, bytes: Vec<u8> },
-    Advance { millis: u32 },
+    Inject {
+        to_lns: bool,
+        peer: u8,
+        bytes: Vec<u8>,
+    },
+    Advance {
+        millis: u32,
+    },
     Connect,
     PlaceCall,
-    Disconnect { which: u8 },
-    CloseTunnel { which: u8 },
-    SendData { which: u8, len: u8 },
+    Disconnect {
+        which: u8,
+    },
+    CloseTunnel {
+        which: u8,
+    },
+    SendData {
+        which: u8,
+        len: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -62,7 +85,11 @@ fn config(input: &Input) -> Config {
 /// Index 0 is the LNS, 1 the LAC; `to_lns` picks the destination.
 fn pair(sides: &mut [Side; 2], to: usize) -> (&mut Side, &mut Side) {
     let (a, b) = sides.split_at_mut(1);
-    if to == 0 { (&mut a[0], &mut b[0]) } else { (&mut b[0], &mut a[0]) }
+    if to == 0 {
+        (&mut a[0], &mut b[0])
+    } else {
+        (&mut b[0], &mut a[0])
+    }
 }
 
 fn drain(sides: &mut [Side; 2], from: usize, now: Duration) {
@@ -108,7 +135,9 @@ fuzz_target!(|input: Input| {
             | Op::Duplicate { to_lns }
             | Op::Corrupt { to_lns, .. } => {
                 let dst = &mut sides[usize::from(!*to_lns)];
-                let Some(mut d) = dst.inbox.pop_front() else { continue };
+                let Some(mut d) = dst.inbox.pop_front() else {
+                    continue;
+                };
                 match op {
                     Op::Drop { .. } => {}
                     Op::Duplicate { .. } => {
@@ -126,7 +155,11 @@ fuzz_target!(|input: Input| {
                     _ => receive(dst, now, &mut d, &mut rng),
                 }
             }
-            Op::Inject { to_lns, peer, bytes } => {
+            Op::Inject {
+                to_lns,
+                peer,
+                bytes,
+            } => {
                 let mut b = bytes.clone();
                 let dst = &mut sides[usize::from(!*to_lns)];
                 let _ = dst.ep.handle_datagram(now, *peer % 3, &mut b, &mut rng);
