@@ -1,0 +1,35 @@
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![doc = include_str!("../README.md")]
+
+#[cfg(test)]
+#[macro_use]
+extern crate std;
+
+#[macro_use]
+mod fmt;
+
+pub mod crypto;
+pub mod wire;
+
+/// Prints bytes as text when they are printable ASCII, as hex otherwise.
+pub(crate) struct Bytes<'a>(pub &'a [u8]);
+
+impl core::fmt::Debug for Bytes<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0.iter().all(|c| (0x20..0x7f).contains(c)) {
+            f.write_str("\"")?;
+            for &c in self.0 {
+                write!(f, "{}", char::from(c))?;
+            }
+            f.write_str("\"")
+        } else {
+            write!(f, "{:02x?}", self.0)
+        }
+    }
+}
