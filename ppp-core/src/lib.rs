@@ -14,8 +14,26 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+mod auth;
+pub mod config;
+mod cp;
 pub mod crypto;
+mod error;
+mod event;
+mod fsm;
+mod ipcp;
+mod lcp;
+mod link;
+mod time;
 pub mod wire;
+
+pub use auth::{Accept, AuthRequest, CREDENTIALS_CAPACITY, Credentials};
+pub use config::{AuthMethods, Config, ConfigError, IpcpConfig, Password, Role};
+pub use error::Error;
+pub use event::{DownReason, Event, Ipv4Config};
+pub use fsm::State;
+pub use link::{Counters, Link, MAX_HEADROOM, Phase, Received, size_report};
+pub use wire::lcp::AuthMethod;
 
 /// Prints bytes as text when they are printable ASCII, as hex otherwise.
 pub(crate) struct Bytes<'a>(pub &'a [u8]);

@@ -365,12 +365,10 @@ impl<'a> Repr<'a> {
     /// malformed (the RFC gives no answer to such a packet, so it is
     /// discarded as invalid); [`WireError::Truncated`] for LCP codes 8 to 13
     /// shorter than their fixed fields.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(
-        packet: &'a Packet<&'a T>,
-        lcp: bool,
-    ) -> Result<Self, WireError> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>, lcp: bool) -> Result<Self, WireError> {
         let identifier = packet.identifier();
-        let data = packet.data();
+        let buf: &'a [u8] = <T as AsRef<[u8]>>::as_ref(packet.buffer);
+        let data = &buf[HEADER_LEN..usize::from(packet.length())];
         let magic = || -> Result<(u32, &'a [u8]), WireError> {
             if data.len() < 4 {
                 return Err(WireError::Truncated);

@@ -73,6 +73,15 @@ impl AuthMethod {
         }
     }
 
+    /// The PPP protocol that carries this method's packets.
+    pub const fn ppp_protocol(self) -> super::Protocol {
+        match self {
+            Self::Pap => super::Protocol::Pap,
+            Self::ChapMd5 | Self::MsChapV1 | Self::MsChapV2 => super::Protocol::Chap,
+            Self::Eap => super::Protocol::Eap,
+        }
+    }
+
     /// Recognises an Authentication-Protocol option value; `None` for
     /// anything else (another protocol, a CHAP algorithm this crate does not
     /// do, trailing data after PAP or EAP).
