@@ -288,6 +288,15 @@ pub(crate) enum Outcome {
     Failed(DownReason),
 }
 
+/// What the authentication timers did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimerOutcome {
+    Nothing,
+    /// The caller must resend its EAP Request.
+    EapRetransmit,
+    Down(DownReason),
+}
+
 /// The authentication state of one link.
 #[derive(Clone)]
 pub(crate) struct Auth {
@@ -300,7 +309,8 @@ pub(crate) struct Auth {
     tx_id: u8,
     retries: u8,
     tx: u8,
-    /// Peer: the EAP Type of the pending response.
+    /// Peer: the EAP Type of the pending response. Authenticator: 1 while
+    /// an EAP Request (Identifier `id`) awaits its Response.
     eap_kind: u8,
     /// Retransmission.
     pub timer: Deadline,
@@ -424,7 +434,10 @@ impl Auth {
                 rng.fill_bytes(&mut self.scratch[..16]);
                 self.tx = tx::CHALLENGE;
             }
-            AuthMethod::Eap => self.tx = tx::EAP_IDENTITY,
+            AuthMethod::Eap => {
+                self.tx = tx::EAP_IDENTITY;
+                self.eap_kind = 1;
+            }
         }
         if self.tx != 0 {
             self.retries = s.timers.max_configure.saturating_sub(1);
@@ -554,12 +567,17 @@ impl Auth {
         Outcome::Request
     }
 
-    /// An EAP packet, authenticator side: Responses go to the caller.
+    /// An EAP packet, authenticator side: the Response to the outstanding
+    /// Request goes to the caller, once (RFC 3748 §4.1: a Response whose
+    /// Identifier is not the outstanding Request's is discarded, and so is
+    /// a duplicate).
     pub fn authenticator_eap(&mut self, p: eap::Repr<'_>) -> Outcome {
         match (p, self.st) {
-            (eap::Repr::Response { identifier, .. }, St::Waiting | St::Deciding) => {
+            (eap::Repr::Response { identifier, .. }, St::Waiting | St::Deciding)
+                if self.eap_kind == 1 && identifier == self.id =>
+            {
+                self.eap_kind = 0;
                 self.tx_id = identifier;
-                self.id = identifier;
                 self.st = St::Deciding;
                 self.tx &= !tx::EAP_IDENTITY;
                 self.timer = Deadline::NONE;
@@ -569,15 +587,36 @@ impl Auth {
         }
     }
 
-    /// The caller sends an EAP Request to the peer (pass-through).
-    pub fn eap_request_sent(&mut self) -> Result<(), crate::Error> {
+    /// The caller sends an EAP Request to the peer (pass-through): it is
+    /// outstanding until its Response, and retransmitted (by the caller, on
+    /// [`crate::Event::EapRetransmit`]) at the restart interval.
+    pub fn eap_request_sent(&mut self, now: Duration, s: &Settings, identifier: u8) -> Result<(), crate::Error> {
         if self.method != Some(AuthMethod::Eap) || !matches!(self.st, St::Waiting | St::Deciding) {
             return Err(crate::Error::InvalidState);
         }
+        let retransmission = self.eap_kind == 1 && identifier == self.id && self.st == St::Deciding;
         self.st = St::Deciding;
         self.tx &= !tx::EAP_IDENTITY;
-        self.timer = Deadline::NONE;
+        self.id = identifier;
+        self.eap_kind = 1;
+        if !retransmission {
+            self.retries = s.timers.max_configure.saturating_sub(1);
+        }
+        self.timer = Deadline::after(now, s.timers.restart_ms);
         Ok(())
+    }
+
+    /// Peer with EAP: an NCP packet from the authenticator while we wait for
+    /// the result means the EAP-Success was lost (RFC 3748 §4.2: Success is
+    /// not retransmitted, the peer must allow for its loss; §3.4: the lower
+    /// layer's progress is the indication).
+    pub fn peer_eap_implied_success(&mut self) -> bool {
+        if self.method == Some(AuthMethod::Eap) && self.st == St::Deciding {
+            self.peer_done();
+            true
+        } else {
+            false
+        }
     }
 
     // ---- Peer ----
@@ -741,30 +780,32 @@ impl Auth {
     // ---- Both ----
 
     /// Timers: retransmission and the phase deadline.
-    pub fn handle_timeout(&mut self, now: Duration, s: &Settings) -> Option<DownReason> {
+    pub fn handle_timeout(&mut self, now: Duration, s: &Settings) -> TimerOutcome {
         if self.deadline.is_due(now) {
             self.deadline = Deadline::NONE;
             self.timer = Deadline::NONE;
             self.st = St::Failed;
             self.tx = 0;
-            return Some(DownReason::AuthTimeout);
+            return TimerOutcome::Down(DownReason::AuthTimeout);
         }
         if self.timer.is_due(now) {
             if self.retries == 0 {
                 self.timer = Deadline::NONE;
                 self.st = St::Failed;
                 self.tx = 0;
-                return Some(DownReason::AuthTimeout);
+                return TimerOutcome::Down(DownReason::AuthTimeout);
             }
             self.retries -= 1;
             self.timer = Deadline::after(now, s.timers.restart_ms);
-            self.tx |= match (s.is_authenticator(), self.method) {
-                (true, Some(AuthMethod::Eap)) => tx::EAP_IDENTITY,
-                (true, _) => tx::CHALLENGE,
-                (false, _) => tx::RESPONSE,
-            };
+            match (s.is_authenticator(), self.method, self.st) {
+                // The caller holds the relayed Request.
+                (true, Some(AuthMethod::Eap), St::Deciding) => return TimerOutcome::EapRetransmit,
+                (true, Some(AuthMethod::Eap), _) => self.tx |= tx::EAP_IDENTITY,
+                (true, _, _) => self.tx |= tx::CHALLENGE,
+                (false, _, _) => self.tx |= tx::RESPONSE,
+            }
         }
-        None
+        TimerOutcome::Nothing
     }
 
     /// The next deadline.

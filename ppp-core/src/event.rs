@@ -71,6 +71,9 @@ pub enum Event<'a> {
     /// Authenticator: the peer presented credentials; answer with
     /// `accept` or `reject` (now, or seconds later after RADIUS).
     AuthRequest(AuthRequest<'a>),
+    /// Authenticator with EAP: the peer did not answer the last EAP Request
+    /// sent with `send_eap`; send the same Request again.
+    EapRetransmit,
     /// Authentication succeeded (authenticator: after `accept`; peer: the
     /// authenticator's Ack/Success, with a verified `S=` for MS-CHAP-V2).
     Authenticated(AuthMethod),
@@ -92,6 +95,7 @@ pub(crate) enum Queued {
     AuthRequest,
     Authenticated(AuthMethod),
     AddressRequest,
+    EapRetransmit,
     NetworkUp,
     NetworkDown,
     Down(DownReason),

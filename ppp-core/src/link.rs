@@ -6,7 +6,7 @@ use core::time::Duration;
 
 use rand_core::CryptoRng;
 
-use crate::auth::{Accept, Auth, Outcome};
+use crate::auth::{Accept, Auth, Outcome, TimerOutcome};
 use crate::config::{Config, ConfigError, Role, Settings};
 use crate::cp::{Cp, Handled};
 use crate::event::{DownReason, Event, Ipv4Config, Queued};
@@ -375,27 +375,29 @@ impl Link {
     /// Authenticator with EAP: frames an EAP Request from the authentication
     /// server for the peer, in place: `buf[eap]` holds the EAP packet, and
     /// the PPP header is written into the 4 bytes of headroom in front of
-    /// it. Send the returned range like any frame. Retransmitting a request
-    /// the peer did not answer is the caller's (RFC 3748 §4.3 puts it on the
-    /// authenticator, and the caller holds the packet).
+    /// it. Send the returned range like any frame. The request is
+    /// outstanding until the peer answers; if it does not within the
+    /// restart interval, [`Event::EapRetransmit`] asks for it again (RFC
+    /// 3748 §4.3 puts retransmission on the authenticator, and the caller
+    /// holds the packet), up to Max-Configure times.
     ///
     /// # Errors
     /// [`Error::InvalidState`] unless an EAP authentication is running,
     /// [`Error::Malformed`] unless `buf[eap]` is an EAP Request,
     /// [`Error::BufferTooSmall`] without headroom.
-    pub fn send_eap(&mut self, _now: Duration, buf: &mut [u8], eap: Range<usize>) -> Result<Range<usize>, Error> {
+    pub fn send_eap(&mut self, now: Duration, buf: &mut [u8], eap: Range<usize>) -> Result<Range<usize>, Error> {
         if self.s.role != Role::Authenticator || self.phase != Phase::Authenticate {
             return Err(Error::InvalidState);
         }
         let packet = buf.get(eap.clone()).ok_or(Error::BufferTooSmall { needed: eap.end })?;
-        match eap::Repr::parse(packet)? {
-            eap::Repr::Request { .. } => {}
+        let identifier = match eap::Repr::parse(packet)? {
+            eap::Repr::Request { identifier, .. } => identifier,
             _ => return Err(Error::InvalidState),
-        }
+        };
         if eap.start < 4 {
             return Err(Error::BufferTooSmall { needed: 4 - eap.start + buf.len() });
         }
-        self.auth.eap_request_sent()?;
+        self.auth.eap_request_sent(now, &self.s, identifier)?;
         frame::Repr { protocol: Protocol::Eap, compress_address_control: false, compress_protocol: false }
             .emit(&mut buf[eap.start - 4..eap.start]);
         let r = eap.start - 4..eap.end;
@@ -486,6 +488,10 @@ impl Link {
                 self.handle_auth(now, p, hl, frame.len(), payload, rng)
             }
             Protocol::Ipcp => {
+                if self.phase == Phase::Authenticate && self.auth.peer_eap_implied_success() {
+                    self.events.push(Queued::Authenticated(AuthMethod::Eap));
+                    self.network_phase(now);
+                }
                 if self.phase != Phase::Network || self.ipcp.fsm.state == State::Initial {
                     // RFC 1661 §3.5: NCP packets before the Network phase
                     // are silently discarded.
@@ -684,8 +690,10 @@ impl Link {
         if let Some(a) = self.ipcp.handle_timeout(now, &self.s) {
             self.ipcp_actions(now, a);
         }
-        if let Some(reason) = self.auth.handle_timeout(now, &self.s) {
-            self.close_with(now, reason);
+        match self.auth.handle_timeout(now, &self.s) {
+            TimerOutcome::Nothing => {}
+            TimerOutcome::EapRetransmit => self.events.push(Queued::EapRetransmit),
+            TimerOutcome::Down(reason) => self.close_with(now, reason),
         }
         if self.echo.timer.is_due(now) {
             if self.echo.outstanding >= self.s.echo_failures {
@@ -829,6 +837,12 @@ impl Link {
                 }
                 Queued::NetworkUp => Event::NetworkUp(self.current_ipv4_config()),
                 Queued::NetworkDown => Event::NetworkDown,
+                Queued::EapRetransmit => {
+                    if self.phase != Phase::Authenticate {
+                        continue;
+                    }
+                    Event::EapRetransmit
+                }
                 Queued::Down(r) => Event::Down(r),
             });
         }
