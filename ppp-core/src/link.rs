@@ -539,13 +539,16 @@ impl Link {
                 if a.has(Actions::ILLEGAL) {
                     return Err(Error::Unexpected);
                 }
-                if payload.first() == Some(&5) {
+                match payload.first() {
                     // Terminate-Request.
-                    self.down_reason.get_or_insert(DownReason::PeerTerminated);
-                }
-                if a.has(Actions::TLF) && self.down_reason.is_none() {
-                    // RXJ-: the peer rejected something LCP cannot do without.
-                    self.down_reason = Some(DownReason::ProtocolRejected);
+                    Some(5) => {
+                        self.down_reason.get_or_insert(DownReason::PeerTerminated);
+                    }
+                    // RXJ-: a Code-Reject of something LCP cannot do without.
+                    Some(7) if a.has(Actions::TLF | Actions::STR) => {
+                        self.down_reason.get_or_insert(DownReason::ProtocolRejected);
+                    }
+                    _ => {}
                 }
                 self.lcp_actions(now, rng, a);
             }
