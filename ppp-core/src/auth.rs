@@ -44,7 +44,13 @@ struct Creds {
 
 impl Creds {
     const fn new() -> Self {
-        Self { buf: [0; CREDENTIALS_CAPACITY], own_a: 0, own_b: 0, a: 0, b: 0 }
+        Self {
+            buf: [0; CREDENTIALS_CAPACITY],
+            own_a: 0,
+            own_b: 0,
+            a: 0,
+            b: 0,
+        }
     }
 
     fn own_len(&self) -> usize {
@@ -200,15 +206,30 @@ impl Credentials<'_> {
     /// `None`: send it to RADIUS, or use [`Credentials::verify_password`].
     pub fn verify(&self, hash: &NtHash) -> Option<Accept> {
         match *self {
-            Self::Pap { password, .. } => crypto::verify_pap(hash, password).then_some(Accept::Plain),
+            Self::Pap { password, .. } => {
+                crypto::verify_pap(hash, password).then_some(Accept::Plain)
+            }
             Self::ChapMd5 { .. } => None,
-            Self::MsChapV1 { challenge, nt_response, .. } => {
-                crypto::verify_mschap_v1(hash, challenge, nt_response, true).then_some(Accept::Plain)
-            }
-            Self::MsChapV2 { authenticator_challenge, peer_challenge, nt_response, user, .. } => {
-                crypto::verify_mschap_v2(hash, authenticator_challenge, peer_challenge, user, nt_response)
-                    .map(Accept::AuthenticatorResponse)
-            }
+            Self::MsChapV1 {
+                challenge,
+                nt_response,
+                ..
+            } => crypto::verify_mschap_v1(hash, challenge, nt_response, true)
+                .then_some(Accept::Plain),
+            Self::MsChapV2 {
+                authenticator_challenge,
+                peer_challenge,
+                nt_response,
+                user,
+                ..
+            } => crypto::verify_mschap_v2(
+                hash,
+                authenticator_challenge,
+                peer_challenge,
+                user,
+                nt_response,
+            )
+            .map(Accept::AuthenticatorResponse),
         }
     }
 
@@ -216,12 +237,16 @@ impl Credentials<'_> {
     /// method.
     pub fn verify_password(&self, password: &[u8]) -> Option<Accept> {
         match *self {
-            Self::Pap { password: offered, .. } => {
-                bool::from(offered.ct_eq(password)).then_some(Accept::Plain)
-            }
-            Self::ChapMd5 { identifier, challenge, response, .. } => {
-                crypto::verify_chap_md5(password, identifier, challenge, response).then_some(Accept::Plain)
-            }
+            Self::Pap {
+                password: offered, ..
+            } => bool::from(offered.ct_eq(password)).then_some(Accept::Plain),
+            Self::ChapMd5 {
+                identifier,
+                challenge,
+                response,
+                ..
+            } => crypto::verify_chap_md5(password, identifier, challenge, response)
+                .then_some(Accept::Plain),
             _ => self.verify(&NtHash::from_password_bytes(password)),
         }
     }
@@ -229,7 +254,12 @@ impl Credentials<'_> {
 
 impl core::fmt::Debug for Credentials<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{:?} {{ user: {:?}, .. }}", self.method(), crate::Bytes(self.user()))
+        write!(
+            f,
+            "{:?} {{ user: {:?}, .. }}",
+            self.method(),
+            crate::Bytes(self.user())
+        )
     }
 }
 
@@ -328,7 +358,10 @@ pub(crate) struct Auth {
 
 impl core::fmt::Debug for Auth {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Auth").field("method", &self.method).field("st", &self.st).finish_non_exhaustive()
+        f.debug_struct("Auth")
+            .field("method", &self.method)
+            .field("st", &self.st)
+            .finish_non_exhaustive()
     }
 }
 
@@ -386,7 +419,10 @@ impl Auth {
         let (a, b) = (self.creds.a(), self.creds.b());
         let user = b;
         let credentials = match self.method? {
-            AuthMethod::Pap => Credentials::Pap { user: a, password: b },
+            AuthMethod::Pap => Credentials::Pap {
+                user: a,
+                password: b,
+            },
             AuthMethod::ChapMd5 => Credentials::ChapMd5 {
                 identifier: self.id,
                 challenge: self.scratch[..16].try_into().ok()?,
@@ -459,7 +495,8 @@ impl Auth {
                     let (Some(pc), Some(nt)) = (cred.get(..16), cred.get(16..40)) else {
                         return Err(crate::Error::InvalidState);
                     };
-                    let (Ok(pc), Ok(nt)) = (<&[u8; 16]>::try_from(pc), <&[u8; 24]>::try_from(nt)) else {
+                    let (Ok(pc), Ok(nt)) = (<&[u8; 16]>::try_from(pc), <&[u8; 24]>::try_from(nt))
+                    else {
                         return Err(crate::Error::InvalidState);
                     };
                     let mut ch = [0u8; 16];
@@ -499,7 +536,14 @@ impl Auth {
 
     /// A PAP packet, authenticator side.
     pub fn authenticator_pap(&mut self, p: pap::Repr<'_>) -> Outcome {
-        let pap::Repr::Request { identifier, peer_id, password } = p else { return Outcome::Nothing };
+        let pap::Repr::Request {
+            identifier,
+            peer_id,
+            password,
+        } = p
+        else {
+            return Outcome::Nothing;
+        };
         match self.st {
             St::Waiting => {
                 self.id = identifier;
@@ -524,7 +568,14 @@ impl Auth {
 
     /// A CHAP packet, authenticator side.
     pub fn authenticator_chap(&mut self, p: chap::Repr<'_>) -> Outcome {
-        let chap::Repr::Response { identifier, value, name } = p else { return Outcome::Nothing };
+        let chap::Repr::Response {
+            identifier,
+            value,
+            name,
+        } = p
+        else {
+            return Outcome::Nothing;
+        };
         if identifier != self.id {
             return Outcome::Nothing;
         }
@@ -590,7 +641,12 @@ impl Auth {
     /// The caller sends an EAP Request to the peer (pass-through): it is
     /// outstanding until its Response, and retransmitted (by the caller, on
     /// [`crate::Event::EapRetransmit`]) at the restart interval.
-    pub fn eap_request_sent(&mut self, now: Duration, s: &Settings, identifier: u8) -> Result<(), crate::Error> {
+    pub fn eap_request_sent(
+        &mut self,
+        now: Duration,
+        s: &Settings,
+        identifier: u8,
+    ) -> Result<(), crate::Error> {
         if self.method != Some(AuthMethod::Eap) || !matches!(self.st, St::Waiting | St::Deciding) {
             return Err(crate::Error::InvalidState);
         }
@@ -665,10 +721,20 @@ impl Auth {
     }
 
     /// A CHAP packet, peer side.
-    pub fn peer_chap<R: CryptoRng>(&mut self, now: Duration, s: &Settings, rng: &mut R, p: chap::Repr<'_>) -> Outcome {
-        let Some(method) = self.method else { return Outcome::Nothing };
+    pub fn peer_chap<R: CryptoRng>(
+        &mut self,
+        now: Duration,
+        s: &Settings,
+        rng: &mut R,
+        p: chap::Repr<'_>,
+    ) -> Outcome {
+        let Some(method) = self.method else {
+            return Outcome::Nothing;
+        };
         match p {
-            chap::Repr::Challenge { identifier, value, .. } => {
+            chap::Repr::Challenge {
+                identifier, value, ..
+            } => {
                 if identifier == self.tx_id && matches!(self.st, St::Deciding | St::Succeeded) {
                     // A retransmitted challenge: the same response again.
                     self.tx |= tx::RESPONSE;
@@ -686,7 +752,8 @@ impl Auth {
                     AuthMethod::MsChapV1 if value.len() == 8 => {
                         let mut c = [0u8; 8];
                         c.copy_from_slice(value);
-                        self.scratch[..24].copy_from_slice(&crypto::mschap_v1_nt_response(&c, &hash));
+                        self.scratch[..24]
+                            .copy_from_slice(&crypto::mschap_v1_nt_response(&c, &hash));
                     }
                     AuthMethod::MsChapV2 if value.len() == 16 => {
                         let mut ac = [0u8; 16];
@@ -713,7 +780,10 @@ impl Auth {
                 self.timer = Deadline::after(now, s.timers.restart_ms);
                 Outcome::Nothing
             }
-            chap::Repr::Success { identifier, message } => {
+            chap::Repr::Success {
+                identifier,
+                message,
+            } => {
                 if self.st != St::Deciding || identifier != self.tx_id {
                     return Outcome::Nothing;
                 }
@@ -725,7 +795,8 @@ impl Auth {
                     nt.copy_from_slice(&self.scratch[16..40]);
                     let mut ch = [0u8; 8];
                     ch.copy_from_slice(&self.scratch[40..48]);
-                    let expected = crypto::authenticator_response_from_challenge_hash(&hash, &nt, &ch);
+                    let expected =
+                        crypto::authenticator_response_from_challenge_hash(&hash, &nt, &ch);
                     let ok = SuccessMessage::parse(message)
                         .is_ok_and(|m| bool::from(m.authenticator_response.ct_eq(&expected)));
                     if !ok {
@@ -752,12 +823,17 @@ impl Auth {
             return Outcome::Nothing;
         }
         match p {
-            eap::Repr::Request { identifier, kind, data } => {
+            eap::Repr::Request {
+                identifier,
+                kind,
+                data,
+            } => {
                 self.eap_kind = match kind {
                     eap::kind::IDENTITY | eap::kind::NOTIFICATION => kind,
                     eap::kind::MD5_CHALLENGE => match eap::Md5Challenge::parse(data) {
                         Ok(c) => {
-                            let r = crypto::chap_md5_response(identifier, self.creds.own_b(), c.value);
+                            let r =
+                                crypto::chap_md5_response(identifier, self.creds.own_b(), c.value);
                             self.scratch[..16].copy_from_slice(&r);
                             kind
                         }
@@ -827,12 +903,24 @@ impl Auth {
         };
         let mut scratch = [0u8; 4 + 2 + CREDENTIALS_CAPACITY + chap::MSCHAP_RESPONSE_LEN];
         let (flag, proto, len) = if self.tx & tx::CHALLENGE != 0 {
-            let n = if method == AuthMethod::MsChapV1 { 8 } else { 16 };
-            let r = chap::Repr::Challenge { identifier: self.id, value: &self.scratch[..n], name: self.creds.own_a() };
+            let n = if method == AuthMethod::MsChapV1 {
+                8
+            } else {
+                16
+            };
+            let r = chap::Repr::Challenge {
+                identifier: self.id,
+                value: &self.scratch[..n],
+                name: self.creds.own_a(),
+            };
             r.emit(&mut scratch);
             (tx::CHALLENGE, 0xc223, r.buffer_len())
         } else if self.tx & tx::EAP_IDENTITY != 0 {
-            let r = eap::Repr::Request { identifier: self.id, kind: eap::kind::IDENTITY, data: &[] };
+            let r = eap::Repr::Request {
+                identifier: self.id,
+                kind: eap::kind::IDENTITY,
+                data: &[],
+            };
             r.emit(&mut scratch);
             (tx::EAP_IDENTITY, 0xc227, r.buffer_len())
         } else if self.tx & tx::RESULT != 0 {
@@ -845,7 +933,9 @@ impl Auth {
         } else {
             return Ok(None);
         };
-        let out = buf.get_mut(..len).ok_or(crate::Error::BufferTooSmall { needed: len })?;
+        let out = buf
+            .get_mut(..len)
+            .ok_or(crate::Error::BufferTooSmall { needed: len })?;
         out.copy_from_slice(&scratch[..len]);
         scratch.zeroize();
         self.tx &= !flag;
@@ -857,12 +947,26 @@ impl Auth {
         match method {
             AuthMethod::Pap => {
                 let message = if ok { GRANTED } else { DENIED };
-                let r = if ok { pap::Repr::Ack { identifier, message } } else { pap::Repr::Nak { identifier, message } };
+                let r = if ok {
+                    pap::Repr::Ack {
+                        identifier,
+                        message,
+                    }
+                } else {
+                    pap::Repr::Nak {
+                        identifier,
+                        message,
+                    }
+                };
                 r.emit(out);
                 (0xc023, r.buffer_len())
             }
             AuthMethod::Eap => {
-                let r = if ok { eap::Repr::Success { identifier } } else { eap::Repr::Failure { identifier } };
+                let r = if ok {
+                    eap::Repr::Success { identifier }
+                } else {
+                    eap::Repr::Failure { identifier }
+                };
                 r.emit(out);
                 (0xc227, r.buffer_len())
             }
@@ -873,7 +977,10 @@ impl Auth {
                     (AuthMethod::MsChapV2, true) => {
                         let mut authenticator_response = [0u8; 20];
                         authenticator_response.copy_from_slice(&self.scratch[16..36]);
-                        let m = SuccessMessage { authenticator_response, message: GRANTED };
+                        let m = SuccessMessage {
+                            authenticator_response,
+                            message: GRANTED,
+                        };
                         m.emit(&mut msg);
                         m.buffer_len()
                     }
@@ -907,9 +1014,15 @@ impl Auth {
                     }
                 };
                 let r = if ok {
-                    chap::Repr::Success { identifier, message: &msg[..n] }
+                    chap::Repr::Success {
+                        identifier,
+                        message: &msg[..n],
+                    }
                 } else {
-                    chap::Repr::Failure { identifier, message: &msg[..n] }
+                    chap::Repr::Failure {
+                        identifier,
+                        message: &msg[..n],
+                    }
                 };
                 r.emit(out);
                 (0xc223, r.buffer_len())
@@ -922,7 +1035,11 @@ impl Auth {
         let identifier = self.tx_id;
         match method {
             AuthMethod::Pap => {
-                let r = pap::Repr::Request { identifier: self.id, peer_id: user, password };
+                let r = pap::Repr::Request {
+                    identifier: self.id,
+                    peer_id: user,
+                    password,
+                };
                 r.emit(out);
                 (0xc023, r.buffer_len())
             }
@@ -938,7 +1055,11 @@ impl Auth {
                     eap::kind::NAK => &[eap::kind::MD5_CHALLENGE],
                     _ => &[],
                 };
-                let r = eap::Repr::Response { identifier, kind: self.eap_kind, data };
+                let r = eap::Repr::Response {
+                    identifier,
+                    kind: self.eap_kind,
+                    data,
+                };
                 r.emit(out);
                 (0xc227, r.buffer_len())
             }
@@ -958,7 +1079,11 @@ impl Auth {
                         &v
                     }
                 };
-                let r = chap::Repr::Response { identifier, value, name: user };
+                let r = chap::Repr::Response {
+                    identifier,
+                    value,
+                    name: user,
+                };
                 r.emit(out);
                 (0xc223, r.buffer_len())
             }

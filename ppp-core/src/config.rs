@@ -38,7 +38,9 @@ impl Password {
     /// # Errors
     /// [`ConfigError::PasswordTooLong`] beyond [`MAX_PASSWORD_LEN`] octets.
     pub fn new(password: &[u8]) -> Result<Self, ConfigError> {
-        heapless::Vec::from_slice(password).map(Self).map_err(|_| ConfigError::PasswordTooLong)
+        heapless::Vec::from_slice(password)
+            .map(Self)
+            .map_err(|_| ConfigError::PasswordTooLong)
     }
 
     /// The password octets.
@@ -68,7 +70,6 @@ pub type AuthMethods = heapless::Vec<AuthMethod, 5, u8>;
 
 /// IPCP settings (RFC 1332, RFC 1877).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct IpcpConfig {
     /// Authenticator: our own address, sent in our Configure-Request
     /// (Windows shows it as the server address). Peer: the address to ask
@@ -85,6 +86,22 @@ pub struct IpcpConfig {
     pub request_dns: bool,
     /// Peer: ask for NBNS servers.
     pub request_nbns: bool,
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for IpcpConfig {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        use crate::Ip;
+        defmt::write!(
+            f,
+            "IpcpConfig {{ local: {}, dns: [{}, {}], nbns: [{}, {}] }}",
+            self.local_address.map(Ip),
+            self.dns[0].map(Ip),
+            self.dns[1].map(Ip),
+            self.nbns[0].map(Ip),
+            self.nbns[1].map(Ip)
+        );
+    }
 }
 
 /// Everything a [`crate::Link`] is configured with.
@@ -195,7 +212,10 @@ impl Config {
         if self.role == Role::Authenticator && self.name.len() > MAX_NAME_LEN {
             return Err(ConfigError::NameTooLong);
         }
-        if self.mru < MIN_MRU || self.peer_mru_min < MIN_MRU || self.peer_mru_min > self.peer_mru_max {
+        if self.mru < MIN_MRU
+            || self.peer_mru_min < MIN_MRU
+            || self.peer_mru_min > self.peer_mru_max
+        {
             return Err(ConfigError::BadMru);
         }
         if self.max_configure == 0 || self.max_terminate == 0 || self.max_failure == 0 {

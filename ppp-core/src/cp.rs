@@ -91,7 +91,12 @@ pub(crate) trait Policy {
     ///
     /// # Errors
     /// A [`DownReason`] when the negotiation cannot go on.
-    fn receive_nak<R: CryptoRng>(&mut self, s: &Settings, rng: &mut R, options: &[u8]) -> Result<(), DownReason>;
+    fn receive_nak<R: CryptoRng>(
+        &mut self,
+        s: &Settings,
+        rng: &mut R,
+        options: &[u8],
+    ) -> Result<(), DownReason>;
 
     /// Applies a Configure-Reject (already checked to be a subset of our
     /// request).
@@ -126,7 +131,10 @@ pub(crate) struct Cp<P> {
 
 impl<P: Policy> Cp<P> {
     pub const fn new(policy: P) -> Self {
-        Self { fsm: Fsm::new(), policy }
+        Self {
+            fsm: Fsm::new(),
+            policy,
+        }
     }
 
     /// Open and Up together: the lower layer is already there.
@@ -163,12 +171,21 @@ impl<P: Policy> Cp<P> {
         let t = &s.timers;
         let negotiating = matches!(
             self.fsm.state,
-            crate::State::ReqSent | crate::State::AckRcvd | crate::State::AckSent | crate::State::Opened
+            crate::State::ReqSent
+                | crate::State::AckRcvd
+                | crate::State::AckSent
+                | crate::State::Opened
         );
         let ev = |fsm: &mut Fsm, input| Ok(Handled::Fsm(fsm.event(input, now, t, None)));
         match repr {
-            cp::Repr::ConfigureRequest { identifier, options } => {
-                if matches!(self.fsm.state, crate::State::Initial | crate::State::Starting) {
+            cp::Repr::ConfigureRequest {
+                identifier,
+                options,
+            } => {
+                if matches!(
+                    self.fsm.state,
+                    crate::State::Initial | crate::State::Starting
+                ) {
                     return Err(Error::Unexpected);
                 }
                 let reject_naks = self.fsm.naks_exhausted(t);
@@ -183,7 +200,10 @@ impl<P: Policy> Cp<P> {
                 }
                 Ok(Handled::Fsm(a))
             }
-            cp::Repr::ConfigureAck { identifier, options } => {
+            cp::Repr::ConfigureAck {
+                identifier,
+                options,
+            } => {
                 if negotiating {
                     if identifier != self.fsm.id {
                         return Err(Error::Unexpected);
@@ -198,8 +218,14 @@ impl<P: Policy> Cp<P> {
                 }
                 ev(&mut self.fsm, Input::Rca)
             }
-            cp::Repr::ConfigureNak { identifier, options }
-            | cp::Repr::ConfigureReject { identifier, options } => {
+            cp::Repr::ConfigureNak {
+                identifier,
+                options,
+            }
+            | cp::Repr::ConfigureReject {
+                identifier,
+                options,
+            } => {
                 if negotiating {
                     if identifier != self.fsm.id {
                         return Err(Error::Unexpected);
@@ -236,9 +262,16 @@ impl<P: Policy> Cp<P> {
                 ev(&mut self.fsm, Input::Rtr)
             }
             cp::Repr::TerminateAck { .. } => ev(&mut self.fsm, Input::Rta),
-            cp::Repr::CodeReject { rejected_packet, .. } => {
-                let fatal = rejected_packet.first().is_none_or(|&c| P::code_reject_is_fatal(c));
-                ev(&mut self.fsm, if fatal { Input::RxjBad } else { Input::RxjGood })
+            cp::Repr::CodeReject {
+                rejected_packet, ..
+            } => {
+                let fatal = rejected_packet
+                    .first()
+                    .is_none_or(|&c| P::code_reject_is_fatal(c));
+                ev(
+                    &mut self.fsm,
+                    if fatal { Input::RxjBad } else { Input::RxjGood },
+                )
             }
             cp::Repr::Unknown { .. } => ev(&mut self.fsm, Input::Ruc),
             other => Ok(Handled::Extension(other)),
@@ -278,7 +311,11 @@ impl<P: Policy> Cp<P> {
         for o in options(opts) {
             worst = worst.max(verdict(o, &mut seen, &mut candidate));
         }
-        let hint = if reject_naks { None } else { policy.missing(s, &seen) };
+        let hint = if reject_naks {
+            None
+        } else {
+            policy.missing(s, &seen)
+        };
         if hint.is_some() {
             worst = worst.max(Verdict::Nak);
         }
@@ -309,7 +346,9 @@ impl<P: Policy> Cp<P> {
             Verdict::Reject => {
                 reply.code = 4;
                 for o in options(opts) {
-                    if verdict(o, &mut again, &mut scrap) == Verdict::Reject && !reply.push(o.kind, o.data) {
+                    if verdict(o, &mut again, &mut scrap) == Verdict::Reject
+                        && !reply.push(o.kind, o.data)
+                    {
                         debug!("reject list full; the rest waits for the next request");
                         break;
                     }
@@ -369,7 +408,9 @@ impl<P: Policy> Cp<P> {
         } else {
             return Ok(None);
         };
-        let out = buf.get_mut(..len).ok_or(Error::BufferTooSmall { needed: len })?;
+        let out = buf
+            .get_mut(..len)
+            .ok_or(Error::BufferTooSmall { needed: len })?;
         out.copy_from_slice(&scratch[..len]);
         self.fsm.pending &= !flag;
         Ok(Some(len))

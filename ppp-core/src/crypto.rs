@@ -168,7 +168,10 @@ pub fn mschap_v2_nt_response(
     user_name: &[u8],
     hash: &NtHash,
 ) -> [u8; 24] {
-    challenge_response(&challenge_hash(peer_challenge, authenticator_challenge, user_name), hash)
+    challenge_response(
+        &challenge_hash(peer_challenge, authenticator_challenge, user_name),
+        hash,
+    )
 }
 
 const MAGIC1: &[u8; 39] = b"Magic server to client signing constant";
@@ -189,7 +192,12 @@ pub fn authenticator_response_from_challenge_hash(
             .chain_update(MAGIC1)
             .finalize(),
     );
-    Sha1::new().chain_update(&*digest).chain_update(challenge_hash).chain_update(MAGIC2).finalize().into()
+    Sha1::new()
+        .chain_update(*digest)
+        .chain_update(challenge_hash)
+        .chain_update(MAGIC2)
+        .finalize()
+        .into()
 }
 
 /// `GenerateAuthenticatorResponse` (RFC 2759 §8.7).
@@ -207,7 +215,12 @@ pub fn authenticator_response(
 /// The CHAP-MD5 response: MD5(Identifier | secret | Challenge)
 /// (RFC 1994 §4.1), also EAP-MD5's (RFC 3748 §5.4).
 pub fn chap_md5_response(identifier: u8, secret: &[u8], challenge: &[u8]) -> [u8; 16] {
-    Md5::new().chain_update([identifier]).chain_update(secret).chain_update(challenge).finalize().into()
+    Md5::new()
+        .chain_update([identifier])
+        .chain_update(secret)
+        .chain_update(challenge)
+        .finalize()
+        .into()
 }
 
 /// PAP against an NT hash: hashes the offered password
@@ -218,7 +231,9 @@ pub fn verify_pap(hash: &NtHash, password: &[u8]) -> bool {
 
 /// CHAP-MD5 against a cleartext secret, in constant time.
 pub fn verify_chap_md5(secret: &[u8], identifier: u8, challenge: &[u8], response: &[u8]) -> bool {
-    chap_md5_response(identifier, secret, challenge).ct_eq(response).into()
+    chap_md5_response(identifier, secret, challenge)
+        .ct_eq(response)
+        .into()
 }
 
 /// MS-CHAP against an NT hash (RFC 2433 §3: only the NT-Response is
@@ -230,7 +245,9 @@ pub fn verify_mschap_v1(
     nt_response: &[u8; 24],
     use_nt_response: bool,
 ) -> bool {
-    let ok: bool = mschap_v1_nt_response(challenge, hash).ct_eq(nt_response).into();
+    let ok: bool = mschap_v1_nt_response(challenge, hash)
+        .ct_eq(nt_response)
+        .into();
     ok & use_nt_response
 }
 
@@ -246,7 +263,11 @@ pub fn verify_mschap_v2(
     let ch = challenge_hash(peer_challenge, authenticator_challenge, user_name);
     let expected = challenge_response(&ch, hash);
     if bool::from(expected.ct_eq(nt_response)) {
-        Some(authenticator_response_from_challenge_hash(hash, nt_response, &ch))
+        Some(authenticator_response_from_challenge_hash(
+            hash,
+            nt_response,
+            &ch,
+        ))
     } else {
         None
     }
@@ -263,12 +284,18 @@ mod tests {
         let user = b"User";
         let auth_ch = hex!("5B5D7C7D7B3F2F3E3C2C602132262628");
         let peer_ch = hex!("21402324255E262A28295F2B3A337C7E");
-        assert_eq!(challenge_hash(&peer_ch, &auth_ch, user), hex!("D02E4386BCE91226"));
+        assert_eq!(
+            challenge_hash(&peer_ch, &auth_ch, user),
+            hex!("D02E4386BCE91226")
+        );
         let h = NtHash::from_password("clientPass");
         assert_eq!(h.as_bytes(), &hex!("44EBBA8D5312B8D611474411F56989AE"));
         let nt = mschap_v2_nt_response(&auth_ch, &peer_ch, user, &h);
         assert_eq!(nt, hex!("82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF"));
-        assert_eq!(h.hash().as_bytes(), &hex!("41C00C584BD2D91C4017A2A12FA59F3F"));
+        assert_eq!(
+            h.hash().as_bytes(),
+            &hex!("41C00C584BD2D91C4017A2A12FA59F3F")
+        );
         let s = authenticator_response(&h, &nt, &peer_ch, &auth_ch, user);
         assert_eq!(s, hex!("407A5589115FD0D6209F510FE9C04566932CDA56"));
         assert_eq!(verify_mschap_v2(&h, &auth_ch, &peer_ch, user, &nt), Some(s));
@@ -276,7 +303,10 @@ mod tests {
         wrong[23] ^= 1;
         assert_eq!(verify_mschap_v2(&h, &auth_ch, &peer_ch, user, &wrong), None);
         // A prepended domain is not hashed (RFC 2759 §8.2).
-        assert_eq!(challenge_hash(&peer_ch, &auth_ch, b"CORP\\User"), hex!("D02E4386BCE91226"));
+        assert_eq!(
+            challenge_hash(&peer_ch, &auth_ch, b"CORP\\User"),
+            hex!("D02E4386BCE91226")
+        );
     }
 
     // [rfc2759_9_3] and rfc2433-mschapv1.toml [rfc2433_b_3]: DES keys.
@@ -284,8 +314,14 @@ mod tests {
     fn des_key_generation() {
         let h = NtHash::from_password("MyPw");
         assert_eq!(h.as_bytes(), &hex!("FC156AF7EDCD6C0EDDE3337D427F4EAC"));
-        assert_eq!(des_key_with_parity(&hex!("FC156AF7EDCD6C")), hex!("FD0B5B5E7F6E34D9"));
-        assert_eq!(des_key_with_parity(&hex!("0EDDE3337D427F")), hex!("0E6E796737EA08FE"));
+        assert_eq!(
+            des_key_with_parity(&hex!("FC156AF7EDCD6C")),
+            hex!("FD0B5B5E7F6E34D9")
+        );
+        assert_eq!(
+            des_key_with_parity(&hex!("0EDDE3337D427F")),
+            hex!("0E6E796737EA08FE")
+        );
     }
 
     // rfc2433-mschapv1.toml [rfc2433_b_2]: RFC 2433 Appendix B.2.
@@ -297,7 +333,12 @@ mod tests {
         assert_eq!(nt, hex!("4E9D3C8F9CFD385D5BF4D3246791956CA4C351AB409A3D61"));
         assert!(verify_mschap_v1(&h, &challenge, &nt, true));
         assert!(!verify_mschap_v1(&h, &challenge, &nt, false));
-        assert!(!verify_mschap_v1(&NtHash::from_password("MyPW"), &challenge, &nt, true));
+        assert!(!verify_mschap_v1(
+            &NtHash::from_password("MyPW"),
+            &challenge,
+            &nt,
+            true
+        ));
     }
 
     // [capture_chapcrack_pptp]: the real PPTP handshake of chapcrack.
@@ -340,8 +381,14 @@ mod tests {
         assert!(!verify_pap(&h, b"s3cret-pass"));
         // Non-ASCII: UTF-8 input hashes as its UTF-16 code units; invalid
         // UTF-8 falls back to Latin-1, so 0xE9 is U+00E9 either way.
-        assert_eq!(NtHash::from_password_bytes("caf\u{e9}".as_bytes()), NtHash::from_password("café"));
-        assert_eq!(NtHash::from_password_bytes(b"caf\xe9"), NtHash::from_password("café"));
+        assert_eq!(
+            NtHash::from_password_bytes("caf\u{e9}".as_bytes()),
+            NtHash::from_password("café")
+        );
+        assert_eq!(
+            NtHash::from_password_bytes(b"caf\xe9"),
+            NtHash::from_password("café")
+        );
         assert_eq!(format!("{h:?}"), "NtHash(..)");
     }
 }

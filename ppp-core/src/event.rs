@@ -51,7 +51,6 @@ pub enum DownReason {
 
 /// The IPv4 configuration IPCP agreed on (RFC 1332, RFC 1877).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Ipv4Config {
     /// Our address (the authenticator's own, or the one the peer was given).
     pub local: Ipv4Addr,
@@ -62,6 +61,23 @@ pub struct Ipv4Config {
     pub dns: [Option<Ipv4Addr>; 2],
     /// Primary and secondary NBNS (WINS) servers agreed on.
     pub nbns: [Option<Ipv4Addr>; 2],
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Ipv4Config {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        use crate::Ip;
+        defmt::write!(
+            f,
+            "Ipv4Config {{ local: {}, peer: {}, dns: [{}, {}], nbns: [{}, {}] }}",
+            Ip(self.local),
+            Ip(self.peer),
+            self.dns[0].map(Ip),
+            self.dns[1].map(Ip),
+            self.nbns[0].map(Ip),
+            self.nbns[1].map(Ip)
+        );
+    }
 }
 
 /// Something that happened; drained with `poll_event`.

@@ -56,7 +56,10 @@ impl State {
     /// Whether the restart timer runs in this state (RFC 1661 §4.6: in
     /// Closing, Stopping, Req-Sent, Ack-Rcvd and Ack-Sent).
     pub const fn has_restart_timer(self) -> bool {
-        matches!(self, Self::Closing | Self::Stopping | Self::ReqSent | Self::AckRcvd | Self::AckSent)
+        matches!(
+            self,
+            Self::Closing | Self::Stopping | Self::ReqSent | Self::AckRcvd | Self::AckSent
+        )
     }
 }
 
@@ -123,7 +126,10 @@ struct Cell {
     next: u8,
 }
 
-const ILLEGAL: Cell = Cell { actions: Actions::ILLEGAL, next: u8::MAX };
+const ILLEGAL: Cell = Cell {
+    actions: Actions::ILLEGAL,
+    next: u8::MAX,
+};
 
 const fn c(actions: u16, next: u8) -> Cell {
     Cell { actions, next }
@@ -204,7 +210,13 @@ pub(crate) const REPLY_CAPACITY: usize = 40;
 
 impl Reply {
     pub const fn new() -> Self {
-        Self { code: 0, identifier: 0, owner: 0, len: 0, bytes: [0; REPLY_CAPACITY] }
+        Self {
+            code: 0,
+            identifier: 0,
+            owner: 0,
+            len: 0,
+            bytes: [0; REPLY_CAPACITY],
+        }
     }
 
     /// The option bytes.
@@ -276,7 +288,13 @@ impl Fsm {
     /// all actions, so the caller can do the layer actions, scj and ser.
     /// For RCR events `reply` is the answer prepared by the policy; it is
     /// marked pending when the table says sca or scn.
-    pub fn event(&mut self, input: Input, now: Duration, t: &Timers, reply: Option<&Reply>) -> Actions {
+    pub fn event(
+        &mut self,
+        input: Input,
+        now: Duration,
+        t: &Timers,
+        reply: Option<&Reply>,
+    ) -> Actions {
         let cell = TABLE[input as usize][self.state as usize];
         if cell.actions & Actions::ILLEGAL != 0 {
             debug!("fsm: illegal event {:?} in {:?}", input, self.state);
@@ -305,14 +323,12 @@ impl Fsm {
             self.pending |= pending::SCR;
             self.send_counted(now, t);
         }
-        if a & (SCA | SCN) != 0 {
-            if let Some(r) = reply {
-                self.pending |= pending::REPLY;
-                if a & SCA != 0 {
-                    self.naks_sent = 0;
-                } else if r.code == 3 {
-                    self.naks_sent = self.naks_sent.saturating_add(1);
-                }
+        if let Some(r) = reply.filter(|_| a & (SCA | SCN) != 0) {
+            self.pending |= pending::REPLY;
+            if a & SCA != 0 {
+                self.naks_sent = 0;
+            } else if r.code == 3 {
+                self.naks_sent = self.naks_sent.saturating_add(1);
             }
         }
         if a & STA != 0 {
@@ -348,7 +364,11 @@ impl Fsm {
             return None;
         }
         self.timer = Deadline::NONE;
-        let input = if self.restart_count > 0 { Input::TimeoutPlus } else { Input::TimeoutMinus };
+        let input = if self.restart_count > 0 {
+            Input::TimeoutPlus
+        } else {
+            Input::TimeoutMinus
+        };
         Some(self.event(input, now, t, None))
     }
 }
@@ -357,7 +377,12 @@ impl Fsm {
 mod tests {
     use super::*;
 
-    const T: Timers = Timers { restart_ms: 3000, max_configure: 10, max_terminate: 2, max_failure: 5 };
+    const T: Timers = Timers {
+        restart_ms: 3000,
+        max_configure: 10,
+        max_terminate: 2,
+        max_failure: 5,
+    };
 
     fn at(s: u64) -> Duration {
         Duration::from_secs(s)
@@ -385,14 +410,25 @@ mod tests {
  RXJ- |    -         -       tlf/2     tlf/3     tlf/2     tlf/3      tlf/3     tlf/3     tlf/3   tld,irc,str/5
  RXR  |    -         -         2         3         4         5          6         7         8         ser/9";
         let names = [
-            ("tlu", TLU), ("tld", TLD), ("tls", TLS), ("tlf", TLF), ("irc", IRC), ("zrc", ZRC),
-            ("scr", SCR), ("sca", SCA), ("scn", SCN), ("str", STR), ("sta", STA), ("scj", SCJ),
+            ("tlu", TLU),
+            ("tld", TLD),
+            ("tls", TLS),
+            ("tlf", TLF),
+            ("irc", IRC),
+            ("zrc", ZRC),
+            ("scr", SCR),
+            ("sca", SCA),
+            ("scn", SCN),
+            ("str", STR),
+            ("sta", STA),
+            ("scj", SCJ),
             ("ser", SER),
         ];
         let rows: std::vec::Vec<&str> = RFC.lines().filter(|l| l.contains('|')).collect();
         assert_eq!(rows.len(), 16);
         for (r, line) in rows.iter().enumerate() {
-            let cells: std::vec::Vec<&str> = line.split('|').nth(1).unwrap().split_whitespace().collect();
+            let cells: std::vec::Vec<&str> =
+                line.split('|').nth(1).unwrap().split_whitespace().collect();
             assert_eq!(cells.len(), 10, "{line}");
             for (s, text) in cells.iter().enumerate() {
                 let got = TABLE[r][s];
@@ -406,7 +442,11 @@ mod tests {
                 for a in acts.split(',').filter(|a| !a.is_empty()) {
                     bits |= names.iter().find(|(n, _)| *n == a).unwrap().1;
                 }
-                assert_eq!((got.actions, got.next), (bits, next.parse::<u8>().unwrap()), "row {r} state {s}");
+                assert_eq!(
+                    (got.actions, got.next),
+                    (bits, next.parse::<u8>().unwrap()),
+                    "row {r} state {s}"
+                );
             }
         }
     }

@@ -21,8 +21,13 @@ use crate::wire::cp::RawOption;
 use crate::wire::ipcp::{IpcpOption, kind};
 
 /// The slots of the address-valued options, in the order they are sent.
-const KINDS: [u8; 5] =
-    [kind::IP_ADDRESS, kind::PRIMARY_DNS, kind::PRIMARY_NBNS, kind::SECONDARY_DNS, kind::SECONDARY_NBNS];
+const KINDS: [u8; 5] = [
+    kind::IP_ADDRESS,
+    kind::PRIMARY_DNS,
+    kind::PRIMARY_NBNS,
+    kind::SECONDARY_DNS,
+    kind::SECONDARY_NBNS,
+];
 
 fn slot(k: u8) -> Option<usize> {
     KINDS.iter().position(|x| *x == k)
@@ -36,7 +41,10 @@ pub(crate) struct Slots {
 }
 
 impl Slots {
-    pub const EMPTY: Self = Self { addr: [Ipv4Addr::UNSPECIFIED; 5], present: 0 };
+    pub const EMPTY: Self = Self {
+        addr: [Ipv4Addr::UNSPECIFIED; 5],
+        present: 0,
+    };
 
     pub fn get(&self, i: usize) -> Option<Ipv4Addr> {
         (self.present & (1 << i) != 0).then(|| self.addr[i])
@@ -87,7 +95,14 @@ pub(crate) fn configured(s: &Settings, i: usize) -> Option<Ipv4Addr> {
 
 impl Ipcp {
     pub const fn new() -> Self {
-        Self { want: Slots::EMPTY, peer: PeerRequest { acked: 0, address: None }, assigned: None }
+        Self {
+            want: Slots::EMPTY,
+            peer: PeerRequest {
+                acked: 0,
+                address: None,
+            },
+            assigned: None,
+        }
     }
 
     /// The value we would Ack in slot `i`, given the peer's `value`.
@@ -114,7 +129,10 @@ impl Policy for Ipcp {
         if s.is_authenticator() {
             self.want.set(0, s.ipcp.local_address);
         } else {
-            self.want.set(0, Some(s.ipcp.local_address.unwrap_or(Ipv4Addr::UNSPECIFIED)));
+            self.want.set(
+                0,
+                Some(s.ipcp.local_address.unwrap_or(Ipv4Addr::UNSPECIFIED)),
+            );
             if s.ipcp.request_dns {
                 self.want.set(1, Some(Ipv4Addr::UNSPECIFIED));
                 self.want.set(3, Some(Ipv4Addr::UNSPECIFIED));
@@ -145,7 +163,9 @@ impl Policy for Ipcp {
             // and bad lengths.
             None => return Verdict::Reject,
         };
-        let Some(i) = slot(raw.kind) else { return Verdict::Reject };
+        let Some(i) = slot(raw.kind) else {
+            return Verdict::Reject;
+        };
         match self.acceptable(s, i, value) {
             Some(a) if a == value => {
                 c.acked |= 1 << i;
@@ -181,13 +201,20 @@ impl Policy for Ipcp {
         self.peer = c;
     }
 
-    fn receive_nak<R: CryptoRng>(&mut self, s: &Settings, _rng: &mut R, opts: &[u8]) -> Result<(), DownReason> {
+    fn receive_nak<R: CryptoRng>(
+        &mut self,
+        s: &Settings,
+        _rng: &mut R,
+        opts: &[u8],
+    ) -> Result<(), DownReason> {
         if s.is_authenticator() {
             // Our own address is not negotiable.
             return Ok(());
         }
         for raw in options(opts) {
-            let (Some(i), Ok(o)) = (slot(raw.kind), IpcpOption::parse(raw)) else { continue };
+            let (Some(i), Ok(o)) = (slot(raw.kind), IpcpOption::parse(raw)) else {
+                continue;
+            };
             let wanted = i == 0
                 || (s.ipcp.request_dns && (i == 1 || i == 3))
                 || (s.ipcp.request_nbns && (i == 2 || i == 4));

@@ -33,7 +33,14 @@ pub(crate) struct PeerOptions {
 
 impl Default for PeerOptions {
     fn default() -> Self {
-        Self { mru: DEFAULT_MRU, accm: u32::MAX, auth: None, magic: 0, pfc: false, acfc: false }
+        Self {
+            mru: DEFAULT_MRU,
+            accm: u32::MAX,
+            auth: None,
+            magic: 0,
+            pfc: false,
+            acfc: false,
+        }
     }
 }
 
@@ -104,7 +111,11 @@ impl Policy for Lcp {
         self.mru = if s.mru == DEFAULT_MRU { 0 } else { s.mru };
         self.accm = s.accm;
         self.request_accm = s.request_accm;
-        self.auth = if s.is_authenticator() { s.auth.first().copied() } else { None };
+        self.auth = if s.is_authenticator() {
+            s.auth.first().copied()
+        } else {
+            None
+        };
         self.auth_tried = u8::from(self.auth.is_some());
         self.pfc = s.pfc;
         self.acfc = s.acfc;
@@ -182,8 +193,15 @@ impl Policy for Lcp {
         match k {
             kind::MRU => {
                 // Nak'd only when outside the range: propose the nearest end.
-                let v = if requested.len() == 2 { u16::from_be_bytes([requested[0], requested[1]]) } else { 0 };
-                reply.push(kind::MRU, &v.clamp(s.peer_mru_min, s.peer_mru_max).to_be_bytes());
+                let v = if requested.len() == 2 {
+                    u16::from_be_bytes([requested[0], requested[1]])
+                } else {
+                    0
+                };
+                reply.push(
+                    kind::MRU,
+                    &v.clamp(s.peer_mru_min, s.peer_mru_max).to_be_bytes(),
+                );
             }
             kind::AUTH_PROTOCOL => {
                 if let Some(m) = s.auth.first() {
@@ -209,14 +227,20 @@ impl Policy for Lcp {
         self.peer = c;
     }
 
-    fn receive_nak<R: CryptoRng>(&mut self, s: &Settings, rng: &mut R, opts: &[u8]) -> Result<(), DownReason> {
+    fn receive_nak<R: CryptoRng>(
+        &mut self,
+        s: &Settings,
+        rng: &mut R,
+        opts: &[u8],
+    ) -> Result<(), DownReason> {
         for raw in options(opts) {
             match LcpOption::parse(raw) {
-                Ok(LcpOption::Mru(v)) => {
-                    // Whatever the peer proposes that we can receive.
-                    if (MIN_MRU..=DEFAULT_MRU).contains(&v) && (self.mru != 0 || v != DEFAULT_MRU) {
-                        self.mru = v;
-                    }
+                // Whatever the peer proposes that we can receive.
+                Ok(LcpOption::Mru(v))
+                    if (MIN_MRU..=DEFAULT_MRU).contains(&v)
+                        && (self.mru != 0 || v != DEFAULT_MRU) =>
+                {
+                    self.mru = v;
                 }
                 Ok(LcpOption::Accm(v)) if self.request_accm => self.accm = v,
                 Ok(LcpOption::AuthProtocol { protocol, data }) if self.auth.is_some() => {

@@ -7,8 +7,11 @@
 )]
 #![doc = include_str!("../README.md")]
 
+// Tests, and `arbitrary` (fuzzing only) whose derive needs std.
 #[cfg(test)]
 #[macro_use]
+extern crate std;
+#[cfg(all(not(test), feature = "arbitrary"))]
 extern crate std;
 
 #[macro_use]
@@ -34,6 +37,18 @@ pub use event::{DownReason, Event, Ipv4Config};
 pub use fsm::State;
 pub use link::{Counters, Link, MAX_HEADROOM, Phase, Received, size_report};
 pub use wire::lcp::AuthMethod;
+
+/// Formats an IPv4 address for defmt (which has no impl for `core::net`).
+#[cfg(feature = "defmt")]
+pub(crate) struct Ip(pub core::net::Ipv4Addr);
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Ip {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let [a, b, c, d] = self.0.octets();
+        defmt::write!(f, "{}.{}.{}.{}", a, b, c, d);
+    }
+}
 
 /// Prints bytes as text when they are printable ASCII, as hex otherwise.
 pub(crate) struct Bytes<'a>(pub &'a [u8]);

@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use rand_core::CryptoRng;
 
+use crate::Error;
 use crate::auth::{Accept, Auth, Outcome, TimerOutcome};
 use crate::config::{Config, ConfigError, Role, Settings};
 use crate::cp::{Cp, Handled};
@@ -17,7 +18,6 @@ use crate::time::{Deadline, millis};
 use crate::wire::frame::{self, Frame};
 use crate::wire::lcp::AuthMethod;
 use crate::wire::{Protocol, cp, eap};
-use crate::Error;
 
 /// The link phases of RFC 1661 §3.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +185,11 @@ impl Link {
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
         config.validate()?;
         let mut auth = Auth::new();
-        let password = if config.role == Role::Peer { config.password.as_bytes() } else { &[] };
+        let password = if config.role == Role::Peer {
+            config.password.as_bytes()
+        } else {
+            &[]
+        };
         if !auth.set_own_credentials(&config.name, password) {
             return Err(ConfigError::NameTooLong);
         }
@@ -196,9 +200,23 @@ impl Link {
             ipcp: Cp::new(Ipcp::new()),
             reply: Reply::new(),
             auth,
-            echo: Echo { timer: Deadline::NONE, outstanding: 0, id: 0, request: false },
-            extra: Extra { kind: extra::NONE, field: 0, len: 0, data: [0; EXTRA_COPY] },
-            events: Events { q: [Queued::NetworkDown; EVENTS], head: 0, len: 0 },
+            echo: Echo {
+                timer: Deadline::NONE,
+                outstanding: 0,
+                id: 0,
+                request: false,
+            },
+            extra: Extra {
+                kind: extra::NONE,
+                field: 0,
+                len: 0,
+                data: [0; EXTRA_COPY],
+            },
+            events: Events {
+                q: [Queued::NetworkDown; EVENTS],
+                head: 0,
+                len: 0,
+            },
             down_reason: None,
             ext_id: 0,
             address_requested: false,
@@ -259,7 +277,11 @@ impl Link {
         let unspecified = Ipv4Addr::UNSPECIFIED;
         match self.s.role {
             Role::Authenticator => {
-                let acked = |i: usize| (p.peer.acked & (1 << i) != 0).then(|| configured(&self.s, i)).flatten();
+                let acked = |i: usize| {
+                    (p.peer.acked & (1 << i) != 0)
+                        .then(|| configured(&self.s, i))
+                        .flatten()
+                };
                 Ipv4Config {
                     local: p.want.get(0).unwrap_or(unspecified),
                     peer: p.assigned.unwrap_or(unspecified),
@@ -294,7 +316,16 @@ impl Link {
     /// Starts the link: LCP Open and Up (RFC 1661 §4.3), the lower layer
     /// (the L2TP session) being established. Sends the first
     /// Configure-Request.
+    ///
+    /// Only from the Dead phase (a new link, or one that went down): the
+    /// automata start from Initial again.
     pub fn open<R: CryptoRng>(&mut self, now: Duration, rng: &mut R) {
+        if self.phase != Phase::Dead {
+            return;
+        }
+        self.lcp.fsm = crate::fsm::Fsm::new();
+        self.ipcp.fsm = crate::fsm::Fsm::new();
+        self.echo.timer = Deadline::NONE;
         self.phase = Phase::Establish;
         self.down_reason = None;
         self.address_requested = false;
@@ -385,21 +416,34 @@ impl Link {
     /// [`Error::InvalidState`] unless an EAP authentication is running,
     /// [`Error::Malformed`] unless `buf[eap]` is an EAP Request,
     /// [`Error::BufferTooSmall`] without headroom.
-    pub fn send_eap(&mut self, now: Duration, buf: &mut [u8], eap: Range<usize>) -> Result<Range<usize>, Error> {
+    pub fn send_eap(
+        &mut self,
+        now: Duration,
+        buf: &mut [u8],
+        eap: Range<usize>,
+    ) -> Result<Range<usize>, Error> {
         if self.s.role != Role::Authenticator || self.phase != Phase::Authenticate {
             return Err(Error::InvalidState);
         }
-        let packet = buf.get(eap.clone()).ok_or(Error::BufferTooSmall { needed: eap.end })?;
+        let packet = buf
+            .get(eap.clone())
+            .ok_or(Error::BufferTooSmall { needed: eap.end })?;
         let identifier = match eap::Repr::parse(packet)? {
             eap::Repr::Request { identifier, .. } => identifier,
             _ => return Err(Error::InvalidState),
         };
         if eap.start < 4 {
-            return Err(Error::BufferTooSmall { needed: 4 - eap.start + buf.len() });
+            return Err(Error::BufferTooSmall {
+                needed: 4 - eap.start + buf.len(),
+            });
         }
         self.auth.eap_request_sent(now, &self.s, identifier)?;
-        frame::Repr { protocol: Protocol::Eap, compress_address_control: false, compress_protocol: false }
-            .emit(&mut buf[eap.start - 4..eap.start]);
+        frame::Repr {
+            protocol: Protocol::Eap,
+            compress_address_control: false,
+            compress_protocol: false,
+        }
+        .emit(&mut buf[eap.start - 4..eap.start]);
         let r = eap.start - 4..eap.end;
         self.count_tx(r.len());
         Ok(r)
@@ -434,7 +478,9 @@ impl Link {
             return Err(Error::NetworkNotOpen);
         }
         if datagram.end > buf.len() || datagram.start > datagram.end {
-            return Err(Error::BufferTooSmall { needed: datagram.end });
+            return Err(Error::BufferTooSmall {
+                needed: datagram.end,
+            });
         }
         let mru = self.lcp.policy.peer.mru;
         if datagram.len() > usize::from(mru) {
@@ -448,7 +494,9 @@ impl Link {
         };
         let hl = header.header_len();
         if datagram.start < hl {
-            return Err(Error::BufferTooSmall { needed: buf.len() + hl - datagram.start });
+            return Err(Error::BufferTooSmall {
+                needed: buf.len() + hl - datagram.start,
+            });
         }
         header.emit(&mut buf[datagram.start - hl..datagram.start]);
         Ok(datagram.start - hl..datagram.end)
@@ -463,7 +511,12 @@ impl Link {
     /// # Errors
     /// See [`Error`]: the frame was refused (and counted); any answer the
     /// RFC requires (Protocol-Reject, Code-Reject) is queued.
-    pub fn handle_frame<R: CryptoRng>(&mut self, now: Duration, frame: &mut [u8], rng: &mut R) -> Result<Received, Error> {
+    pub fn handle_frame<R: CryptoRng>(
+        &mut self,
+        now: Duration,
+        frame: &mut [u8],
+        rng: &mut R,
+    ) -> Result<Received, Error> {
         self.counters.rx_packets = self.counters.rx_packets.saturating_add(1);
         self.counters.rx_bytes = self.counters.rx_bytes.saturating_add(frame.len() as u64);
         self.last_activity = millis(now);
@@ -475,7 +528,12 @@ impl Link {
         r
     }
 
-    fn dispatch<R: CryptoRng>(&mut self, now: Duration, frame: &[u8], rng: &mut R) -> Result<Received, Error> {
+    fn dispatch<R: CryptoRng>(
+        &mut self,
+        now: Duration,
+        frame: &[u8],
+        rng: &mut R,
+    ) -> Result<Received, Error> {
         if self.phase == Phase::Dead {
             return Err(Error::Unexpected);
         }
@@ -497,13 +555,22 @@ impl Link {
                     // are silently discarded.
                     return Err(Error::Unexpected);
                 }
-                let h = self.ipcp.handle_packet(now, &self.s, rng, payload, &mut self.reply)?;
+                let h = self
+                    .ipcp
+                    .handle_packet(now, &self.s, rng, payload, &mut self.reply)?;
                 match h {
                     Handled::Fsm(a) => {
                         if a.has(Actions::SCJ) {
                             self.queue_extra(extra::IPCP_CODE_REJECT, 0, payload);
                         }
-                        self.ipcp_actions(now, a);
+                        // Packets finish IPCP by a catastrophic Code-Reject, or
+                        // by the Terminate-Ack of a termination.
+                        let reason = if payload.first() == Some(&7) {
+                            DownReason::ProtocolRejected
+                        } else {
+                            DownReason::PeerTerminated
+                        };
+                        self.ipcp_actions(now, a, reason);
                     }
                     Handled::Fatal(reason) => self.close_with(now, reason),
                     // IPCP has no extension codes.
@@ -529,8 +596,15 @@ impl Link {
         }
     }
 
-    fn handle_lcp<R: CryptoRng>(&mut self, now: Duration, payload: &[u8], rng: &mut R) -> Result<Received, Error> {
-        let h = self.lcp.handle_packet(now, &self.s, rng, payload, &mut self.reply)?;
+    fn handle_lcp<R: CryptoRng>(
+        &mut self,
+        now: Duration,
+        payload: &[u8],
+        rng: &mut R,
+    ) -> Result<Received, Error> {
+        let h = self
+            .lcp
+            .handle_packet(now, &self.s, rng, payload, &mut self.reply)?;
         match h {
             Handled::Fsm(a) => {
                 if a.has(Actions::SCJ) {
@@ -563,19 +637,32 @@ impl Link {
         let t = &self.s.timers;
         let ours = self.lcp.policy.magic;
         match repr {
-            cp::Repr::EchoRequest { identifier, magic_number, data } => {
+            cp::Repr::EchoRequest {
+                identifier,
+                magic_number,
+                data,
+            } => {
                 if ours != 0 && magic_number == ours {
                     // RFC 1661 §6.4: our own number means a looped-back link.
                     debug!("lcp: echo request with our magic number");
                     return Err(Error::Unexpected);
                 }
                 // RXR: ser in Opened, nothing elsewhere.
-                if !self.lcp.fsm.event(Input::Rxr, now, t, None).has(Actions::SER) {
+                if !self
+                    .lcp
+                    .fsm
+                    .event(Input::Rxr, now, t, None)
+                    .has(Actions::SER)
+                {
                     return Err(Error::Unexpected);
                 }
                 self.queue_extra(extra::ECHO_REPLY, u16::from(identifier), data);
             }
-            cp::Repr::EchoReply { magic_number, identifier, .. } => {
+            cp::Repr::EchoReply {
+                magic_number,
+                identifier,
+                ..
+            } => {
                 self.lcp.fsm.event(Input::Rxr, now, t, None);
                 if self.lcp.fsm.state != State::Opened || (ours != 0 && magic_number == ours) {
                     return Err(Error::Unexpected);
@@ -587,7 +674,9 @@ impl Link {
             cp::Repr::DiscardRequest { .. } => {
                 self.lcp.fsm.event(Input::Rxr, now, t, None);
             }
-            cp::Repr::ProtocolReject { rejected_protocol, .. } => {
+            cp::Repr::ProtocolReject {
+                rejected_protocol, ..
+            } => {
                 if self.lcp.fsm.state != State::Opened {
                     return Err(Error::Unexpected);
                 }
@@ -595,7 +684,7 @@ impl Link {
                     // RXJ- for IPCP: it finishes, and the link with it.
                     Protocol::Ipcp => {
                         let a = self.ipcp.fsm.event(Input::RxjBad, now, t, None);
-                        self.ipcp_actions(now, a);
+                        self.ipcp_actions(now, a, DownReason::ProtocolRejected);
                     }
                     // RXJ- for LCP itself.
                     Protocol::Lcp => {
@@ -641,7 +730,11 @@ impl Link {
         let outcome = match protocol {
             Protocol::Pap => {
                 let p = crate::wire::pap::Repr::parse(payload)?;
-                if authenticator { self.auth.authenticator_pap(p) } else { self.auth.peer_pap(p) }
+                if authenticator {
+                    self.auth.authenticator_pap(p)
+                } else {
+                    self.auth.peer_pap(p)
+                }
             }
             Protocol::Chap => {
                 let p = crate::wire::chap::Repr::parse(payload)?;
@@ -653,7 +746,11 @@ impl Link {
             }
             _ => {
                 let p = eap::Repr::parse(payload)?;
-                if authenticator { self.auth.authenticator_eap(p) } else { self.auth.peer_eap(p) }
+                if authenticator {
+                    self.auth.authenticator_eap(p)
+                } else {
+                    self.auth.peer_eap(p)
+                }
             }
         };
         match outcome {
@@ -690,12 +787,22 @@ impl Link {
             }
             self.lcp_actions(now, rng, a);
         }
+        let state = self.ipcp.fsm.state;
         if let Some(a) = self.ipcp.handle_timeout(now, &self.s) {
-            self.ipcp_actions(now, a);
+            let reason = if state == State::Stopping {
+                DownReason::PeerTerminated
+            } else {
+                DownReason::MaxConfigure
+            };
+            self.ipcp_actions(now, a, reason);
         }
         match self.auth.handle_timeout(now, &self.s) {
             TimerOutcome::Nothing => {}
             TimerOutcome::EapRetransmit => self.events.push(Queued::EapRetransmit),
+            // The same deadline bounds the wait for the peer's address.
+            TimerOutcome::Down(_) if self.phase == Phase::Network => {
+                self.close_with(now, DownReason::NoAddress)
+            }
             TimerOutcome::Down(reason) => self.close_with(now, reason),
         }
         if self.echo.timer.is_due(now) {
@@ -715,7 +822,13 @@ impl Link {
 
     /// When [`Link::handle_timeout`] wants to run next.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.lcp.fsm.timer.min(self.ipcp.fsm.timer).min(self.auth.poll_timeout()).min(self.echo.timer).get()
+        self.lcp
+            .fsm
+            .timer
+            .min(self.ipcp.fsm.timer)
+            .min(self.auth.poll_timeout())
+            .min(self.echo.timer)
+            .get()
     }
 
     /// Writes the next control frame into `buf` (Address, Control and a
@@ -725,7 +838,11 @@ impl Link {
     /// # Errors
     /// [`Error::BufferTooSmall`] when `buf` cannot hold the frame; it stays
     /// pending. 1500 bytes always suffice (control frames stay below 300).
-    pub fn poll_transmit(&mut self, _now: Duration, buf: &mut [u8]) -> Result<Option<usize>, Error> {
+    pub fn poll_transmit(
+        &mut self,
+        _now: Duration,
+        buf: &mut [u8],
+    ) -> Result<Option<usize>, Error> {
         let r = self.next_frame(buf);
         if let Ok(Some(n)) = r {
             self.count_tx(n);
@@ -734,15 +851,25 @@ impl Link {
     }
 
     fn next_frame(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
-        let (head, body) = if buf.len() >= 4 { buf.split_at_mut(4) } else { (&mut buf[..], &mut [][..]) };
+        let (head, body) = if buf.len() >= 4 {
+            buf.split_at_mut(4)
+        } else {
+            (&mut buf[..], &mut [][..])
+        };
         let with_header = |r: Result<Option<usize>, Error>, head: &mut [u8], proto: u16| match r {
             Ok(Some(n)) if head.len() == 4 => {
-                frame::Repr { protocol: Protocol::from(proto), compress_address_control: false, compress_protocol: false }
-                    .emit(head);
+                frame::Repr {
+                    protocol: Protocol::from(proto),
+                    compress_address_control: false,
+                    compress_protocol: false,
+                }
+                .emit(head);
                 Ok(Some(4 + n))
             }
             Ok(Some(n)) => Err(Error::BufferTooSmall { needed: 4 + n }),
-            Err(Error::BufferTooSmall { needed }) => Err(Error::BufferTooSmall { needed: 4 + needed }),
+            Err(Error::BufferTooSmall { needed }) => {
+                Err(Error::BufferTooSmall { needed: 4 + needed })
+            }
             other => other,
         };
         // 1. LCP answers and requests, except Terminate-Request (which must
@@ -757,7 +884,11 @@ impl Link {
         // 2. Code-Reject, Protocol-Reject, Echo-Reply.
         if self.extra.kind != extra::NONE {
             let r = self.emit_extra(body);
-            let proto = if self.extra.kind == extra::IPCP_CODE_REJECT { 0x8021 } else { 0xc021 };
+            let proto = if self.extra.kind == extra::IPCP_CODE_REJECT {
+                0x8021
+            } else {
+                0xc021
+            };
             let out = with_header(r, head, proto);
             if out.is_ok() {
                 self.extra.kind = extra::NONE;
@@ -774,13 +905,19 @@ impl Link {
         }
         // 4. LCP Terminate-Request, Echo-Request.
         if self.lcp.fsm.pending != 0 {
-            let r = self.lcp.poll_transmit(&self.s, &self.reply, body, pending::STR);
+            let r = self
+                .lcp
+                .poll_transmit(&self.s, &self.reply, body, pending::STR);
             if !matches!(r, Ok(None)) {
                 return with_header(r, head, 0xc021);
             }
         }
         if self.echo.request {
-            let repr = cp::Repr::EchoRequest { identifier: self.echo.id, magic_number: self.lcp.policy.magic, data: &[] };
+            let repr = cp::Repr::EchoRequest {
+                identifier: self.echo.id,
+                magic_number: self.lcp.policy.magic,
+                data: &[],
+            };
             let out = with_header(emit_repr(&repr, body), head, 0xc021);
             if out.is_ok() {
                 self.echo.request = false;
@@ -810,7 +947,10 @@ impl Link {
                 rejected_protocol: x.field,
                 rejected_information: data,
             },
-            _ => cp::Repr::CodeReject { identifier: self.ext_id.wrapping_add(1), rejected_packet: data },
+            _ => cp::Repr::CodeReject {
+                identifier: self.ext_id.wrapping_add(1),
+                rejected_packet: data,
+            },
         };
         let r = emit_repr(&repr, body);
         if r.is_ok() && x.kind != extra::ECHO_REPLY {
@@ -873,7 +1013,12 @@ impl Link {
             data
         };
         let n = data.len().min(EXTRA_COPY);
-        self.extra = Extra { kind, field, len: crate::wire::len8(n), data: [0; EXTRA_COPY] };
+        self.extra = Extra {
+            kind,
+            field,
+            len: crate::wire::len8(n),
+            data: [0; EXTRA_COPY],
+        };
         self.extra.data[..n].copy_from_slice(&data[..n]);
     }
 
@@ -908,7 +1053,7 @@ impl Link {
             }
             self.auth.stop();
             let b = self.ipcp.down(now, &self.s);
-            self.ipcp_actions(now, b);
+            self.ipcp_actions(now, b, DownReason::LowerDown);
             self.ipcp.fsm = crate::fsm::Fsm::new();
             self.address_requested = false;
             self.phase = if matches!(self.lcp.fsm.state, State::Closing | State::Stopping) {
@@ -947,6 +1092,8 @@ impl Link {
             if !self.address_requested {
                 self.address_requested = true;
                 self.events.push(Queued::AddressRequest);
+                // The address must come within the authentication timeout.
+                self.auth.deadline = Deadline::after(now, self.s.auth_timeout_ms);
             }
             return;
         }
@@ -954,12 +1101,13 @@ impl Link {
     }
 
     fn open_ipcp(&mut self, now: Duration) {
+        self.auth.deadline = Deadline::NONE;
         let a = self.ipcp.open(now, &self.s);
-        self.ipcp_actions(now, a);
+        self.ipcp_actions(now, a, DownReason::MaxConfigure);
     }
 
-    /// The layer actions of IPCP.
-    fn ipcp_actions(&mut self, now: Duration, a: Actions) {
+    /// The layer actions of IPCP; `finished` is why, should IPCP finish.
+    fn ipcp_actions(&mut self, now: Duration, a: Actions, finished: DownReason) {
         if a.has(Actions::TLU) {
             self.events.push(Queued::NetworkUp);
         }
@@ -968,12 +1116,7 @@ impl Link {
         }
         if a.has(Actions::TLF) && self.lcp.fsm.state == State::Opened {
             // IPv4 is the link's only use: without IPCP it is closed.
-            let reason = if self.ipcp.fsm.state == State::Stopped && self.ipcp.fsm.timer == Deadline::NONE {
-                DownReason::MaxConfigure
-            } else {
-                DownReason::ProtocolRejected
-            };
-            self.close_with(now, reason);
+            self.close_with(now, finished);
         }
     }
 
@@ -994,7 +1137,9 @@ impl Link {
 
 fn emit_repr(repr: &cp::Repr<'_>, body: &mut [u8]) -> Result<Option<usize>, Error> {
     let n = repr.buffer_len();
-    let out = body.get_mut(..n).ok_or(Error::BufferTooSmall { needed: n })?;
+    let out = body
+        .get_mut(..n)
+        .ok_or(Error::BufferTooSmall { needed: n })?;
     repr.emit(out);
     Ok(Some(n))
 }

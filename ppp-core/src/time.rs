@@ -14,7 +14,11 @@ impl Deadline {
 
     /// `now + after`, saturating.
     pub fn after(now: Duration, after_ms: u32) -> Self {
-        Self(millis(now).saturating_add(u64::from(after_ms)).min(u64::MAX - 1))
+        Self(
+            millis(now)
+                .saturating_add(u64::from(after_ms))
+                .min(u64::MAX - 1),
+        )
     }
 
     /// Whether armed.

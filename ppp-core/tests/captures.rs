@@ -104,7 +104,11 @@ fn every_frame_parses_and_round_trips() {
             // LCP, the authentication protocol, IPCP, IPV6CP and the pings.
             let auth = u16::from(method_of(&s).ppp_protocol());
             for p in [0xc021, auth, 0x8021, 0x8057, 0x0021] {
-                assert!(seen.get(&p).copied().unwrap_or(0) >= 2, "session {} {capture:?}: {seen:x?}", s.id);
+                assert!(
+                    seen.get(&p).copied().unwrap_or(0) >= 2,
+                    "session {} {capture:?}: {seen:x?}",
+                    s.id
+                );
             }
         }
         sessions_seen += 1;
@@ -123,13 +127,21 @@ fn auth_exchange(s: &Session) -> (u8, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
         let (proto, data) = payload(f);
         match proto {
             Protocol::Chap => match chap::Repr::parse(data).unwrap() {
-                chap::Repr::Challenge { identifier, value, .. } => ch = Some((identifier, value.to_vec())),
-                chap::Repr::Response { value, name, .. } => resp = Some((value.to_vec(), name.to_vec())),
+                chap::Repr::Challenge {
+                    identifier, value, ..
+                } => ch = Some((identifier, value.to_vec())),
+                chap::Repr::Response { value, name, .. } => {
+                    resp = Some((value.to_vec(), name.to_vec()))
+                }
                 chap::Repr::Success { message, .. } => result = Some(message.to_vec()),
                 chap::Repr::Failure { .. } => panic!("the captures all succeed"),
             },
             Protocol::Pap => match pap::Repr::parse(data).unwrap() {
-                pap::Repr::Request { identifier, peer_id, password } => {
+                pap::Repr::Request {
+                    identifier,
+                    peer_id,
+                    password,
+                } => {
                     ch = Some((identifier, vec![]));
                     resp = Some((password.to_vec(), peer_id.to_vec()));
                 }
@@ -161,9 +173,24 @@ fn every_authentication_response_verifies() {
             AuthMethod::ChapMd5 => {
                 // pppd's challenge is 23 octets here: any length is allowed.
                 assert_eq!(challenge.len(), 23);
-                assert!(crypto::verify_chap_md5(b"s3cret-Pass", id, &challenge, &value));
-                assert!(!crypto::verify_chap_md5(b"s3cret-pass", id, &challenge, &value));
-                assert!(!crypto::verify_chap_md5(b"s3cret-Pass", id.wrapping_add(1), &challenge, &value));
+                assert!(crypto::verify_chap_md5(
+                    b"s3cret-Pass",
+                    id,
+                    &challenge,
+                    &value
+                ));
+                assert!(!crypto::verify_chap_md5(
+                    b"s3cret-pass",
+                    id,
+                    &challenge,
+                    &value
+                ));
+                assert!(!crypto::verify_chap_md5(
+                    b"s3cret-Pass",
+                    id.wrapping_add(1),
+                    &challenge,
+                    &value
+                ));
                 assert_eq!(result, b"Access granted");
             }
             AuthMethod::MsChapV1 => {
@@ -178,11 +205,16 @@ fn every_authentication_response_verifies() {
             AuthMethod::MsChapV2 => {
                 let c: [u8; 16] = challenge.try_into().unwrap();
                 let r = MsChapV2Response::parse(&value).unwrap();
-                let s_value = crypto::verify_mschap_v2(&right, &c, &r.peer_challenge, &name, &r.nt_response).unwrap();
+                let s_value =
+                    crypto::verify_mschap_v2(&right, &c, &r.peer_challenge, &name, &r.nt_response)
+                        .unwrap();
                 let captured = SuccessMessage::parse(&result).unwrap();
                 assert_eq!(s_value, captured.authenticator_response, "session {}", s.id);
                 assert_eq!(captured.message, b"Access granted");
-                assert!(crypto::verify_mschap_v2(&wrong, &c, &r.peer_challenge, &name, &r.nt_response).is_none());
+                assert!(
+                    crypto::verify_mschap_v2(&wrong, &c, &r.peer_challenge, &name, &r.nt_response)
+                        .is_none()
+                );
             }
             AuthMethod::Eap => unreachable!(),
         }
@@ -221,7 +253,9 @@ impl rand_core::TryCryptoRng for Replay {}
 fn magic_of(frame: &[u8]) -> u32 {
     let (_, data) = payload(frame);
     let p = cp::Packet::new_checked(data).unwrap();
-    let cp::Repr::ConfigureRequest { options, .. } = cp::Repr::parse(&p, true).unwrap() else { panic!() };
+    let cp::Repr::ConfigureRequest { options, .. } = cp::Repr::parse(&p, true).unwrap() else {
+        panic!()
+    };
     Options::new(options)
         .find_map(|o| match LcpOption::parse(o.unwrap()).unwrap() {
             LcpOption::MagicNumber(m) => Some(m),
@@ -264,7 +298,10 @@ fn our_authenticator_reproduces_the_lns() {
             like_pppd(&mut c, true);
             c.name = heapless::Vec::from_slice(b"l2tpd").unwrap();
             c.ipcp.local_address = Some(Ipv4Addr::new(192, 0, 2, 1));
-            c.ipcp.dns = [Some(Ipv4Addr::new(192, 0, 2, 53)), Some(Ipv4Addr::new(198, 51, 100, 53))];
+            c.ipcp.dns = [
+                Some(Ipv4Addr::new(192, 0, 2, 53)),
+                Some(Ipv4Addr::new(198, 51, 100, 53)),
+            ];
             c.ipcp.nbns = [None, None];
             let mut link = Link::new(&c).unwrap();
             let mut rng = Replay {
@@ -275,7 +312,10 @@ fn our_authenticator_reproduces_the_lns() {
             let hash = NtHash::from_password("s3cret-Pass");
             let mut ours: Vec<Vec<u8>> = Vec::new();
             let mut pings = Vec::new();
-            let mut replies = server.iter().filter(|f| is(f, 0x0021, 0x45)).map(|f| (*f).clone());
+            let mut replies = server
+                .iter()
+                .filter(|f| is(f, 0x0021, 0x45))
+                .map(|f| (*f).clone());
             let mut up = None;
             link.open(start, &mut rng);
             // The client's frames from the moment the LNS's pppd ran (in
@@ -327,21 +367,45 @@ fn our_authenticator_reproduces_the_lns() {
                 .collect();
             assert!(wanted.len() >= 6, "{label}");
             for w in wanted {
-                assert!(ours.contains(w), "{label}: we did not send {}", testkit::hex::encode(w));
+                assert!(
+                    ours.contains(w),
+                    "{label}: we did not send {}",
+                    testkit::hex::encode(w)
+                );
             }
             // PAP: an Ack with the request's Identifier (our message differs
             // from pppd's "Login ok").
             if method == AuthMethod::Pap {
-                assert!(ours.iter().any(|f| is(f, 0xc023, 2) && f[5] == id), "{label}");
+                assert!(
+                    ours.iter().any(|f| is(f, 0xc023, 2) && f[5] == id),
+                    "{label}"
+                );
             }
             // IPCP: our request is pppd's second one (we never offer VJ).
-            let second = server.iter().find(|f| is(f, 0x8021, 1) && f[5] == 2).unwrap();
-            assert!(ours.iter().any(|f| is(f, 0x8021, 1) && f[8..] == second[8..]), "{label}");
+            let second = server
+                .iter()
+                .find(|f| is(f, 0x8021, 1) && f[5] == 2)
+                .unwrap();
+            assert!(
+                ours.iter()
+                    .any(|f| is(f, 0x8021, 1) && f[8..] == second[8..]),
+                "{label}"
+            );
             // IPV6CP is not run: Protocol-Reject.
-            assert!(ours.iter().any(|f| is(f, 0xc021, 8) && f[8..10] == [0x80, 0x57]), "{label}");
+            assert!(
+                ours.iter()
+                    .any(|f| is(f, 0xc021, 8) && f[8..10] == [0x80, 0x57]),
+                "{label}"
+            );
             let cfg = up.unwrap_or_else(|| panic!("{label}: IPCP did not open"));
             assert_eq!(cfg.peer, Ipv4Addr::new(192, 0, 2, 10));
-            assert_eq!(cfg.dns, [Some(Ipv4Addr::new(192, 0, 2, 53)), Some(Ipv4Addr::new(198, 51, 100, 53))]);
+            assert_eq!(
+                cfg.dns,
+                [
+                    Some(Ipv4Addr::new(192, 0, 2, 53)),
+                    Some(Ipv4Addr::new(198, 51, 100, 53))
+                ]
+            );
             // The two pings arrived (and the replies were framed as above).
             assert_eq!(pings.len(), 2, "{label}");
             assert!(replies.next().is_none());
@@ -365,7 +429,8 @@ fn drain(
             None => break,
             Some(Event::AuthRequest(r)) => Some(r.credentials.verify(hash)),
             Some(Event::AddressRequest) => {
-                link.set_peer_address(now, Ipv4Addr::new(192, 0, 2, 10)).unwrap();
+                link.set_peer_address(now, Ipv4Addr::new(192, 0, 2, 10))
+                    .unwrap();
                 None
             }
             Some(Event::NetworkUp(c)) => {
@@ -395,14 +460,22 @@ fn our_peer_reproduces_the_client() {
             let client_request = client.iter().find(|f| is(f, 0xc021, 1)).unwrap();
             // The MS-CHAP-V2 peer challenge is the client's random draw.
             let (.., value, _, _) = auth_exchange(&s);
-            let peer_challenge = if method == AuthMethod::MsChapV2 { value[..16].to_vec() } else { vec![] };
+            let peer_challenge = if method == AuthMethod::MsChapV2 {
+                value[..16].to_vec()
+            } else {
+                vec![]
+            };
 
             let mut c = peer_config(&[method], PASSWORD);
             like_pppd(&mut c, false);
             c.ipcp.request_nbns = false;
             c.echo_interval = None;
             let mut link = Link::new(&c).unwrap();
-            let mut rng = Replay { magic: Some(magic_of(client_request)), rest: 0x0202_0202, bytes: peer_challenge };
+            let mut rng = Replay {
+                magic: Some(magic_of(client_request)),
+                rest: 0x0202_0202,
+                bytes: peer_challenge,
+            };
             let start = frames[0].1;
             link.open(start, &mut rng);
             let mut ours: Vec<Vec<u8>> = Vec::new();
@@ -422,7 +495,10 @@ fn our_peer_reproduces_the_client() {
                 }
             }
             let label = format!("session {} {capture:?}", s.id);
-            assert!(events.contains(&Ev::Authenticated(method)), "{label}: {events:?}");
+            assert!(
+                events.contains(&Ev::Authenticated(method)),
+                "{label}: {events:?}"
+            );
             let cfg = events.iter().find_map(|e| match e {
                 Ev::NetworkUp(c) => Some(*c),
                 _ => None,
@@ -430,7 +506,13 @@ fn our_peer_reproduces_the_client() {
             let cfg = cfg.unwrap_or_else(|| panic!("{label}: {events:?}"));
             assert_eq!(cfg.local, Ipv4Addr::new(192, 0, 2, 10));
             assert_eq!(cfg.peer, Ipv4Addr::new(192, 0, 2, 1));
-            assert_eq!(cfg.dns, [Some(Ipv4Addr::new(192, 0, 2, 53)), Some(Ipv4Addr::new(198, 51, 100, 53))]);
+            assert_eq!(
+                cfg.dns,
+                [
+                    Some(Ipv4Addr::new(192, 0, 2, 53)),
+                    Some(Ipv4Addr::new(198, 51, 100, 53))
+                ]
+            );
             // The client's Configure-Request and Ack, its authentication
             // packet, its IPCP requests and its Reject of VJ compression.
             let wanted: Vec<&&Vec<u8>> = client
@@ -446,7 +528,11 @@ fn our_peer_reproduces_the_client() {
                 .collect();
             assert!(wanted.len() >= 6, "{label}");
             for w in wanted {
-                assert!(ours.contains(w), "{label}: we did not send {}", testkit::hex::encode(w));
+                assert!(
+                    ours.contains(w),
+                    "{label}: we did not send {}",
+                    testkit::hex::encode(w)
+                );
             }
         }
     }

@@ -18,7 +18,12 @@ struct Driver {
 
 impl Driver {
     fn new(c: &ppp_core::Config) -> (Self, Vec<Vec<u8>>) {
-        let mut d = Self { link: Link::new(c).unwrap(), rng: testkit::rng(9), now: Duration::from_secs(1), events: vec![] };
+        let mut d = Self {
+            link: Link::new(c).unwrap(),
+            rng: testkit::rng(9),
+            now: Duration::from_secs(1),
+            events: vec![],
+        };
         let now = d.now;
         d.link.open(now, &mut d.rng);
         let out = d.out();
@@ -81,7 +86,10 @@ fn no_auth() -> ppp_core::Config {
 
 /// Brings LCP to Opened with a plain peer request; returns our request.
 fn open(d: &mut Driver, ours: &[u8]) {
-    assert_eq!(d.feed(&lcp(2, ours[5], &ours[8..])).0, Ok(Received::Control));
+    assert_eq!(
+        d.feed(&lcp(2, ours[5], &ours[8..])).0,
+        Ok(Received::Control)
+    );
     let (_, out) = d.feed(&lcp(1, 1, &hex!("05 06 11 22 33 44")));
     assert_eq!(out[0], lcp(2, 1, &hex!("05 06 11 22 33 44")));
     assert_eq!(d.link.lcp_state(), State::Opened);
@@ -91,9 +99,17 @@ fn open(d: &mut Driver, ours: &[u8]) {
 fn mru_outside_the_tunnel_is_nakd() {
     let (mut d, _) = Driver::new(&no_auth());
     let (_, out) = d.feed(&lcp(1, 1, &hex!("01 04 05 dc 05 06 11 22 33 44")));
-    assert_eq!(out, vec![lcp(3, 1, &hex!("01 04 05 78"))], "1500 > 1400: Nak 1400");
+    assert_eq!(
+        out,
+        vec![lcp(3, 1, &hex!("01 04 05 78"))],
+        "1500 > 1400: Nak 1400"
+    );
     let (_, out) = d.feed(&lcp(1, 2, &hex!("01 04 00 64")));
-    assert_eq!(out, vec![lcp(3, 2, &hex!("01 04 02 40"))], "100 < 576: Nak 576");
+    assert_eq!(
+        out,
+        vec![lcp(3, 2, &hex!("01 04 02 40"))],
+        "100 < 576: Nak 576"
+    );
     let (_, out) = d.feed(&lcp(1, 3, &hex!("01 04 04 00")));
     assert_eq!(out, vec![lcp(2, 3, &hex!("01 04 04 00"))]);
     assert_eq!(d.link.lcp_state(), State::AckSent);
@@ -127,7 +143,11 @@ fn looped_back_link_is_detected() {
             break;
         }
     }
-    assert!(d.events.contains(&Ev::Down(DownReason::Loopback)), "{:?}", d.events);
+    assert!(
+        d.events.contains(&Ev::Down(DownReason::Loopback)),
+        "{:?}",
+        d.events
+    );
 }
 
 #[test]
@@ -138,14 +158,22 @@ fn naks_become_rejects_after_max_failure() {
         assert_eq!(out, vec![lcp(3, id, &hex!("01 04 05 78"))]);
     }
     let (_, out) = d.feed(&lcp(1, 6, &hex!("01 04 05 dc")));
-    assert_eq!(out, vec![lcp(4, 6, &hex!("01 04 05 dc"))], "RFC 1661 §4.6 Max-Failure");
+    assert_eq!(
+        out,
+        vec![lcp(4, 6, &hex!("01 04 05 dc"))],
+        "RFC 1661 §4.6 Max-Failure"
+    );
 }
 
 #[test]
 fn repeated_options_and_unknown_options_are_rejected() {
     let (mut d, _) = Driver::new(&no_auth());
     let (_, out) = d.feed(&lcp(1, 1, &hex!("07 02 07 02 fe 04 01 02 01 04 05 dc")));
-    assert_eq!(out, vec![lcp(4, 1, &hex!("07 02 fe 04 01 02"))], "the reject wins over the MRU Nak");
+    assert_eq!(
+        out,
+        vec![lcp(4, 1, &hex!("07 02 fe 04 01 02"))],
+        "the reject wins over the MRU Nak"
+    );
     // A known option with a wrong length is rejected too.
     let (_, out) = d.feed(&lcp(1, 2, &hex!("05 05 01 02 03")));
     assert_eq!(out, vec![lcp(4, 2, &hex!("05 05 01 02 03"))]);
@@ -160,15 +188,24 @@ fn wrong_acks_and_rejects_are_discarded() {
     let (mut d, ours) = Driver::new(&no_auth());
     let ours = &ours[0];
     // Wrong identifier, then modified content.
-    assert_eq!(d.feed(&lcp(2, ours[5].wrapping_add(1), &ours[8..])).0, Err(Error::Unexpected));
+    assert_eq!(
+        d.feed(&lcp(2, ours[5].wrapping_add(1), &ours[8..])).0,
+        Err(Error::Unexpected)
+    );
     let mut changed = ours[8..].to_vec();
     changed[3] ^= 1;
     assert_eq!(d.feed(&lcp(2, ours[5], &changed)).0, Err(Error::Unexpected));
     // A Reject of an option we did not send.
-    assert_eq!(d.feed(&lcp(4, ours[5], &hex!("07 02"))).0, Err(Error::Unexpected));
+    assert_eq!(
+        d.feed(&lcp(4, ours[5], &hex!("07 02"))).0,
+        Err(Error::Unexpected)
+    );
     assert_eq!(d.link.lcp_state(), State::ReqSent);
     // The right Ack.
-    assert_eq!(d.feed(&lcp(2, ours[5], &ours[8..])).0, Ok(Received::Control));
+    assert_eq!(
+        d.feed(&lcp(2, ours[5], &ours[8..])).0,
+        Ok(Received::Control)
+    );
     assert_eq!(d.link.lcp_state(), State::AckRcvd);
 }
 
@@ -180,7 +217,10 @@ fn reject_of_the_magic_number_is_honoured() {
     let (_, out) = d.feed(&lcp(4, ours[5], &ours[at..at + 6]));
     assert_eq!(out.len(), 1);
     assert_eq!(out[0][4], 1);
-    assert!(!out[0][8..].windows(2).any(|w| w == [5, 6]), "no Magic-Number any more");
+    assert!(
+        !out[0][8..].windows(2).any(|w| w == [5, 6]),
+        "no Magic-Number any more"
+    );
     assert_eq!(d.link.magic_number(), 0);
 }
 
@@ -189,15 +229,28 @@ fn unknown_codes_get_code_reject_and_catastrophic_code_rejects_end_the_link() {
     let (mut d, ours) = Driver::new(&no_auth());
     open(&mut d, &ours[0]);
     let (_, out) = d.feed(&lcp(0x42, 7, &hex!("01 02 03")));
-    assert_eq!(out, vec![lcp(7, out[0][5], &lcp(0x42, 7, &hex!("01 02 03"))[4..])]);
+    assert_eq!(
+        out,
+        vec![lcp(7, out[0][5], &lcp(0x42, 7, &hex!("01 02 03"))[4..])]
+    );
     // Echo-Request rejected: permitted, the link stays.
-    assert_eq!(d.feed(&lcp(7, 1, &hex!("09 01 00 08 00 00 00 00"))).0, Ok(Received::Control));
+    assert_eq!(
+        d.feed(&lcp(7, 1, &hex!("09 01 00 08 00 00 00 00"))).0,
+        Ok(Received::Control)
+    );
     assert_eq!(d.link.lcp_state(), State::Opened);
     // Configure-Request rejected: catastrophic.
-    assert_eq!(d.feed(&lcp(7, 2, &hex!("01 01 00 04"))).0, Ok(Received::Control));
+    assert_eq!(
+        d.feed(&lcp(7, 2, &hex!("01 01 00 04"))).0,
+        Ok(Received::Control)
+    );
     assert_eq!(d.link.lcp_state(), State::Stopping);
     d.wait(Duration::from_secs(10));
-    assert!(d.events.contains(&Ev::Down(DownReason::ProtocolRejected)), "{:?}", d.events);
+    assert!(
+        d.events.contains(&Ev::Down(DownReason::ProtocolRejected)),
+        "{:?}",
+        d.events
+    );
 }
 
 #[test]
@@ -264,7 +317,11 @@ fn peer_rejecting_authentication_closes_the_link() {
     let (_, out) = d.feed(&lcp(4, ours[5], &hex!("03 05 c2 23 81")));
     assert_eq!(out[0][4], 5, "Terminate-Request");
     assert_eq!(d.feed(&lcp(6, out[0][5], &[])).0, Ok(Received::Control));
-    assert!(d.events.contains(&Ev::Down(DownReason::AuthRefused)), "{:?}", d.events);
+    assert!(
+        d.events.contains(&Ev::Down(DownReason::AuthRefused)),
+        "{:?}",
+        d.events
+    );
 }
 
 #[test]
@@ -273,6 +330,9 @@ fn frames_after_down_are_refused() {
     let now = d.now;
     d.link.lower_down(now);
     assert_eq!(d.out(), Vec::<Vec<u8>>::new());
-    assert_eq!(d.feed(&lcp(1, 1, &hex!("05 06 11 22 33 44"))).0, Err(Error::Unexpected));
+    assert_eq!(
+        d.feed(&lcp(1, 1, &hex!("05 06 11 22 33 44"))).0,
+        Err(Error::Unexpected)
+    );
     assert!(d.events.contains(&Ev::Down(DownReason::LowerDown)));
 }

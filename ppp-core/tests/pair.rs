@@ -10,19 +10,31 @@ use common::*;
 use ppp_core::crypto::NtHash;
 use ppp_core::{AuthMethod, DownReason, Phase, State};
 
-const METHODS: [AuthMethod; 5] =
-    [AuthMethod::Pap, AuthMethod::ChapMd5, AuthMethod::MsChapV1, AuthMethod::MsChapV2, AuthMethod::Eap];
+const METHODS: [AuthMethod; 5] = [
+    AuthMethod::Pap,
+    AuthMethod::ChapMd5,
+    AuthMethod::MsChapV1,
+    AuthMethod::MsChapV2,
+    AuthMethod::Eap,
+];
 
 fn decider_for(m: AuthMethod) -> Decider {
     match m {
         // CHAP-MD5 needs the cleartext: the RADIUS case.
-        AuthMethod::ChapMd5 | AuthMethod::Eap => Decider::Cleartext(USER.to_vec(), PASSWORD.to_vec()),
+        AuthMethod::ChapMd5 | AuthMethod::Eap => {
+            Decider::Cleartext(USER.to_vec(), PASSWORD.to_vec())
+        }
         _ => Decider::NtHash(USER.to_vec(), NtHash::from_password_bytes(PASSWORD)),
     }
 }
 
 fn pair(m: AuthMethod, password: &[u8], seed: u64) -> Pair {
-    let mut p = Pair::new(&authenticator_config(&[m]), &peer_config(&[m], password), decider_for(m), seed);
+    let mut p = Pair::new(
+        &authenticator_config(&[m]),
+        &peer_config(&[m], password),
+        decider_for(m),
+        seed,
+    );
     if m == AuthMethod::Eap {
         p.eap_server = Some((PASSWORD.to_vec(), [0x5a; 16]));
     }
@@ -34,13 +46,22 @@ fn every_method_comes_up_and_carries_ipv4() {
     for m in METHODS {
         let mut p = pair(m, PASSWORD, 1);
         p.open();
-        assert!(p.run_until(Duration::from_secs(60), Pair::both_up), "{m:?}: a {:?} b {:?}", p.a.events, p.b.events);
+        assert!(
+            p.run_until(Duration::from_secs(60), Pair::both_up),
+            "{m:?}: a {:?} b {:?}",
+            p.a.events,
+            p.b.events
+        );
         let a = p.a.network_up().unwrap();
         let b = p.b.network_up().unwrap();
         assert_eq!((a.local, a.peer), (LOCAL_ADDRESS, POOL_ADDRESS), "{m:?}");
         assert_eq!((b.local, b.peer), (POOL_ADDRESS, LOCAL_ADDRESS), "{m:?}");
         assert_eq!(b.dns, [Some(DNS1), Some(DNS2)], "{m:?}");
-        assert_eq!(b.nbns, [Some(WINS1), None], "{m:?}: the unconfigured secondary WINS is rejected");
+        assert_eq!(
+            b.nbns,
+            [Some(WINS1), None],
+            "{m:?}: the unconfigured secondary WINS is rejected"
+        );
         assert_eq!(a.dns, b.dns);
         assert_eq!(a.nbns, b.nbns);
         assert!(p.a.events.contains(&Ev::Authenticated(m)), "{m:?}");
@@ -49,13 +70,23 @@ fn every_method_comes_up_and_carries_ipv4() {
         assert_eq!(p.b.link.auth_method(), Some(m));
         assert_eq!(p.a.link.phase(), Phase::Network);
         if m != AuthMethod::Eap {
-            assert!(p.a.events.iter().any(|e| matches!(e, Ev::AuthRequest { method, user } if *method == m && user == USER)));
+            assert!(p.a.events.iter().any(
+                |e| matches!(e, Ev::AuthRequest { method, user } if *method == m && user == USER)
+            ));
         }
 
         let up = ipv4_datagram(POOL_ADDRESS, LOCAL_ADDRESS, b"uplink");
-        assert_eq!(p.ipv4_roundtrip(true, &up).as_deref(), Some(&up[..]), "{m:?} uplink");
+        assert_eq!(
+            p.ipv4_roundtrip(true, &up).as_deref(),
+            Some(&up[..]),
+            "{m:?} uplink"
+        );
         let down = ipv4_datagram(LOCAL_ADDRESS, POOL_ADDRESS, b"downlink");
-        assert_eq!(p.ipv4_roundtrip(false, &down).as_deref(), Some(&down[..]), "{m:?} downlink");
+        assert_eq!(
+            p.ipv4_roundtrip(false, &down).as_deref(),
+            Some(&down[..]),
+            "{m:?} downlink"
+        );
         assert!(p.a.link.counters().rx_packets > 3 && p.a.link.counters().tx_packets > 3);
     }
 }
@@ -65,12 +96,24 @@ fn every_method_refuses_the_wrong_password() {
     for m in METHODS {
         let mut p = pair(m, b"wrong-Pass", 2);
         p.open();
-        assert!(p.run_until(Duration::from_secs(60), Pair::both_down), "{m:?}: a {:?} b {:?}", p.a.events, p.b.events);
+        assert!(
+            p.run_until(Duration::from_secs(60), Pair::both_down),
+            "{m:?}: a {:?} b {:?}",
+            p.a.events,
+            p.b.events
+        );
         assert_eq!(p.a.down_reason(), Some(DownReason::AuthFailed), "{m:?}");
-        assert_eq!(p.b.down_reason(), Some(DownReason::AuthFailed), "{m:?}: the peer saw the Nak/Failure");
+        assert_eq!(
+            p.b.down_reason(),
+            Some(DownReason::AuthFailed),
+            "{m:?}: the peer saw the Nak/Failure"
+        );
         assert!(p.a.network_up().is_none() && p.b.network_up().is_none());
         // The Failure went out before the Terminate-Request.
-        let last_auth = p.a.sent.iter().rposition(|f| matches!(&f[2..4], [0xc0, 0x23] | [0xc2, 0x23] | [0xc2, 0x27]));
+        let last_auth =
+            p.a.sent
+                .iter()
+                .rposition(|f| matches!(&f[2..4], [0xc0, 0x23] | [0xc2, 0x23] | [0xc2, 0x27]));
         let first_term = p.a.sent.iter().position(|f| f[2..5] == [0xc0, 0x21, 5]);
         assert!(last_auth.unwrap() < first_term.unwrap(), "{m:?}");
     }
@@ -82,10 +125,18 @@ fn every_method_survives_loss_duplication_and_reordering() {
         let (mut lost, mut duplicated, mut reordered) = (0, 0, 0);
         for seed in 0..12 {
             let mut p = pair(m, PASSWORD, 100 + seed);
-            p.faults = Faults { loss: 20, duplicate: 15, jitter_ms: 400 };
+            p.faults = Faults {
+                loss: 20,
+                duplicate: 15,
+                jitter_ms: 400,
+            };
             p.open();
             let up = p.run_until(Duration::from_secs(120), Pair::both_up);
-            assert!(up, "{m:?} seed {seed}: a {:?} b {:?}", p.a.events, p.b.events);
+            assert!(
+                up,
+                "{m:?} seed {seed}: a {:?} b {:?}",
+                p.a.events, p.b.events
+            );
             assert_eq!(p.b.network_up().unwrap().local, POOL_ADDRESS);
             assert_eq!(p.a.down_reason(), None);
             lost += p.frames_lost;
@@ -93,7 +144,10 @@ fn every_method_survives_loss_duplication_and_reordering() {
             reordered += p.frames_reordered;
         }
         // The faults really happened.
-        assert!(lost > 12 && duplicated > 12 && reordered > 12, "{m:?}: {lost} {duplicated} {reordered}");
+        assert!(
+            lost > 12 && duplicated > 12 && reordered > 12,
+            "{m:?}: {lost} {duplicated} {reordered}"
+        );
     }
 }
 
@@ -102,11 +156,22 @@ fn wrong_password_is_refused_under_faults_too() {
     for m in METHODS {
         for seed in 0..6 {
             let mut p = pair(m, b"nope", 300 + seed);
-            p.faults = Faults { loss: 15, duplicate: 15, jitter_ms: 300 };
+            p.faults = Faults {
+                loss: 15,
+                duplicate: 15,
+                jitter_ms: 300,
+            };
             p.open();
             p.run_until(Duration::from_secs(120), |p| p.a.down_reason().is_some());
-            assert_eq!(p.a.down_reason(), Some(DownReason::AuthFailed), "{m:?} seed {seed}");
-            assert!(p.a.network_up().is_none() && p.b.network_up().is_none(), "{m:?} seed {seed}");
+            assert_eq!(
+                p.a.down_reason(),
+                Some(DownReason::AuthFailed),
+                "{m:?} seed {seed}"
+            );
+            assert!(
+                p.a.network_up().is_none() && p.b.network_up().is_none(),
+                "{m:?} seed {seed}"
+            );
         }
     }
 }
@@ -123,13 +188,16 @@ fn authenticator_falls_back_along_its_list() {
     assert_eq!(p.a.link.auth_method(), Some(AuthMethod::Pap));
     // The client Naks with its choice (RFC 1661 §6.2): the gateway jumps
     // straight to PAP, skipping MS-CHAP.
-    let auth_options: Vec<&[u8]> = p
-        .a
-        .sent
-        .iter()
-        .filter(|f| f[2..5] == [0xc0, 0x21, 1])
-        .filter_map(|f| f.windows(2).position(|w| w == [3, 4] || w == [3, 5]).map(|i| &f[i..i + 4]))
-        .collect();
+    let auth_options: Vec<&[u8]> =
+        p.a.sent
+            .iter()
+            .filter(|f| f[2..5] == [0xc0, 0x21, 1])
+            .filter_map(|f| {
+                f.windows(2)
+                    .position(|w| w == [3, 4] || w == [3, 5])
+                    .map(|i| &f[i..i + 4])
+            })
+            .collect();
     assert_eq!(auth_options.first().copied(), Some(&[3, 5, 0xc2, 0x23][..]));
     assert_eq!(auth_options.last().copied(), Some(&[3, 4, 0xc0, 0x23][..]));
 }
@@ -153,7 +221,11 @@ fn silent_peer_gives_up_after_max_configure() {
     p.open();
     assert!(p.run_until(Duration::from_secs(120), |p| p.a.down_reason().is_some()));
     assert_eq!(p.a.down_reason(), Some(DownReason::MaxConfigure));
-    let requests = p.a.sent.iter().filter(|f| f[2..5] == [0xc0, 0x21, 1]).count();
+    let requests =
+        p.a.sent
+            .iter()
+            .filter(|f| f[2..5] == [0xc0, 0x21, 1])
+            .count();
     assert_eq!(requests, 10, "Max-Configure is 10 (RFC 1661 §4.6)");
     // Ten requests 3 s apart, then one more restart period.
     assert_eq!(p.now - start, Duration::from_secs(30));
@@ -170,7 +242,13 @@ fn echo_failure_takes_the_link_down() {
     // Echoes are answered while the peer is there.
     p.run_until(Duration::from_secs(35), |_| false);
     assert_eq!(p.a.down_reason(), None);
-    assert!(p.a.sent.iter().filter(|f| f[2..5] == [0xc0, 0x21, 9]).count() >= 3);
+    assert!(
+        p.a.sent
+            .iter()
+            .filter(|f| f[2..5] == [0xc0, 0x21, 9])
+            .count()
+            >= 3
+    );
     assert!(p.b.sent.iter().any(|f| f[2..5] == [0xc0, 0x21, 10]));
     // Then the peer vanishes: five unanswered echoes, 10 s apart.
     p.peer_silent = true;
@@ -229,4 +307,49 @@ fn lower_down_is_immediate() {
     assert!(p.a.events.contains(&Ev::NetworkDown));
     assert_eq!(p.a.link.phase(), Phase::Dead);
     assert_eq!(p.a.link.poll_timeout(), None);
+}
+
+#[test]
+fn an_address_that_never_comes_closes_the_link() {
+    let mut p = pair(AuthMethod::Pap, PASSWORD, 15);
+    p.pool = None;
+    p.open();
+    assert!(p.run_until(Duration::from_secs(120), Pair::both_down));
+    assert_eq!(p.a.down_reason(), Some(DownReason::NoAddress));
+}
+
+#[test]
+fn peer_terminating_ipcp_closes_the_link() {
+    let mut p = pair(AuthMethod::Pap, PASSWORD, 16);
+    p.open();
+    assert!(p.run_until(Duration::from_secs(60), Pair::both_up));
+    // The peer sends an IPCP Terminate-Request.
+    let now = p.now;
+    let mut f = vec![0xff, 0x03, 0x80, 0x21, 5, 0x77, 0, 4];
+    let r = p.a.link.handle_frame(now, &mut f, &mut p.a.rng);
+    assert_eq!(r, Ok(ppp_core::Received::Control));
+    p.run_until(Duration::from_secs(60), |p| p.a.down_reason().is_some());
+    assert!(p.a.events.contains(&Ev::NetworkDown));
+    assert_eq!(p.a.down_reason(), Some(DownReason::PeerTerminated));
+}
+
+#[test]
+fn a_link_can_be_opened_again_after_going_down() {
+    let mut p = pair(AuthMethod::MsChapV2, PASSWORD, 17);
+    p.open();
+    assert!(p.run_until(Duration::from_secs(60), Pair::both_up));
+    let now = p.now;
+    p.a.link.lower_down(now);
+    p.b.link.lower_down(now);
+    p.drain();
+    assert!(p.both_down());
+    p.a.events.clear();
+    p.b.events.clear();
+    p.open();
+    assert!(
+        p.run_until(Duration::from_secs(60), Pair::both_up),
+        "{:?} {:?}",
+        p.a.events,
+        p.b.events
+    );
 }

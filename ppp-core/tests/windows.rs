@@ -126,7 +126,11 @@ fn windows_negotiation_reaches_ipcp_opened_with_address_dns_and_wins() {
     let mut rejected = callback.to_vec();
     rejected.extend_from_slice(&mrru);
     rejected.extend_from_slice(&ed);
-    assert_eq!(out[0], lcp(4, 0, &rejected), "exactly the three options, verbatim");
+    assert_eq!(
+        out[0],
+        lcp(4, 0, &rejected),
+        "exactly the three options, verbatim"
+    );
 
     // Windows Acks our request and sends the rest again.
     g.send(&lcp(2, our_request[5], &our_request[8..])).unwrap();
@@ -137,8 +141,15 @@ fn windows_negotiation_reaches_ipcp_opened_with_address_dns_and_wins() {
     assert_eq!(out[0], lcp(2, 1, &opts2), "Ack, byte for byte");
     assert_eq!(g.link.lcp_state(), State::Opened);
     // The challenge follows the Ack (LCP Opened in both directions).
-    let challenge_frame = out.iter().find(|f| f[2..4] == [0xc2, 0x23]).unwrap().clone();
-    let chap::Repr::Challenge { identifier, value, .. } = chap::Repr::parse(&challenge_frame[4..]).unwrap() else {
+    let challenge_frame = out
+        .iter()
+        .find(|f| f[2..4] == [0xc2, 0x23])
+        .unwrap()
+        .clone();
+    let chap::Repr::Challenge {
+        identifier, value, ..
+    } = chap::Repr::parse(&challenge_frame[4..]).unwrap()
+    else {
         panic!()
     };
     let auth_ch: [u8; 16] = value.try_into().unwrap();
@@ -160,24 +171,45 @@ fn windows_negotiation_reaches_ipcp_opened_with_address_dns_and_wins() {
     value.extend_from_slice(&[0; 8]);
     value.extend_from_slice(&nt);
     value.push(0);
-    let resp = chap::Repr::Response { identifier, value: &value, name: user };
+    let resp = chap::Repr::Response {
+        identifier,
+        value: &value,
+        name: user,
+    };
     let mut f = vec![0xff, 0x03, 0xc2, 0x23];
     let mut body = vec![0u8; resp.buffer_len()];
     resp.emit(&mut body);
     f.extend_from_slice(&body);
     g.send(&f).unwrap();
     let out = g.take();
-    let success = out.iter().find(|f| f[2..5] == [0xc2, 0x23, 3]).expect("Success");
-    let chap::Repr::Success { message, .. } = chap::Repr::parse(&success[4..]).unwrap() else { panic!() };
+    let success = out
+        .iter()
+        .find(|f| f[2..5] == [0xc2, 0x23, 3])
+        .expect("Success");
+    let chap::Repr::Success { message, .. } = chap::Repr::parse(&success[4..]).unwrap() else {
+        panic!()
+    };
     let s = crypto::authenticator_response(&g.hash, &nt, &peer_ch, &auth_ch, user);
-    assert_eq!(SuccessMessage::parse(message).unwrap().authenticator_response, s);
-    let ipcp_request = out.iter().find(|f| f[2..5] == [0x80, 0x21, 1]).expect("our IPCP request").clone();
+    assert_eq!(
+        SuccessMessage::parse(message)
+            .unwrap()
+            .authenticator_response,
+        s
+    );
+    let ipcp_request = out
+        .iter()
+        .find(|f| f[2..5] == [0x80, 0x21, 1])
+        .expect("our IPCP request")
+        .clone();
     assert_eq!(&ipcp_request[8..], &hex!("03 06 c0 00 02 01"));
 
     // CCP with MPPE: Protocol-Reject carrying 0x80FD and the start of the
     // rejected packet.
     let ccp = ncp(0x80fd, 1, 4, &hex!("12 06 01 00 00 60"));
-    assert_eq!(g.send(&ccp), Err(ppp_core::Error::UnsupportedProtocol(0x80fd)));
+    assert_eq!(
+        g.send(&ccp),
+        Err(ppp_core::Error::UnsupportedProtocol(0x80fd))
+    );
     let out = g.take();
     assert_eq!(out.len(), 1);
     assert_eq!(&out[0][4..5], &[8]);
@@ -191,7 +223,11 @@ fn windows_negotiation_reaches_ipcp_opened_with_address_dns_and_wins() {
     req.extend_from_slice(&asks);
     g.send(&ncp(0x8021, 1, 5, &req)).unwrap();
     let out = g.take();
-    assert_eq!(out, vec![ncp(0x8021, 4, 5, &vj)], "Reject of VJ alone, verbatim");
+    assert_eq!(
+        out,
+        vec![ncp(0x8021, 4, 5, &vj)],
+        "Reject of VJ alone, verbatim"
+    );
 
     // IPv6CP and MPLSCP: Protocol-Reject.
     for proto in [0x8057u16, 0x8281, 0xc029] {
@@ -206,10 +242,13 @@ fn windows_negotiation_reaches_ipcp_opened_with_address_dns_and_wins() {
     // Again without VJ: a Nak with the address, DNS and WINS servers.
     g.send(&ncp(0x8021, 1, 6, &asks)).unwrap();
     let out = g.take();
-    let nak = hex!("03 06 c0 00 02 0a 81 06 c0 00 02 35 82 06 c0 00 02 89 83 06 c6 33 64 35 84 06 c0 00 02 8a");
+    let nak = hex!(
+        "03 06 c0 00 02 0a 81 06 c0 00 02 35 82 06 c0 00 02 89 83 06 c6 33 64 35 84 06 c0 00 02 8a"
+    );
     assert_eq!(out, vec![ncp(0x8021, 3, 6, &nak)]);
     // Windows Acks our request and asks with the Nak's values.
-    g.send(&ncp(0x8021, 2, ipcp_request[5], &ipcp_request[8..])).unwrap();
+    g.send(&ncp(0x8021, 2, ipcp_request[5], &ipcp_request[8..]))
+        .unwrap();
     g.send(&ncp(0x8021, 1, 7, &nak)).unwrap();
     let out = g.take();
     assert_eq!(out, vec![ncp(0x8021, 2, 7, &nak)]);
@@ -235,7 +274,11 @@ fn windows_negotiation_reaches_ipcp_opened_with_address_dns_and_wins() {
     let mut up = vec![0x21];
     up.extend_from_slice(&d);
     assert_eq!(g.send(&up), Ok(Received::Ipv4(1..up.len())));
-    assert_eq!(g.link.counters().rx_discarded, 4, "CCP, IPv6CP, MPLSCP, CBCP");
+    assert_eq!(
+        g.link.counters().rx_discarded,
+        4,
+        "CCP, IPv6CP, MPLSCP, CBCP"
+    );
 }
 
 #[test]
@@ -245,10 +288,16 @@ fn data_before_ipcp_is_dropped_and_counted() {
     let mut rng = testkit::rng(1);
     link.open(Duration::ZERO, &mut rng);
     let mut f = vec![0xff, 0x03, 0x00, 0x21, 0x45, 0, 0, 20];
-    assert_eq!(link.handle_frame(Duration::ZERO, &mut f, &mut rng), Err(ppp_core::Error::NetworkNotOpen));
+    assert_eq!(
+        link.handle_frame(Duration::ZERO, &mut f, &mut rng),
+        Err(ppp_core::Error::NetworkNotOpen)
+    );
     assert_eq!(link.counters().rx_discarded, 1);
     let mut buf = [0u8; 64];
-    assert_eq!(link.encapsulate_ipv4(Duration::ZERO, &mut buf, 4..30), Err(ppp_core::Error::NetworkNotOpen));
+    assert_eq!(
+        link.encapsulate_ipv4(Duration::ZERO, &mut buf, 4..30),
+        Err(ppp_core::Error::NetworkNotOpen)
+    );
     assert_eq!(link.counters().tx_dropped, 1);
     // No Protocol-Reject for IPv4: it is a protocol we run (RFC 1661 §3.5).
     while let Some(n) = link.poll_transmit(Duration::ZERO, &mut buf).unwrap() {

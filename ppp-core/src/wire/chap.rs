@@ -65,13 +65,27 @@ impl<'a> Repr<'a> {
                 let value = rest.get(..n).ok_or(WireError::BadLength)?;
                 let name = &rest[n..];
                 Ok(if code == 1 {
-                    Self::Challenge { identifier, value, name }
+                    Self::Challenge {
+                        identifier,
+                        value,
+                        name,
+                    }
                 } else {
-                    Self::Response { identifier, value, name }
+                    Self::Response {
+                        identifier,
+                        value,
+                        name,
+                    }
                 })
             }
-            3 => Ok(Self::Success { identifier, message: data }),
-            4 => Ok(Self::Failure { identifier, message: data }),
+            3 => Ok(Self::Success {
+                identifier,
+                message: data,
+            }),
+            4 => Ok(Self::Failure {
+                identifier,
+                message: data,
+            }),
             _ => Err(WireError::BadSyntax),
         }
     }
@@ -101,16 +115,39 @@ impl<'a> Repr<'a> {
     pub fn emit(&self, buf: &mut [u8]) {
         let len = self.buffer_len();
         match *self {
-            Self::Challenge { identifier, value, name }
-            | Self::Response { identifier, value, name } => {
-                let code = if matches!(self, Self::Challenge { .. }) { 1 } else { 2 };
+            Self::Challenge {
+                identifier,
+                value,
+                name,
+            }
+            | Self::Response {
+                identifier,
+                value,
+                name,
+            } => {
+                let code = if matches!(self, Self::Challenge { .. }) {
+                    1
+                } else {
+                    2
+                };
                 emit_header(buf, code, identifier, len);
                 buf[4] = len8(value.len());
                 buf[5..5 + value.len()].copy_from_slice(value);
                 buf[5 + value.len()..len].copy_from_slice(name);
             }
-            Self::Success { identifier, message } | Self::Failure { identifier, message } => {
-                let code = if matches!(self, Self::Success { .. }) { 3 } else { 4 };
+            Self::Success {
+                identifier,
+                message,
+            }
+            | Self::Failure {
+                identifier,
+                message,
+            } => {
+                let code = if matches!(self, Self::Success { .. }) {
+                    3
+                } else {
+                    4
+                };
                 emit_header(buf, code, identifier, len);
                 buf[4..len].copy_from_slice(message);
             }
@@ -143,7 +180,11 @@ pub struct MsChapV2Response {
 impl core::fmt::Debug for MsChapV1Response {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // The responses allow an offline dictionary attack: never print them.
-        write!(f, "MsChapV1Response {{ use_nt_response: {}, .. }}", self.use_nt_response)
+        write!(
+            f,
+            "MsChapV1Response {{ use_nt_response: {}, .. }}",
+            self.use_nt_response
+        )
     }
 }
 
@@ -163,7 +204,11 @@ impl MsChapV1Response {
     /// [`WireError::BadLength`] unless the value is 49 octets.
     pub fn parse(value: &[u8]) -> Result<Self, WireError> {
         let v: &[u8; MSCHAP_RESPONSE_LEN] = value.try_into().map_err(|_| WireError::BadLength)?;
-        let mut r = Self { lm_response: [0; 24], nt_response: [0; 24], use_nt_response: v[48] == 1 };
+        let mut r = Self {
+            lm_response: [0; 24],
+            nt_response: [0; 24],
+            use_nt_response: v[48] == 1,
+        };
         r.lm_response.copy_from_slice(&v[..24]);
         r.nt_response.copy_from_slice(&v[24..48]);
         Ok(r)
@@ -189,7 +234,11 @@ impl MsChapV2Response {
     /// [`WireError::BadLength`] unless the value is 49 octets.
     pub fn parse(value: &[u8]) -> Result<Self, WireError> {
         let v: &[u8; MSCHAP_RESPONSE_LEN] = value.try_into().map_err(|_| WireError::BadLength)?;
-        let mut r = Self { peer_challenge: [0; 16], nt_response: [0; 24], flags: v[48] };
+        let mut r = Self {
+            peer_challenge: [0; 16],
+            nt_response: [0; 24],
+            flags: v[48],
+        };
         r.peer_challenge.copy_from_slice(&v[..16]);
         r.nt_response.copy_from_slice(&v[24..48]);
         Ok(r)
@@ -266,7 +315,10 @@ impl<'a> SuccessMessage<'a> {
             [b' ', b'M', b'=', m @ ..] => m,
             _ => return Err(WireError::BadSyntax),
         };
-        Ok(Self { authenticator_response, message })
+        Ok(Self {
+            authenticator_response,
+            message,
+        })
     }
 
     /// `S=` + 40 digits + ` M=` + message.
@@ -308,8 +360,12 @@ fn decimal(text: &[u8]) -> Result<u32, WireError> {
         return Err(WireError::BadSyntax);
     }
     text.iter().try_fold(0u32, |acc, &c| {
-        let d = unhex_digit(c).filter(|d| *d < 10).ok_or(WireError::BadSyntax)?;
-        acc.checked_mul(10).and_then(|a| a.checked_add(u32::from(d))).ok_or(WireError::BadSyntax)
+        let d = unhex_digit(c)
+            .filter(|d| *d < 10)
+            .ok_or(WireError::BadSyntax)?;
+        acc.checked_mul(10)
+            .and_then(|a| a.checked_add(u32::from(d)))
+            .ok_or(WireError::BadSyntax)
     })
 }
 
@@ -339,8 +395,13 @@ impl<'a> FailureMessage<'a> {
     /// [`WireError::BadSyntax`] when `E=` is missing or a field is not in
     /// the RFC's syntax.
     pub fn parse(text: &'a [u8]) -> Result<Self, WireError> {
-        let mut m =
-            Self { error: 0, retry: false, challenge: ([0; 16], 0), version: None, message: None };
+        let mut m = Self {
+            error: 0,
+            retry: false,
+            challenge: ([0; 16], 0),
+            version: None,
+            message: None,
+        };
         let mut seen_error = false;
         let mut rest = text;
         while !rest.is_empty() {
@@ -367,7 +428,11 @@ impl<'a> FailureMessage<'a> {
                 _ => return Err(WireError::BadSyntax),
             }
         }
-        if seen_error { Ok(m) } else { Err(WireError::BadSyntax) }
+        if seen_error {
+            Ok(m)
+        } else {
+            Err(WireError::BadSyntax)
+        }
     }
 
     /// The challenge, if present.
@@ -427,13 +492,19 @@ mod tests {
         );
         let r = MsChapV2Response::parse(&value).unwrap();
         assert_eq!(r.peer_challenge, hex!("ABFE01E6C759850155B4D8D6258CDB67"));
-        assert_eq!(r.nt_response, hex!("1C93ABCE815400686BAECA315F348469256420598A73AD49"));
+        assert_eq!(
+            r.nt_response,
+            hex!("1C93ABCE815400686BAECA315F348469256420598A73AD49")
+        );
         assert_eq!(r.flags, 0);
         assert_eq!(r.to_bytes(), value);
 
         let text = b"S=54644F81E5F18C0EE9E26776495D6BC7ADDFB767 M=Access granted";
         let s = SuccessMessage::parse(text).unwrap();
-        assert_eq!(s.authenticator_response, hex!("54644F81E5F18C0EE9E26776495D6BC7ADDFB767"));
+        assert_eq!(
+            s.authenticator_response,
+            hex!("54644F81E5F18C0EE9E26776495D6BC7ADDFB767")
+        );
         assert_eq!(s.message, b"Access granted");
         let mut out = [0u8; 64];
         s.emit(&mut out);
@@ -461,7 +532,10 @@ mod tests {
         let mut out = [0u8; 26];
         r.emit(&mut out);
         assert_eq!(out, bytes);
-        assert_eq!(Repr::parse(&hex!("02 01 00 06 05 00")), Err(WireError::BadLength));
+        assert_eq!(
+            Repr::parse(&hex!("02 01 00 06 05 00")),
+            Err(WireError::BadLength)
+        );
         assert_eq!(Repr::parse(&hex!("02 01 00 04")), Err(WireError::BadLength));
         assert_eq!(Repr::parse(&hex!("05 01 00 04")), Err(WireError::BadSyntax));
     }
@@ -473,7 +547,10 @@ mod tests {
         let f = FailureMessage::parse(text).unwrap();
         assert_eq!(f.error, 691);
         assert!(!f.retry);
-        assert_eq!(f.challenge(), Some(&hex!("5B5D7C7D7B3F2F3E3C2C602132262628")[..]));
+        assert_eq!(
+            f.challenge(),
+            Some(&hex!("5B5D7C7D7B3F2F3E3C2C602132262628")[..])
+        );
         assert_eq!(f.version, Some(3));
         assert_eq!(f.message, Some(&b"Access denied"[..]));
         let mut out = [0u8; 80];
@@ -482,7 +559,10 @@ mod tests {
 
         // MS-CHAPv1 as this crate sends it (RFC 2433 §5).
         let v1 = FailureMessage::parse(b"E=691 R=0").unwrap();
-        assert_eq!((v1.error, v1.retry, v1.challenge(), v1.version, v1.message), (691, false, None, None, None));
+        assert_eq!(
+            (v1.error, v1.retry, v1.challenge(), v1.version, v1.message),
+            (691, false, None, None, None)
+        );
         v1.emit(&mut out);
         assert_eq!(&out[..v1.buffer_len()], b"E=691 R=0");
         // pppd's form, with an 8-octet MS-CHAPv1 challenge and R=1.
@@ -490,8 +570,18 @@ mod tests {
         assert!(p.retry);
         assert_eq!(p.challenge(), Some(&hex!("0011223344556677")[..]));
 
-        for bad in [&b"R=0"[..], b"E=abc", b"E=691 C=12", b"E=99999999999", b"E=691 X=1"] {
-            assert_eq!(FailureMessage::parse(bad), Err(WireError::BadSyntax), "{bad:?}");
+        for bad in [
+            &b"R=0"[..],
+            b"E=abc",
+            b"E=691 C=12",
+            b"E=99999999999",
+            b"E=691 X=1",
+        ] {
+            assert_eq!(
+                FailureMessage::parse(bad),
+                Err(WireError::BadSyntax),
+                "{bad:?}"
+            );
         }
     }
 }

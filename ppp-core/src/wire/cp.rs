@@ -222,7 +222,10 @@ impl<'a> Iterator for Options<'a> {
             [] => None,
             [kind, len, ..] if *len >= 2 && usize::from(*len) <= self.rest.len() => {
                 let len = usize::from(*len);
-                let item = RawOption { kind: *kind, data: &self.rest[2..len] };
+                let item = RawOption {
+                    kind: *kind,
+                    data: &self.rest[2..len],
+                };
                 self.rest = &self.rest[len..];
                 Some(Ok(item))
             }
@@ -365,7 +368,10 @@ impl<'a> Repr<'a> {
     /// malformed (the RFC gives no answer to such a packet, so it is
     /// discarded as invalid); [`WireError::Truncated`] for LCP codes 8 to 13
     /// shorter than their fixed fields.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Packet<&'a T>, lcp: bool) -> Result<Self, WireError> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(
+        packet: &Packet<&'a T>,
+        lcp: bool,
+    ) -> Result<Self, WireError> {
         let identifier = packet.identifier();
         let buf: &'a [u8] = <T as AsRef<[u8]>>::as_ref(packet.buffer);
         let data = &buf[HEADER_LEN..usize::from(packet.length())];
@@ -380,15 +386,30 @@ impl<'a> Repr<'a> {
             (1..=4, _) => {
                 Options::validate(data)?;
                 match code {
-                    1 => Self::ConfigureRequest { identifier, options: data },
-                    2 => Self::ConfigureAck { identifier, options: data },
-                    3 => Self::ConfigureNak { identifier, options: data },
-                    _ => Self::ConfigureReject { identifier, options: data },
+                    1 => Self::ConfigureRequest {
+                        identifier,
+                        options: data,
+                    },
+                    2 => Self::ConfigureAck {
+                        identifier,
+                        options: data,
+                    },
+                    3 => Self::ConfigureNak {
+                        identifier,
+                        options: data,
+                    },
+                    _ => Self::ConfigureReject {
+                        identifier,
+                        options: data,
+                    },
                 }
             }
             (5, _) => Self::TerminateRequest { identifier, data },
             (6, _) => Self::TerminateAck { identifier, data },
-            (7, _) => Self::CodeReject { identifier, rejected_packet: data },
+            (7, _) => Self::CodeReject {
+                identifier,
+                rejected_packet: data,
+            },
             (8, true) => {
                 if data.len() < 2 {
                     return Err(WireError::Truncated);
@@ -401,19 +422,35 @@ impl<'a> Repr<'a> {
             }
             (9, true) => {
                 let (magic_number, data) = magic()?;
-                Self::EchoRequest { identifier, magic_number, data }
+                Self::EchoRequest {
+                    identifier,
+                    magic_number,
+                    data,
+                }
             }
             (10, true) => {
                 let (magic_number, data) = magic()?;
-                Self::EchoReply { identifier, magic_number, data }
+                Self::EchoReply {
+                    identifier,
+                    magic_number,
+                    data,
+                }
             }
             (11, true) => {
                 let (magic_number, data) = magic()?;
-                Self::DiscardRequest { identifier, magic_number, data }
+                Self::DiscardRequest {
+                    identifier,
+                    magic_number,
+                    data,
+                }
             }
             (12, true) => {
                 let (magic_number, message) = magic()?;
-                Self::Identification { identifier, magic_number, message }
+                Self::Identification {
+                    identifier,
+                    magic_number,
+                    message,
+                }
             }
             (13, true) => {
                 if data.len() < 8 {
@@ -426,7 +463,11 @@ impl<'a> Repr<'a> {
                     message: &data[8..],
                 }
             }
-            (code, _) => Self::Unknown { code, identifier, data },
+            (code, _) => Self::Unknown {
+                code,
+                identifier,
+                data,
+            },
         })
     }
 
@@ -479,20 +520,41 @@ impl<'a> Repr<'a> {
             | Self::ConfigureNak { options, .. }
             | Self::ConfigureReject { options, .. } => (f, 0, options),
             Self::TerminateRequest { data, .. } | Self::TerminateAck { data, .. } => (f, 0, data),
-            Self::CodeReject { rejected_packet, .. } => (f, 0, rejected_packet),
+            Self::CodeReject {
+                rejected_packet, ..
+            } => (f, 0, rejected_packet),
             Self::Unknown { data, .. } => (f, 0, data),
-            Self::ProtocolReject { rejected_protocol, rejected_information, .. } => {
+            Self::ProtocolReject {
+                rejected_protocol,
+                rejected_information,
+                ..
+            } => {
                 f[..2].copy_from_slice(&rejected_protocol.to_be_bytes());
                 (f, 2, rejected_information)
             }
-            Self::EchoRequest { magic_number, data, .. }
-            | Self::EchoReply { magic_number, data, .. }
-            | Self::DiscardRequest { magic_number, data, .. }
-            | Self::Identification { magic_number, message: data, .. } => {
+            Self::EchoRequest {
+                magic_number, data, ..
+            }
+            | Self::EchoReply {
+                magic_number, data, ..
+            }
+            | Self::DiscardRequest {
+                magic_number, data, ..
+            }
+            | Self::Identification {
+                magic_number,
+                message: data,
+                ..
+            } => {
                 f[..4].copy_from_slice(&magic_number.to_be_bytes());
                 (f, 4, data)
             }
-            Self::TimeRemaining { magic_number, seconds_remaining, message, .. } => {
+            Self::TimeRemaining {
+                magic_number,
+                seconds_remaining,
+                message,
+                ..
+            } => {
                 f[..4].copy_from_slice(&magic_number.to_be_bytes());
                 f[4..].copy_from_slice(&seconds_remaining.to_be_bytes());
                 (f, 8, message)
@@ -526,14 +588,21 @@ mod tests {
     // captures, as its pppd log decodes it (`<mru 1280> <asyncmap 0x0> <auth
     // chap MS-v2> <magic 0x59387771> <pcomp> <accomp>`), encoded per
     // RFC 1661 §6; `tests/captures.rs` checks the captured bytes themselves.
-    const LNS_CONFREQ: [u8; 29] =
-        hex!("01 01 00 1d 01 04 05 00 02 06 00 00 00 00 03 05 c2 23 81 05 06 59 38 77 71 07 02 08 02");
+    const LNS_CONFREQ: [u8; 29] = hex!(
+        "01 01 00 1d 01 04 05 00 02 06 00 00 00 00 03 05 c2 23 81 05 06 59 38 77 71 07 02 08 02"
+    );
 
     #[test]
     fn configure_request_from_capture() {
         let p = Packet::new_checked(&LNS_CONFREQ[..]).unwrap();
         let r = Repr::parse(&p, true).unwrap();
-        let Repr::ConfigureRequest { identifier: 1, options } = r else { panic!("{r:?}") };
+        let Repr::ConfigureRequest {
+            identifier: 1,
+            options,
+        } = r
+        else {
+            panic!("{r:?}")
+        };
         let kinds: heapless::Vec<u8, 8> = Options::new(options).map(|o| o.unwrap().kind).collect();
         assert_eq!(kinds.as_slice(), &[1, 2, 3, 5, 7, 8]);
         let mut out = [0u8; 64];
@@ -544,7 +613,10 @@ mod tests {
     #[test]
     fn malformed_option_lists() {
         // Length 1, and an option that runs past the end.
-        for bad in [&hex!("01 01 00 06 01 01")[..], &hex!("01 01 00 07 01 04 05")[..]] {
+        for bad in [
+            &hex!("01 01 00 06 01 01")[..],
+            &hex!("01 01 00 07 01 04 05")[..],
+        ] {
             let p = Packet::new_checked(bad).unwrap();
             assert_eq!(Repr::parse(&p, true), Err(WireError::BadOption));
         }
@@ -560,10 +632,17 @@ mod tests {
         let p = Packet::new_checked(&echo[..]).unwrap();
         assert_eq!(
             Repr::parse(&p, true).unwrap(),
-            Repr::EchoRequest { identifier: 0, magic_number: 0x5938_7771, data: &[] }
+            Repr::EchoRequest {
+                identifier: 0,
+                magic_number: 0x5938_7771,
+                data: &[]
+            }
         );
         // In IPCP code 9 is unknown (RFC 1332 §2).
-        assert!(matches!(Repr::parse(&p, false).unwrap(), Repr::Unknown { code: 9, .. }));
+        assert!(matches!(
+            Repr::parse(&p, false).unwrap(),
+            Repr::Unknown { code: 9, .. }
+        ));
         let short = hex!("0d 01 00 08 00 00 00 01");
         let p = Packet::new_checked(&short[..]).unwrap();
         assert_eq!(Repr::parse(&p, true), Err(WireError::Truncated));

@@ -73,9 +73,17 @@ impl<'a> Repr<'a> {
                 }
                 let (kind, data) = (buf[4], &buf[5..len]);
                 Ok(if code == 1 {
-                    Self::Request { identifier, kind, data }
+                    Self::Request {
+                        identifier,
+                        kind,
+                        data,
+                    }
                 } else {
-                    Self::Response { identifier, kind, data }
+                    Self::Response {
+                        identifier,
+                        kind,
+                        data,
+                    }
                 })
             }
             3 => Ok(Self::Success { identifier }),
@@ -106,8 +114,21 @@ impl<'a> Repr<'a> {
     pub fn emit(&self, buf: &mut [u8]) {
         let len = self.buffer_len();
         match *self {
-            Self::Request { identifier, kind, data } | Self::Response { identifier, kind, data } => {
-                let code = if matches!(self, Self::Request { .. }) { 1 } else { 2 };
+            Self::Request {
+                identifier,
+                kind,
+                data,
+            }
+            | Self::Response {
+                identifier,
+                kind,
+                data,
+            } => {
+                let code = if matches!(self, Self::Request { .. }) {
+                    1
+                } else {
+                    2
+                };
                 emit_header(buf, code, identifier, len);
                 buf[4] = kind;
                 buf[5..len].copy_from_slice(data);
@@ -137,7 +158,10 @@ impl<'a> Md5Challenge<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Self, WireError> {
         let (&n, rest) = data.split_first().ok_or(WireError::BadLength)?;
         let value = rest.get(..usize::from(n)).ok_or(WireError::BadLength)?;
-        Ok(Self { value, name: &rest[usize::from(n)..] })
+        Ok(Self {
+            value,
+            name: &rest[usize::from(n)..],
+        })
     }
 
     /// The length [`Md5Challenge::emit`] writes.
@@ -165,7 +189,12 @@ mod tests {
     fn md5_challenge_round_trip() {
         let pkt = hex!("01 71 00 16 04 10 ba0bf4a7e7177359caa52e7eb10d9d0b");
         let r = Repr::parse(&pkt).unwrap();
-        let Repr::Request { identifier: 0x71, kind: kind::MD5_CHALLENGE, data } = r else {
+        let Repr::Request {
+            identifier: 0x71,
+            kind: kind::MD5_CHALLENGE,
+            data,
+        } = r
+        else {
             panic!("{r:?}")
         };
         let c = Md5Challenge::parse(data).unwrap();
@@ -178,13 +207,26 @@ mod tests {
 
     #[test]
     fn success_failure_and_errors() {
-        assert_eq!(Repr::parse(&hex!("03 05 00 04")).unwrap(), Repr::Success { identifier: 5 });
-        assert_eq!(Repr::parse(&hex!("04 05 00 04 00")).unwrap(), Repr::Failure { identifier: 5 });
+        assert_eq!(
+            Repr::parse(&hex!("03 05 00 04")).unwrap(),
+            Repr::Success { identifier: 5 }
+        );
+        assert_eq!(
+            Repr::parse(&hex!("04 05 00 04 00")).unwrap(),
+            Repr::Failure { identifier: 5 }
+        );
         assert_eq!(Repr::parse(&hex!("01 05 00 04")), Err(WireError::BadLength));
         assert_eq!(Repr::parse(&hex!("07 05 00 04")), Err(WireError::BadSyntax));
-        assert_eq!(Md5Challenge::parse(&hex!("05 00")), Err(WireError::BadLength));
+        assert_eq!(
+            Md5Challenge::parse(&hex!("05 00")),
+            Err(WireError::BadLength)
+        );
         // An Identity response as RFC 3748 §5.1 lays it out.
-        let id = Repr::Response { identifier: 1, kind: kind::IDENTITY, data: b"alice" };
+        let id = Repr::Response {
+            identifier: 1,
+            kind: kind::IDENTITY,
+            data: b"alice",
+        };
         let mut out = [0u8; 10];
         id.emit(&mut out);
         assert_eq!(out, hex!("02 01 00 0a 01 61 6c 69 63 65"));

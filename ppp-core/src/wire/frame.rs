@@ -203,14 +203,26 @@ mod tests {
 
     #[test]
     fn malformed_headers() {
-        assert_eq!(Frame::new_checked(&[][..]).unwrap_err(), WireError::Truncated);
-        assert_eq!(Frame::new_checked(&[0xff][..]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Frame::new_checked(&[][..]).unwrap_err(),
+            WireError::Truncated
+        );
+        assert_eq!(
+            Frame::new_checked(&[0xff][..]).unwrap_err(),
+            WireError::Truncated
+        );
         assert_eq!(
             Frame::new_checked(&[0xff, 0x01, 0xc0, 0x21][..]).unwrap_err(),
             WireError::BadAddressControl
         );
-        assert_eq!(Frame::new_checked(&[0xff, 0x03][..]).unwrap_err(), WireError::Truncated);
-        assert_eq!(Frame::new_checked(&[0xc0][..]).unwrap_err(), WireError::Truncated);
+        assert_eq!(
+            Frame::new_checked(&[0xff, 0x03][..]).unwrap_err(),
+            WireError::Truncated
+        );
+        assert_eq!(
+            Frame::new_checked(&[0xc0][..]).unwrap_err(),
+            WireError::Truncated
+        );
     }
 
     #[test]

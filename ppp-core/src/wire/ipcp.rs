@@ -27,7 +27,6 @@ pub mod kind {
 
 /// One IPCP Configuration Option in high-level form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum IpcpOption<'a> {
     /// IP-Addresses (deprecated): source and destination.
     IpAddresses(Ipv4Addr, Ipv4Addr),
@@ -53,6 +52,30 @@ pub enum IpcpOption<'a> {
     Unknown(RawOption<'a>),
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for IpcpOption<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        use crate::Ip;
+        match *self {
+            Self::IpAddresses(a, b) => defmt::write!(f, "IP-Addresses {} {}", Ip(a), Ip(b)),
+            Self::IpCompressionProtocol { protocol, data } => {
+                defmt::write!(
+                    f,
+                    "IP-Compression-Protocol {=u16:#06x} {=[u8]}",
+                    protocol,
+                    data
+                );
+            }
+            Self::IpAddress(a) => defmt::write!(f, "IP-Address {}", Ip(a)),
+            Self::PrimaryDns(a) => defmt::write!(f, "Primary-DNS {}", Ip(a)),
+            Self::PrimaryNbns(a) => defmt::write!(f, "Primary-NBNS {}", Ip(a)),
+            Self::SecondaryDns(a) => defmt::write!(f, "Secondary-DNS {}", Ip(a)),
+            Self::SecondaryNbns(a) => defmt::write!(f, "Secondary-NBNS {}", Ip(a)),
+            Self::Unknown(o) => defmt::write!(f, "{}", o),
+        }
+    }
+}
+
 fn addr(d: &[u8], at: usize) -> Ipv4Addr {
     Ipv4Addr::new(d[at], d[at + 1], d[at + 2], d[at + 3])
 }
@@ -67,9 +90,10 @@ impl<'a> IpcpOption<'a> {
         let four = d.len() == 4;
         Ok(match o.kind {
             kind::IP_ADDRESSES if d.len() == 8 => Self::IpAddresses(addr(d, 0), addr(d, 4)),
-            kind::IP_COMPRESSION_PROTOCOL if d.len() >= 2 => {
-                Self::IpCompressionProtocol { protocol: be16(d, 0), data: &d[2..] }
-            }
+            kind::IP_COMPRESSION_PROTOCOL if d.len() >= 2 => Self::IpCompressionProtocol {
+                protocol: be16(d, 0),
+                data: &d[2..],
+            },
             kind::IP_ADDRESS if four => Self::IpAddress(addr(d, 0)),
             kind::PRIMARY_DNS if four => Self::PrimaryDns(addr(d, 0)),
             kind::PRIMARY_NBNS if four => Self::PrimaryNbns(addr(d, 0)),
@@ -160,8 +184,9 @@ mod tests {
     #[test]
     fn options_of_the_captured_exchange() {
         let nak = hex!("03 06 c0 00 02 0a  81 06 c0 00 02 35  83 06 c6 33 64 35");
-        let got: heapless::Vec<IpcpOption<'_>, 4> =
-            Options::new(&nak).map(|o| IpcpOption::parse(o.unwrap()).unwrap()).collect();
+        let got: heapless::Vec<IpcpOption<'_>, 4> = Options::new(&nak)
+            .map(|o| IpcpOption::parse(o.unwrap()).unwrap())
+            .collect();
         assert_eq!(
             got.as_slice(),
             &[
@@ -180,18 +205,31 @@ mod tests {
         }
         assert_eq!(out, lns);
         assert_eq!(
-            IpcpOption::parse(RawOption { kind: 2, data: &hex!("00 2d 0f 01") }).unwrap(),
-            IpcpOption::IpCompressionProtocol { protocol: 0x002d, data: &[0x0f, 0x01] }
+            IpcpOption::parse(RawOption {
+                kind: 2,
+                data: &hex!("00 2d 0f 01")
+            })
+            .unwrap(),
+            IpcpOption::IpCompressionProtocol {
+                protocol: 0x002d,
+                data: &[0x0f, 0x01]
+            }
         );
     }
 
     #[test]
     fn wrong_lengths_are_errors() {
         for kind in [1u8, 3, 129, 130, 131, 132] {
-            let o = RawOption { kind, data: &[1, 2, 3] };
+            let o = RawOption {
+                kind,
+                data: &[1, 2, 3],
+            };
             assert_eq!(IpcpOption::parse(o), Err(WireError::BadOptionLength));
         }
-        let o = RawOption { kind: 2, data: &[0] };
+        let o = RawOption {
+            kind: 2,
+            data: &[0],
+        };
         assert_eq!(IpcpOption::parse(o), Err(WireError::BadOptionLength));
     }
 }

@@ -104,7 +104,10 @@ impl AuthMethod {
             Self::MsChapV2 => &[0x81],
             Self::Pap | Self::Eap => &[],
         };
-        LcpOption::AuthProtocol { protocol: self.protocol(), data }
+        LcpOption::AuthProtocol {
+            protocol: self.protocol(),
+            data,
+        }
     }
 }
 
@@ -173,21 +176,27 @@ impl<'a> LcpOption<'a> {
         Ok(match o.kind {
             kind::MRU if d.len() == 2 => Self::Mru(be16(d, 0)),
             kind::ACCM if d.len() == 4 => Self::Accm(be32(d, 0)),
-            kind::AUTH_PROTOCOL if d.len() >= 2 => {
-                Self::AuthProtocol { protocol: be16(d, 0), data: &d[2..] }
-            }
-            kind::QUALITY_PROTOCOL if d.len() >= 2 => {
-                Self::QualityProtocol { protocol: be16(d, 0), data: &d[2..] }
-            }
+            kind::AUTH_PROTOCOL if d.len() >= 2 => Self::AuthProtocol {
+                protocol: be16(d, 0),
+                data: &d[2..],
+            },
+            kind::QUALITY_PROTOCOL if d.len() >= 2 => Self::QualityProtocol {
+                protocol: be16(d, 0),
+                data: &d[2..],
+            },
             kind::MAGIC_NUMBER if d.len() == 4 => Self::MagicNumber(be32(d, 0)),
             kind::PFC if d.is_empty() => Self::Pfc,
             kind::ACFC if d.is_empty() => Self::Acfc,
-            kind::CALLBACK if !d.is_empty() => Self::Callback { operation: d[0], message: &d[1..] },
+            kind::CALLBACK if !d.is_empty() => Self::Callback {
+                operation: d[0],
+                message: &d[1..],
+            },
             kind::MRRU if d.len() == 2 => Self::Mrru(be16(d, 0)),
             kind::SHORT_SEQUENCE if d.is_empty() => Self::ShortSequence,
-            kind::ENDPOINT_DISCRIMINATOR if !d.is_empty() => {
-                Self::EndpointDiscriminator { class: d[0], address: &d[1..] }
-            }
+            kind::ENDPOINT_DISCRIMINATOR if !d.is_empty() => Self::EndpointDiscriminator {
+                class: d[0],
+                address: &d[1..],
+            },
             kind::MRU
             | kind::ACCM
             | kind::AUTH_PROTOCOL
@@ -284,16 +293,31 @@ mod tests {
         let expected = [
             LcpOption::Mru(1280),
             LcpOption::Accm(0),
-            LcpOption::AuthProtocol { protocol: 0xc223, data: &[0x81] },
+            LcpOption::AuthProtocol {
+                protocol: 0xc223,
+                data: &[0x81],
+            },
             LcpOption::MagicNumber(0x5938_7771),
             LcpOption::Pfc,
             LcpOption::Acfc,
-            LcpOption::Callback { operation: 6, message: &[] },
+            LcpOption::Callback {
+                operation: 6,
+                message: &[],
+            },
             LcpOption::Mrru(1614),
-            LcpOption::EndpointDiscriminator { class: 1, address: &hex!("de ad be ef 01") },
+            LcpOption::EndpointDiscriminator {
+                class: 1,
+                address: &hex!("de ad be ef 01"),
+            },
             LcpOption::ShortSequence,
-            LcpOption::QualityProtocol { protocol: 0xc025, data: &hex!("00 00 01 f4") },
-            LcpOption::Unknown(RawOption { kind: 0xfe, data: &[0xaa] }),
+            LcpOption::QualityProtocol {
+                protocol: 0xc025,
+                data: &hex!("00 00 01 f4"),
+            },
+            LcpOption::Unknown(RawOption {
+                kind: 0xfe,
+                data: &[0xaa],
+            }),
         ];
         let mut out = [0u8; 128];
         let mut at = 0;
@@ -312,8 +336,17 @@ mod tests {
 
     #[test]
     fn wrong_lengths_are_errors() {
-        for (kind, data) in [(1u8, &[5u8][..]), (2, &[0, 0]), (5, &[1, 2, 3]), (7, &[0]), (13, &[])] {
-            assert_eq!(LcpOption::parse(RawOption { kind, data }), Err(WireError::BadOptionLength));
+        for (kind, data) in [
+            (1u8, &[5u8][..]),
+            (2, &[0, 0]),
+            (5, &[1, 2, 3]),
+            (7, &[0]),
+            (13, &[]),
+        ] {
+            assert_eq!(
+                LcpOption::parse(RawOption { kind, data }),
+                Err(WireError::BadOptionLength)
+            );
         }
     }
 }

@@ -38,17 +38,35 @@ pub enum Repr<'a> {
 impl core::fmt::Debug for Repr<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::Request { identifier, peer_id, password } => f
+            Self::Request {
+                identifier,
+                peer_id,
+                password,
+            } => f
                 .debug_struct("Request")
                 .field("identifier", identifier)
                 .field("peer_id", &crate::Bytes(peer_id))
                 .field("password", &format_args!("<{} bytes>", password.len()))
                 .finish(),
-            Self::Ack { identifier, message } => {
-                write!(f, "Ack {{ identifier: {identifier}, message: {:?} }}", crate::Bytes(message))
+            Self::Ack {
+                identifier,
+                message,
+            } => {
+                write!(
+                    f,
+                    "Ack {{ identifier: {identifier}, message: {:?} }}",
+                    crate::Bytes(message)
+                )
             }
-            Self::Nak { identifier, message } => {
-                write!(f, "Nak {{ identifier: {identifier}, message: {:?} }}", crate::Bytes(message))
+            Self::Nak {
+                identifier,
+                message,
+            } => {
+                write!(
+                    f,
+                    "Nak {{ identifier: {identifier}, message: {:?} }}",
+                    crate::Bytes(message)
+                )
             }
         }
     }
@@ -58,8 +76,12 @@ impl core::fmt::Debug for Repr<'_> {
 impl defmt::Format for Repr<'_> {
     fn format(&self, f: defmt::Formatter<'_>) {
         match self {
-            Self::Request { identifier, peer_id, .. } => {
-                defmt::write!(f, "PAP Request id={} peer_id={=[u8]}", identifier, peer_id)
+            Self::Request {
+                identifier,
+                peer_id,
+                ..
+            } => {
+                defmt::write!(f, "PAP Request id={} peer_id={=[u8]}", identifier, peer_id);
             }
             Self::Ack { identifier, .. } => defmt::write!(f, "PAP Ack id={}", identifier),
             Self::Nak { identifier, .. } => defmt::write!(f, "PAP Nak id={}", identifier),
@@ -81,11 +103,19 @@ impl<'a> Repr<'a> {
         match buf[0] {
             1 => {
                 let (&id_len, rest) = data.split_first().ok_or(WireError::BadLength)?;
-                let peer_id = rest.get(..usize::from(id_len)).ok_or(WireError::BadLength)?;
+                let peer_id = rest
+                    .get(..usize::from(id_len))
+                    .ok_or(WireError::BadLength)?;
                 let rest = &rest[usize::from(id_len)..];
                 let (&pw_len, rest) = rest.split_first().ok_or(WireError::BadLength)?;
-                let password = rest.get(..usize::from(pw_len)).ok_or(WireError::BadLength)?;
-                Ok(Self::Request { identifier, peer_id, password })
+                let password = rest
+                    .get(..usize::from(pw_len))
+                    .ok_or(WireError::BadLength)?;
+                Ok(Self::Request {
+                    identifier,
+                    peer_id,
+                    password,
+                })
             }
             code @ (2 | 3) => {
                 // A Length of 4 without the Msg-Length octet is taken as an
@@ -95,9 +125,15 @@ impl<'a> Repr<'a> {
                     Some((&n, rest)) => rest.get(..usize::from(n)).ok_or(WireError::BadLength)?,
                 };
                 Ok(if code == 2 {
-                    Self::Ack { identifier, message }
+                    Self::Ack {
+                        identifier,
+                        message,
+                    }
                 } else {
-                    Self::Nak { identifier, message }
+                    Self::Nak {
+                        identifier,
+                        message,
+                    }
                 })
             }
             _ => Err(WireError::BadSyntax),
@@ -116,7 +152,9 @@ impl<'a> Repr<'a> {
     /// The length of the packet [`Repr::emit`] writes.
     pub fn buffer_len(&self) -> usize {
         match self {
-            Self::Request { peer_id, password, .. } => 6 + peer_id.len() + password.len(),
+            Self::Request {
+                peer_id, password, ..
+            } => 6 + peer_id.len() + password.len(),
             Self::Ack { message, .. } | Self::Nak { message, .. } => 5 + message.len(),
         }
     }
@@ -126,7 +164,11 @@ impl<'a> Repr<'a> {
     pub fn emit(&self, buf: &mut [u8]) {
         let len = self.buffer_len();
         match *self {
-            Self::Request { identifier, peer_id, password } => {
+            Self::Request {
+                identifier,
+                peer_id,
+                password,
+            } => {
                 emit_header(buf, 1, identifier, len);
                 buf[4] = len8(peer_id.len());
                 let at = 5 + peer_id.len();
@@ -134,8 +176,19 @@ impl<'a> Repr<'a> {
                 buf[at] = len8(password.len());
                 buf[at + 1..len].copy_from_slice(password);
             }
-            Self::Ack { identifier, message } | Self::Nak { identifier, message } => {
-                let code = if matches!(self, Self::Ack { .. }) { 2 } else { 3 };
+            Self::Ack {
+                identifier,
+                message,
+            }
+            | Self::Nak {
+                identifier,
+                message,
+            } => {
+                let code = if matches!(self, Self::Ack { .. }) {
+                    2
+                } else {
+                    3
+                };
                 emit_header(buf, code, identifier, len);
                 buf[4] = len8(message.len());
                 buf[5..len].copy_from_slice(message);
@@ -155,7 +208,14 @@ mod tests {
     fn request_and_ack() {
         let req = hex!("01 01 00 10 05 63 69 73 63 6f 05 63 69 73 63 6f");
         let r = Repr::parse(&req).unwrap();
-        assert_eq!(r, Repr::Request { identifier: 1, peer_id: b"cisco", password: b"cisco" });
+        assert_eq!(
+            r,
+            Repr::Request {
+                identifier: 1,
+                peer_id: b"cisco",
+                password: b"cisco"
+            }
+        );
         let mut out = [0u8; 16];
         r.emit(&mut out);
         assert_eq!(out, req);
@@ -165,21 +225,34 @@ mod tests {
 
         assert_eq!(
             Repr::parse(&hex!("02 01 00 05 00")).unwrap(),
-            Repr::Ack { identifier: 1, message: b"" }
+            Repr::Ack {
+                identifier: 1,
+                message: b""
+            }
         );
-        let ack = Repr::Ack { identifier: 1, message: b"Login ok" };
+        let ack = Repr::Ack {
+            identifier: 1,
+            message: b"Login ok",
+        };
         let mut out = [0u8; 13];
         ack.emit(&mut out);
         assert_eq!(Repr::parse(&out).unwrap(), ack);
         assert_eq!(
             Repr::parse(&hex!("02 07 00 04")).unwrap(),
-            Repr::Ack { identifier: 7, message: b"" }
+            Repr::Ack {
+                identifier: 7,
+                message: b""
+            }
         );
     }
 
     #[test]
     fn lengths_past_the_end() {
-        for bad in [&hex!("01 01 00 06 05 63")[..], &hex!("01 01 00 07 01 63 02")[..], &hex!("01 01 00 04")[..]] {
+        for bad in [
+            &hex!("01 01 00 06 05 63")[..],
+            &hex!("01 01 00 07 01 63 02")[..],
+            &hex!("01 01 00 04")[..],
+        ] {
             assert_eq!(Repr::parse(bad), Err(WireError::BadLength), "{bad:02x?}");
         }
         assert_eq!(Repr::parse(&hex!("09 01 00 04")), Err(WireError::BadSyntax));

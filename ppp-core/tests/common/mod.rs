@@ -188,7 +188,9 @@ impl Pair {
                 let mut buf = [0u8; 1500];
                 loop {
                     let now = self.now;
-                    let Some(n) = self.side(peer).link.poll_transmit(now, &mut buf).unwrap() else { break };
+                    let Some(n) = self.side(peer).link.poll_transmit(now, &mut buf).unwrap() else {
+                        break;
+                    };
                     progressed = true;
                     let frame = buf[..n].to_vec();
                     self.side(peer).sent.push(frame.clone());
@@ -212,13 +214,26 @@ impl Pair {
             self.frames_lost += 1;
             return;
         }
-        let copies = if self.net_rng.next_u32() % 100 < f.duplicate { 2 } else { 1 };
+        let copies = if self.net_rng.next_u32() % 100 < f.duplicate {
+            2
+        } else {
+            1
+        };
         self.frames_duplicated += copies - 1;
         for _ in 0..copies {
-            let jitter = if f.jitter_ms > 0 { self.net_rng.next_u64() % (f.jitter_ms + 1) } else { 0 };
+            let jitter = if f.jitter_ms > 0 {
+                self.net_rng.next_u64() % (f.jitter_ms + 1)
+            } else {
+                0
+            };
             let at = self.now + self.delay + Duration::from_millis(jitter);
             self.seq += 1;
-            self.in_flight.push_back(InFlight { at, to_peer, seq: self.seq, frame: frame.clone() });
+            self.in_flight.push_back(InFlight {
+                at,
+                to_peer,
+                seq: self.seq,
+                frame: frame.clone(),
+            });
         }
     }
 
@@ -233,23 +248,31 @@ impl Pair {
         // The authenticator's events, answered like a gateway would.
         loop {
             let now = self.now;
-            let Some(e) = self.a.link.poll_event() else { break };
+            let Some(e) = self.a.link.poll_event() else {
+                break;
+            };
             any = true;
             let ev = own(&e);
             // Some(decision) for an AuthRequest the decider answers.
             let decision: Option<Option<Accept>> = match (&e, &self.decider) {
                 (Event::AuthRequest(_), Decider::Silent) => None,
-                (Event::AuthRequest(r), Decider::NtHash(user, h)) => {
-                    Some((r.credentials.user() == user.as_slice()).then(|| r.credentials.verify(h)).flatten())
-                }
+                (Event::AuthRequest(r), Decider::NtHash(user, h)) => Some(
+                    (r.credentials.user() == user.as_slice())
+                        .then(|| r.credentials.verify(h))
+                        .flatten(),
+                ),
                 (Event::AuthRequest(r), Decider::Cleartext(user, pw)) => Some(
-                    (r.credentials.user() == user.as_slice()).then(|| r.credentials.verify_password(pw)).flatten(),
+                    (r.credentials.user() == user.as_slice())
+                        .then(|| r.credentials.verify_password(pw))
+                        .flatten(),
                 ),
                 _ => None,
             };
             self.a.events.push(ev.clone());
             match (ev, decision) {
-                (Ev::AuthRequest { .. }, Some(Some(accept))) => self.a.link.accept(now, accept).unwrap(),
+                (Ev::AuthRequest { .. }, Some(Some(accept))) => {
+                    self.a.link.accept(now, accept).unwrap()
+                }
                 (Ev::AuthRequest { .. }, Some(None)) => self.a.link.reject(now).unwrap(),
                 (Ev::EapRetransmit, _) => {
                     let req = self.eap_last.clone().expect("a request was relayed");
@@ -285,21 +308,38 @@ impl Pair {
     /// The EAP-MD5 server behind the authenticator (pass-through).
     fn eap_server_answer(&mut self, response: &[u8]) {
         use ppp_core::wire::eap;
-        let Some((password, challenge)) = self.eap_server.clone() else { return };
+        let Some((password, challenge)) = self.eap_server.clone() else {
+            return;
+        };
         let now = self.now;
         match eap::Repr::parse(response).unwrap() {
-            eap::Repr::Response { identifier, kind: eap::kind::IDENTITY, .. } => {
+            eap::Repr::Response {
+                identifier,
+                kind: eap::kind::IDENTITY,
+                ..
+            } => {
                 let id = identifier.wrapping_add(1);
-                let c = eap::Md5Challenge { value: &challenge, name: b"radius" };
+                let c = eap::Md5Challenge {
+                    value: &challenge,
+                    name: b"radius",
+                };
                 let mut data = vec![0u8; c.buffer_len()];
                 c.emit(&mut data);
-                let req = eap::Repr::Request { identifier: id, kind: eap::kind::MD5_CHALLENGE, data: &data };
+                let req = eap::Repr::Request {
+                    identifier: id,
+                    kind: eap::kind::MD5_CHALLENGE,
+                    data: &data,
+                };
                 let mut packet = vec![0u8; req.buffer_len()];
                 req.emit(&mut packet);
                 self.eap_last = Some(packet.clone());
                 self.relay_eap_request(&packet);
             }
-            eap::Repr::Response { identifier, kind: eap::kind::MD5_CHALLENGE, data } => {
+            eap::Repr::Response {
+                identifier,
+                kind: eap::kind::MD5_CHALLENGE,
+                data,
+            } => {
                 let v = eap::Md5Challenge::parse(data).unwrap();
                 let want = ppp_core::crypto::chap_md5_response(identifier, &password, &challenge);
                 if v.value == want {
@@ -332,8 +372,13 @@ impl Pair {
                 return true;
             }
             let next_frame = self.in_flight.iter().map(|f| f.at).min();
-            let next_timer = [self.a.link.poll_timeout(), self.b.link.poll_timeout()].into_iter().flatten().min();
-            let Some(next) = [next_frame, next_timer].into_iter().flatten().min() else { return false };
+            let next_timer = [self.a.link.poll_timeout(), self.b.link.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let Some(next) = [next_frame, next_timer].into_iter().flatten().min() else {
+                return false;
+            };
             if next > end {
                 self.now = end;
                 return done(self);
@@ -384,7 +429,11 @@ impl Pair {
         let mut buf = vec![0u8; ppp_core::MAX_HEADROOM + datagram.len()];
         buf[ppp_core::MAX_HEADROOM..].copy_from_slice(datagram);
         let end = buf.len();
-        let range = self.side(from_peer).link.encapsulate_ipv4(now, &mut buf, ppp_core::MAX_HEADROOM..end).ok()?;
+        let range = self
+            .side(from_peer)
+            .link
+            .encapsulate_ipv4(now, &mut buf, ppp_core::MAX_HEADROOM..end)
+            .ok()?;
         let frame = buf[range].to_vec();
         let before = self.side(!from_peer).ipv4.len();
         self.deliver(!from_peer, frame);
@@ -394,7 +443,10 @@ impl Pair {
 
 pub fn own(e: &Event<'_>) -> Ev {
     match e {
-        Event::AuthRequest(r) => Ev::AuthRequest { method: r.credentials.method(), user: r.credentials.user().to_vec() },
+        Event::AuthRequest(r) => Ev::AuthRequest {
+            method: r.credentials.method(),
+            user: r.credentials.user().to_vec(),
+        },
         Event::Authenticated(m) => Ev::Authenticated(*m),
         Event::AddressRequest => Ev::AddressRequest,
         Event::EapRetransmit => Ev::EapRetransmit,
@@ -424,7 +476,9 @@ pub fn capture_ppp_frames(
     session
         .l2tp_payloads(capture)
         .into_iter()
-        .filter_map(|d| l2tp_data_payload(&d.payload).map(|p| (d.from_client, d.timestamp, p.to_vec())))
+        .filter_map(|d| {
+            l2tp_data_payload(&d.payload).map(|p| (d.from_client, d.timestamp, p.to_vec()))
+        })
         .collect()
 }
 
