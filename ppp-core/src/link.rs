@@ -801,7 +801,7 @@ impl Link {
             TimerOutcome::EapRetransmit => self.events.push(Queued::EapRetransmit),
             // The same deadline bounds the wait for the peer's address.
             TimerOutcome::Down(_) if self.phase == Phase::Network => {
-                self.close_with(now, DownReason::NoAddress)
+                self.close_with(now, DownReason::NoAddress);
             }
             TimerOutcome::Down(reason) => self.close_with(now, reason),
         }
