@@ -131,7 +131,7 @@ fn auth_exchange(s: &Session) -> (u8, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
                     identifier, value, ..
                 } => ch = Some((identifier, value.to_vec())),
                 chap::Repr::Response { value, name, .. } => {
-                    resp = Some((value.to_vec(), name.to_vec()))
+                    resp = Some((value.to_vec(), name.to_vec()));
                 }
                 chap::Repr::Success { message, .. } => result = Some(message.to_vec()),
                 chap::Repr::Failure { .. } => panic!("the captures all succeed"),

@@ -271,7 +271,7 @@ impl Pair {
             self.a.events.push(ev.clone());
             match (ev, decision) {
                 (Ev::AuthRequest { .. }, Some(Some(accept))) => {
-                    self.a.link.accept(now, accept).unwrap()
+                    self.a.link.accept(now, accept).unwrap();
                 }
                 (Ev::AuthRequest { .. }, Some(None)) => self.a.link.reject(now).unwrap(),
                 (Ev::EapRetransmit, _) => {
