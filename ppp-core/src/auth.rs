@@ -22,9 +22,14 @@ use crate::wire::chap::{self, FailureMessage, MsChapV1Response, MsChapV2Response
 use crate::wire::lcp::AuthMethod;
 use crate::wire::{eap, pap};
 
-/// Bytes of credentials the link holds: the peer's user name and password
-/// (PAP), or user name and response (CHAP). MS-CHAP-V2 leaves 88 bytes for
-/// the user name.
+/// Bytes of credentials the link holds, in one zeroized buffer: the
+/// authenticator's own name (at most 16) and what the peer presents (PAP:
+/// user name and password; CHAP-MD5: 16-octet response and user name;
+/// MS-CHAP: 24; MS-CHAP-V2: 40), or the peer's own user name and password.
+/// With a 3-letter authenticator name, an MS-CHAP-V2 user name may be 69
+/// octets, a PAP user name and password 109 together. Longer credentials
+/// are refused like wrong ones (PAP Nak / CHAP Failure, then the link
+/// closes with `AuthFailed`).
 pub const CREDENTIALS_CAPACITY: usize = 112;
 
 const GRANTED: &[u8] = b"Access granted";

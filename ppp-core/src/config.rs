@@ -212,6 +212,11 @@ impl Config {
         if self.role == Role::Authenticator && self.name.len() > MAX_NAME_LEN {
             return Err(ConfigError::NameTooLong);
         }
+        if self.role == Role::Peer
+            && self.name.len() + self.password.as_bytes().len() > crate::CREDENTIALS_CAPACITY
+        {
+            return Err(ConfigError::CredentialsTooLong);
+        }
         if self.mru < MIN_MRU
             || self.peer_mru_min < MIN_MRU
             || self.peer_mru_min > self.peer_mru_max
@@ -246,6 +251,9 @@ pub enum ConfigError {
     NameTooLong,
     /// A password longer than [`MAX_PASSWORD_LEN`].
     PasswordTooLong,
+    /// Peer: user name and password together longer than
+    /// [`crate::CREDENTIALS_CAPACITY`].
+    CredentialsTooLong,
     /// An MRU below [`MIN_MRU`], or a peer MRU range that is empty.
     BadMru,
     /// Max-Configure, Max-Terminate or Max-Failure of zero.
@@ -259,6 +267,7 @@ impl core::fmt::Display for ConfigError {
         f.write_str(match self {
             Self::NameTooLong => "name too long",
             Self::PasswordTooLong => "password too long",
+            Self::CredentialsTooLong => "user name and password together too long",
             Self::BadMru => "MRU below 128 or empty peer MRU range",
             Self::BadCounter => "restart counters must be at least 1",
             Self::DuplicateAuthMethod => "authentication method listed twice",

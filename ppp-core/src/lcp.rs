@@ -69,11 +69,16 @@ pub(crate) struct Lcp {
 }
 
 fn nonzero_magic<R: CryptoRng>(rng: &mut R, not: u32) -> u32 {
-    loop {
+    for _ in 0..8 {
         let m = rng.next_u32();
         if m != 0 && m != not {
             return m;
         }
+    }
+    // Only a broken RNG gets here; never loop on it.
+    match not ^ 0x5a5a_5a5a {
+        0 => 1,
+        m => m,
     }
 }
 

@@ -191,7 +191,7 @@ impl Link {
             &[]
         };
         if !auth.set_own_credentials(&config.name, password) {
-            return Err(ConfigError::NameTooLong);
+            return Err(ConfigError::CredentialsTooLong);
         }
         Ok(Self {
             s: Settings::new(config),

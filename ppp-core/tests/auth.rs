@@ -486,3 +486,35 @@ fn chap_peer_retransmits_its_response_until_an_answer() {
     p.link.handle_timeout(now, &mut p.rng);
     assert_eq!(p.out(), first);
 }
+
+#[test]
+fn credentials_beyond_the_capacity_are_refused() {
+    let (mut s, _) = authenticator(AuthMethod::Pap);
+    let user = [b'u'; 100];
+    let req = pap::Repr::Request {
+        identifier: 3,
+        peer_id: &user,
+        password: &[b'p'; 50],
+    };
+    let mut b = vec![0u8; req.buffer_len()];
+    req.emit(&mut b);
+    s.feed(&frame(0xc023, &b)).unwrap();
+    assert!(s.events().is_empty(), "no AuthRequest");
+    let out = s.out();
+    assert_eq!(
+        pap::Repr::parse(&out[0][4..]).unwrap(),
+        pap::Repr::Nak {
+            identifier: 3,
+            message: b"Access denied"
+        }
+    );
+    assert_eq!(out[1][2..5], [0xc0, 0x21, 5]);
+    s.feed(&lcp(6, out[1][5], &[])).unwrap();
+    assert_eq!(s.events(), vec![Ev::Down(DownReason::AuthFailed)]);
+    // The peer role refuses such a configuration outright.
+    let c = Config::peer(&[b'u'; 64], &[b'p'; 64]).unwrap();
+    assert_eq!(
+        Link::new(&c).unwrap_err(),
+        ppp_core::ConfigError::CredentialsTooLong
+    );
+}
