@@ -95,6 +95,11 @@ enum Op {
     Reopen {
         peer: bool,
     },
+    /// Deliver everything queued, both ways, in order, a few rounds: a
+    /// perfect network, so that runs reach the later phases.
+    Pump {
+        rounds: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -102,6 +107,9 @@ struct Input {
     methods: Vec<u8>,
     peer_methods: Vec<u8>,
     wrong_password: bool,
+    /// The authenticator's caller answers AuthRequest (by verifying) and
+    /// AddressRequest by itself.
+    auto: bool,
     ops: Vec<Op>,
 }
 
@@ -154,7 +162,13 @@ fn check_frame(frame: &[u8]) {
     }
 }
 
-fn drain(me: &mut Side, other: &mut Side, now: Duration, eap_last: &mut Option<Vec<u8>>) {
+fn drain(
+    me: &mut Side,
+    other: &mut Side,
+    now: Duration,
+    eap_last: &mut Option<Vec<u8>>,
+    auto: bool,
+) {
     let mut buf = [0u8; 1600];
     for _ in 0..64 {
         let mut any = false;
@@ -172,12 +186,15 @@ fn drain(me: &mut Side, other: &mut Side, now: Duration, eap_last: &mut Option<V
         }
         while let Some(e) = me.link.poll_event() {
             any = true;
+            let mut decision = None;
+            let mut address = false;
             match e {
                 Event::Down(_) => me.down = true,
                 Event::AuthRequest(r) => {
                     let _ = r.credentials.user();
-                    let _ = r.credentials.verify_password(b"s3cret-Pass");
+                    decision = Some(r.credentials.verify_password(b"s3cret-Pass"));
                 }
+                Event::AddressRequest => address = true,
                 Event::EapRetransmit => {
                     if let Some(p) = eap_last.clone() {
                         let mut b = vec![0u8; 4 + p.len()];
@@ -189,6 +206,18 @@ fn drain(me: &mut Side, other: &mut Side, now: Duration, eap_last: &mut Option<V
                     }
                 }
                 _ => {}
+            }
+            if auto {
+                match decision {
+                    Some(Some(a)) => me.link.accept(now, a).expect("a pending decision"),
+                    Some(None) => me.link.reject(now).expect("a pending decision"),
+                    None => {}
+                }
+                if address {
+                    me.link
+                        .set_peer_address(now, Ipv4Addr::new(192, 0, 2, 10))
+                        .expect("authenticator");
+                }
             }
         }
         if !any {
@@ -228,10 +257,11 @@ fuzz_target!(|input: Input| {
     };
     let mut now = Duration::from_secs(1);
     let mut eap_last: Option<Vec<u8>> = None;
+    let auto = input.auto;
     a.link.open(now, &mut a.rng);
     b.link.open(now, &mut b.rng);
-    drain(&mut a, &mut b, now, &mut eap_last);
-    drain(&mut b, &mut a, now, &mut eap_last);
+    drain(&mut a, &mut b, now, &mut eap_last, auto);
+    drain(&mut b, &mut a, now, &mut eap_last, auto);
 
     for op in input.ops.into_iter().take(400) {
         match op {
@@ -369,6 +399,26 @@ fuzz_target!(|input: Input| {
                     }
                 }
             }
+            Op::Pump { rounds } => {
+                for _ in 0..rounds % 8 {
+                    for to_peer in [true, false] {
+                        let (dst, src) = if to_peer {
+                            (&mut b, &mut a)
+                        } else {
+                            (&mut a, &mut b)
+                        };
+                        for mut frame in std::mem::take(&mut dst.inbox) {
+                            let len = frame.len();
+                            if let Ok(Received::Ipv4(r) | Received::Eap(r)) =
+                                dst.link.handle_frame(now, &mut frame, &mut dst.rng)
+                            {
+                                assert!(r.start <= r.end && r.end <= len);
+                            }
+                            drain(dst, src, now, &mut eap_last, auto);
+                        }
+                    }
+                }
+            }
             Op::SendEap { headroom, body } => {
                 let h = usize::from(headroom % 8);
                 let mut buf = vec![0u8; h];
@@ -387,7 +437,7 @@ fuzz_target!(|input: Input| {
                 }
             }
         }
-        drain(&mut a, &mut b, now, &mut eap_last);
-        drain(&mut b, &mut a, now, &mut eap_last);
+        drain(&mut a, &mut b, now, &mut eap_last, auto);
+        drain(&mut b, &mut a, now, &mut eap_last, auto);
     }
 });
