@@ -174,6 +174,10 @@ pub struct Link {
     last_activity: u64,
 }
 
+// The memory budget of one link (issue 3), checked at compile time on every
+// target: a field that makes it grow must pay for itself elsewhere.
+const _: () = assert!(core::mem::size_of::<Link>() <= 512);
+
 /// Headroom [`Link::encapsulate_ipv4`] needs: Address, Control, Protocol.
 pub const MAX_HEADROOM: usize = frame::MAX_HEADER_LEN;
 
