@@ -176,7 +176,7 @@ pub struct Link {
 
 // The memory budget of one link (issue 3), checked at compile time on every
 // target: a field that makes it grow must pay for itself elsewhere.
-const _: () = assert!(core::mem::size_of::<Link>() <= 512);
+const _: () = assert!(size_of::<Link>() <= 512);
 
 /// Headroom [`Link::encapsulate_ipv4`] needs: Address, Control, Protocol.
 pub const MAX_HEADROOM: usize = frame::MAX_HEADER_LEN;
@@ -662,18 +662,14 @@ impl Link {
                 }
                 self.queue_extra(extra::ECHO_REPLY, u16::from(identifier), data);
             }
-            cp::Repr::EchoReply {
-                magic_number,
-                identifier,
-                ..
-            } => {
+            cp::Repr::EchoReply { magic_number, .. } => {
                 self.lcp.fsm.event(Input::Rxr, now, t, None);
                 if self.lcp.fsm.state != State::Opened || (ours != 0 && magic_number == ours) {
                     return Err(Error::Unexpected);
                 }
-                if identifier == self.echo.id {
-                    self.echo.outstanding = 0;
-                }
+                // Any reply shows the peer alive, also a late one to an
+                // earlier request (a slow path must not look dead).
+                self.echo.outstanding = 0;
             }
             cp::Repr::DiscardRequest { .. } => {
                 self.lcp.fsm.event(Input::Rxr, now, t, None);
