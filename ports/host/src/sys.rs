@@ -318,9 +318,8 @@ impl RawEsp {
             ));
         }
         // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-        Ok(Self {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Self { fd })
     }
 
     /// Receives one packet (with its IPv4 header) into `buf`; `None` if nothing waits.
