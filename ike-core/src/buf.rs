@@ -16,12 +16,6 @@ impl<const N: usize> Buf<N> {
         }
     }
 
-    /// A copy of `src`, `None` if it does not fit.
-    pub(crate) fn from_slice(src: &[u8]) -> Option<Self> {
-        let mut b = Self::new();
-        b.set(src).then_some(b)
-    }
-
     /// Replaces the contents; `false` (contents cleared) if `src` does not
     /// fit.
     pub(crate) fn set(&mut self, src: &[u8]) -> bool {
@@ -52,16 +46,8 @@ impl<const N: usize> Buf<N> {
         self.len = u16::try_from(len.min(N)).unwrap_or(0);
     }
 
-    pub(crate) fn len(&self) -> usize {
-        usize::from(self.len)
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.len = 0;
     }
 }
 

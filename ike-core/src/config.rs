@@ -8,6 +8,7 @@
 //! [`crate::policy`] read them without side effects.
 
 use crate::crypto::{CipherAlg, DhGroup, HashAlg, Secret};
+use crate::event::NatTVariant;
 use core::net::IpAddr;
 use core::time::Duration;
 
@@ -338,6 +339,9 @@ pub struct InitiatorConfig {
     pub initial_contact: bool,
     /// Start a Quick Mode for the L2TP selector as soon as phase 1 is up.
     pub quick_mode_after_phase1: bool,
+    /// The NAT-T vendor IDs sent in message 1 (when NAT-T is on), so that a
+    /// client that only speaks a draft can be mirrored.
+    pub nat_t_vendor_ids: heapless::Vec<NatTVariant, 4>,
 }
 
 impl Default for InitiatorConfig {
@@ -352,6 +356,12 @@ impl Default for InitiatorConfig {
             },
             initial_contact: true,
             quick_mode_after_phase1: true,
+            nat_t_vendor_ids: heapless::Vec::from_slice(&[
+                NatTVariant::Rfc3947,
+                NatTVariant::Draft02N,
+                NatTVariant::Draft02,
+            ])
+            .unwrap_or_default(),
         }
     }
 }

@@ -3,7 +3,6 @@
 
 use crate::buf::Buf;
 use crate::config::Config;
-use crate::crypto::HashAlg;
 use crate::event::{
     Counters, DeleteReason, Error, Event, FailReason, PeerId, Role, SaHandle, SaInfo, SpiRequest,
 };
@@ -45,6 +44,8 @@ pub struct Transmit {
     pub non_esp_marker: bool,
 }
 
+// No allocator: a queued one-off message is stored inline.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum TxItem {
     Exchange {
@@ -323,6 +324,11 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     /// nothing.
     pub fn handle_timeout(&mut self, now: Duration, rng: &mut impl CryptoRng) {
         for x in 0..EXCHANGES {
+            if !self.room_for_work() {
+                // Back-pressure: the rest stays due; poll_timeout says so
+                // and the caller comes back after draining the queues.
+                break;
+            }
             let Some(ex) = &mut self.exchanges[x].ex else {
                 continue;
             };
@@ -352,6 +358,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             }
         }
         for i in 0..SAS {
+            if !self.room_for_work() {
+                break;
+            }
             let Some(sa) = &mut self.sas[i].sa else {
                 continue;
             };
@@ -471,6 +480,13 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             }
         }
         self.next_timeout = next;
+    }
+
+    /// Whether the queues can take the output of one more timer (at most a
+    /// few events and datagrams).
+    fn room_for_work(&self) -> bool {
+        self.events.capacity() - self.events.len() >= 2 + 2 * crate::state::MAX_CHILDREN
+            && self.tx.capacity() - self.tx.len() >= 3
     }
 
     pub(crate) fn emit(&mut self, e: Event) {
@@ -743,11 +759,6 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             peer_id: sa.peer_id.clone(),
             child_sas: sa.children.len(),
         })
-    }
-
-    /// The PRF hash of an SA (after message 2).
-    pub(crate) fn sa_hash(sa: &IkeSa) -> Result<HashAlg, Error> {
-        sa.params.map(|p| p.hash).ok_or(Error::UnexpectedMessage)
     }
 
     /// Deletes every other established SA of the same peer (address and

@@ -339,6 +339,13 @@ pub enum Event {
         /// Why.
         reason: DeleteReason,
     },
+    /// The peer answered our R-U-THERE (RFC 3706 §5).
+    PeerAlive {
+        /// The ISAKMP SA.
+        sa: SaHandle,
+        /// The sequence number it acknowledged.
+        sequence: u32,
+    },
     /// The peer sent a Notify that needs no action (debug).
     NotifyReceived {
         /// The ISAKMP SA, if the Notify was protected.

@@ -204,6 +204,18 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                             )?;
                         }
                         NotifyType::InitialContact => self.initial_contact(i),
+                        NotifyType::RUThereAck => {
+                            let seq = n.data.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok());
+                            let expected = self.sas[i].sa.as_ref().map(|s| s.dpd_seq);
+                            if let (Some(seq), Some(exp)) = (seq, expected)
+                                && u32::from_be_bytes(seq) == exp
+                            {
+                                self.emit(Event::PeerAlive {
+                                    sa: handle,
+                                    sequence: exp,
+                                });
+                            }
+                        }
                         t => {
                             if t.is_error() {
                                 self.fail_pending_quick_modes(i, t);
@@ -355,6 +367,43 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             });
         }
         self.remove_sa(i);
+    }
+
+    /// Sends an R-U-THERE (RFC 3706 §5) on an established SA; the answer
+    /// is [`Event::PeerAlive`] with the returned sequence number. (The DPD
+    /// timers and retries that decide a peer is dead are the next step.)
+    ///
+    /// # Errors
+    /// [`Error::InvalidHandle`], or [`Error::InvalidState`] before phase 1
+    /// is established.
+    pub fn send_r_u_there(
+        &mut self,
+        now: Duration,
+        sa: SaHandle,
+        rng: &mut impl CryptoRng,
+    ) -> Result<u32, Error> {
+        let _ = now;
+        let i = self.resolve(sa)?;
+        let s = self.sas[i].sa.as_mut().ok_or(Error::InvalidHandle)?;
+        if !s.established() {
+            return Err(Error::InvalidState);
+        }
+        if s.dpd_seq == 0 {
+            s.dpd_seq = rng.next_u32() & 0x7fff_ffff;
+        }
+        s.dpd_seq = s.dpd_seq.wrapping_add(1).max(1);
+        let seq = s.dpd_seq;
+        let spi = self.cookie_pair(i);
+        self.send_notify_protected(
+            i,
+            ProtocolId::Isakmp,
+            &spi,
+            NotifyType::RUThere,
+            &seq.to_be_bytes(),
+            rng,
+        )?;
+        self.update_timeout();
+        Ok(seq)
     }
 
     /// Deletes one of our IPsec SA pairs: sends a Delete with our inbound

@@ -35,4 +35,4 @@ pub use event::{
     SpiRequest,
 };
 pub use quick_mode::L2TP_PORT;
-pub use state::MAX_MESSAGE_LEN;
+pub use state::{EXCHANGE_SIZE, IKE_SA_SIZE, MAX_MESSAGE_LEN};

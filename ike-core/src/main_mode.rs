@@ -391,11 +391,6 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 if established && role == Role::Initiator {
                     self.free_exchange(x);
                 } else {
-                    if role == Role::Initiator {
-                        if let Some(ex) = self.exchanges[x].ex.as_mut() {
-                            ex.rx_digest = Some(dig);
-                        }
-                    }
                     self.queue_exchange(x);
                     if let Some(ex) = self.exchanges[x].ex.as_mut() {
                         if role == Role::Initiator {
@@ -715,12 +710,8 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         m.end(mark);
         let sa_end = m.position();
         if self.config.nat_traversal {
-            for v in [
-                KnownVendor::NatTRfc3947,
-                KnownVendor::NatTDraft02N,
-                KnownVendor::NatTDraft02,
-            ] {
-                m.payload(PayloadType::VendorId, v.bytes());
+            for v in &self.config.initiator.nat_t_vendor_ids {
+                m.payload(PayloadType::VendorId, nat_t_vid(*v).bytes());
             }
         }
         if self.config.dpd {
@@ -794,7 +785,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         });
         let vendors = Vendors::read(&parsed);
         sa.nat_t = if self.config.nat_traversal {
-            vendors.nat_t().filter(|v| *v != NatTVariant::Draft03)
+            vendors
+                .nat_t()
+                .filter(|v| self.config.initiator.nat_t_vendor_ids.contains(v))
         } else {
             None
         };

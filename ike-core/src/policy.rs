@@ -269,7 +269,7 @@ pub fn parse_esp_transform(t: &TransformRepr<'_>) -> Option<EspOffer> {
                 group = Some(DhGroup::from_ike_value(a.as_u16()?)?);
             }
             IpsecAttributeType::EncapsulationMode => {
-                mode = Some(EncapsulationMode::from(a.as_u16()?))
+                mode = Some(EncapsulationMode::from(a.as_u16()?));
             }
             IpsecAttributeType::AuthenticationAlgorithm => {
                 auth = Some(EspIntegrity::from_auth_algorithm(a.as_u16()?)?);

@@ -114,6 +114,8 @@ pub(crate) struct IkeSa {
     /// Message IDs of finished exchanges, so that a replay is refused.
     pub(crate) recent_mids: [u32; 4],
     pub(crate) recent_next: u8,
+    /// Sequence number of our last R-U-THERE (RFC 3706 §7).
+    pub(crate) dpd_seq: u32,
 }
 
 impl IkeSa {
@@ -143,6 +145,7 @@ impl IkeSa {
             timers: [None; SA_TIMERS],
             recent_mids: [0; 4],
             recent_next: 0,
+            dpd_seq: 0,
         }
     }
 
@@ -273,7 +276,8 @@ impl QuickData {
     }
 }
 
-/// Per-exchange data.
+/// Per-exchange data. (No allocator: the slot is sized for the largest.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum ExData {
     Main(MainData),
@@ -327,13 +331,6 @@ impl Exchange {
         }
     }
 
-    pub(crate) fn main(&mut self) -> Option<&mut MainData> {
-        match &mut self.data {
-            ExData::Main(m) => Some(m),
-            _ => None,
-        }
-    }
-
     pub(crate) fn quick(&mut self) -> Option<&mut QuickData> {
         match &mut self.data {
             ExData::Quick(q) => Some(q),
@@ -369,3 +366,13 @@ impl ExSlot {
         ex: None,
     };
 }
+
+/// Size in bytes of the state an established ISAKMP SA keeps in the table
+/// (the Diffie-Hellman values, nonces and messages of its negotiation live
+/// in an exchange slot, see [`EXCHANGE_SIZE`]).
+pub const IKE_SA_SIZE: usize = size_of::<SaSlot>();
+
+/// Size in bytes of one exchange slot (one running Main Mode or Quick
+/// Mode: Diffie-Hellman values, nonces, the initiator's SA payload and the
+/// last message sent).
+pub const EXCHANGE_SIZE: usize = size_of::<ExSlot>();
