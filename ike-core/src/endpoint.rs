@@ -265,7 +265,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             );
             return Err(Error::UnknownSa);
         };
-        match hdr.exchange_type {
+        let r = match hdr.exchange_type {
             ExchangeType::IdentityProtection => {
                 self.main_mode(i, now, remote, local, &hdr, msg, dig, rng)
             }
@@ -288,7 +288,24 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 );
                 Err(Error::UnsupportedExchange(other.into()))
             }
+        };
+        // RFC 2408 §5.1: an unknown payload type is answered. Only in the
+        // clear: an encrypted message is not authenticated before its
+        // chain is walked, and nothing unauthenticated gets a protected
+        // answer.
+        if let Err(Error::InvalidPayloadType(_)) = r
+            && !hdr.flags.encryption()
+        {
+            self.send_clear_notify(
+                now,
+                remote,
+                local,
+                hdr.initiator_cookie,
+                hdr.responder_cookie,
+                NotifyType::InvalidPayloadType,
+            );
         }
+        r
     }
 
     /// Finds the SA a message with both cookies belongs to: our own cookie

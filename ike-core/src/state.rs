@@ -376,3 +376,7 @@ pub const IKE_SA_SIZE: usize = size_of::<SaSlot>();
 /// Mode: Diffie-Hellman values, nonces, the initiator's SA payload and the
 /// last message sent).
 pub const EXCHANGE_SIZE: usize = size_of::<ExSlot>();
+
+// The budget of an established SA (issue 5): at most 1 KiB, checked at
+// compile time on every target.
+const _: () = assert!(IKE_SA_SIZE <= 1024);

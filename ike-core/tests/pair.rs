@@ -31,10 +31,18 @@ fn lns() -> Config {
         &[
             ike(CipherAlg::Aes256, HashAlg::Sha1, DhGroup::Modp2048, 86_400),
             ike(CipherAlg::Aes128, HashAlg::Sha1, DhGroup::Modp1024, 86_400),
-            ike(CipherAlg::TripleDes, HashAlg::Sha1, DhGroup::Modp1024, 86_400),
+            ike(
+                CipherAlg::TripleDes,
+                HashAlg::Sha1,
+                DhGroup::Modp1024,
+                86_400,
+            ),
         ],
         &[
-            set(EspEncryption::AesCbc { key_bits: 256 }, EspIntegrity::HmacSha1),
+            set(
+                EspEncryption::AesCbc { key_bits: 256 },
+                EspIntegrity::HmacSha1,
+            ),
             set(EspEncryption::TripleDes, EspIntegrity::HmacSha1),
         ],
     )
@@ -122,7 +130,10 @@ fn handshake_matrix_with_loss_duplication_and_nat() {
         }
     }
     // The faults really happened.
-    assert!(duplicates > 0 && retransmissions > 0, "{duplicates} {retransmissions}");
+    assert!(
+        duplicates > 0 && retransmissions > 0,
+        "{duplicates} {retransmissions}"
+    );
 }
 
 /// The NAT's public port the responder saw for the initiator's NAT-T
@@ -198,9 +209,18 @@ fn draft_nat_t_uses_draft_numbers_and_mode_61444() {
     let kinds: Vec<_> = PayloadIter::new(PayloadType::KeyExchange, &mm4.3[28..])
         .map(|p| p.unwrap().kind)
         .collect();
-    assert_eq!(kinds.iter().filter(|k| **k == PayloadType::NatDDraft).count(), 2);
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == PayloadType::NatDDraft)
+            .count(),
+        2
+    );
     let c = &sim.children(R)[0];
-    assert!(matches!(c.encapsulation, Encapsulation::UdpTransport { mode: 61444, .. }));
+    assert!(matches!(
+        c.encapsulation,
+        Encapsulation::UdpTransport { mode: 61444, .. }
+    ));
     assert_same_keys(&sim.children(I)[0], c);
 }
 
@@ -256,7 +276,10 @@ fn android_list_selects_aes128_group2_and_3des_with_responder_lifetime() {
     );
     // Transform set 0 (AES-256) is not offered; set 1 (3DES-SHA) is.
     let c = &sim.children(R)[0];
-    assert_eq!((c.encryption, c.integrity), (EspEncryption::TripleDes, EspIntegrity::HmacSha1));
+    assert_eq!(
+        (c.encryption, c.integrity),
+        (EspEncryption::TripleDes, EspIntegrity::HmacSha1)
+    );
     assert_eq!(c.transform_set, Some(1));
     // Android offers no kilobyte limit: we add ours and say so with
     // RESPONDER-LIFETIME, which the initiator honours.
@@ -273,7 +296,13 @@ fn pfs_group14_both_ways_and_required_pfs_refused_without_it() {
     ic.pfs = Some(DhGroup::Modp2048);
     let mut lns_pfs = lns();
     lns_pfs.pfs = Some(DhGroup::Modp2048);
-    let mut sim = Sim::pair(initiator_config(ic, PSK), lns_pfs.clone(), true, Faults::LOSSY, 13);
+    let mut sim = Sim::pair(
+        initiator_config(ic, PSK),
+        lns_pfs.clone(),
+        true,
+        Faults::LOSSY,
+        13,
+    );
     sim.connect(I);
     sim.run_for(Duration::from_secs(60));
     let c = &sim.children(R)[0];
@@ -292,14 +321,18 @@ fn pfs_group14_both_ways_and_required_pfs_refused_without_it() {
     sim.connect(I);
     sim.run_for(Duration::from_secs(10));
     assert!(sim.children(R).is_empty());
-    assert!(sim.events(I).iter().any(|e| matches!(
-        e,
-        Event::ChildSaFailed {
-            reason: FailReason::PeerNotify(NotifyType::NoProposalChosen),
-            spi_in: Some(_),
-            ..
-        }
-    )), "{:?}", sim.events(I));
+    assert!(
+        sim.events(I).iter().any(|e| matches!(
+            e,
+            Event::ChildSaFailed {
+                reason: FailReason::PeerNotify(NotifyType::NoProposalChosen),
+                spi_in: Some(_),
+                ..
+            }
+        )),
+        "{:?}",
+        sim.events(I)
+    );
     assert_eq!(established(&sim, R).len(), 1);
     assert_eq!(sim.nodes[R].ep.sa_handles().count(), 1);
 }
@@ -308,7 +341,10 @@ fn pfs_group14_both_ways_and_required_pfs_refused_without_it() {
 fn wrong_psk_fails_with_a_clear_event_and_disturbs_nothing_else() {
     let mut sim = Sim::new(lns(), Faults::NONE, 15);
     let good = sim.add_initiator(initiator_config(proposals::windows10(), PSK), true);
-    let bad = sim.add_initiator(initiator_config(proposals::windows10(), b"not-the-psk"), true);
+    let bad = sim.add_initiator(
+        initiator_config(proposals::windows10(), b"not-the-psk"),
+        true,
+    );
     sim.connect(good);
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.children(good).len(), 1);
@@ -335,7 +371,13 @@ fn wrong_psk_fails_with_a_clear_event_and_disturbs_nothing_else() {
     // The good session is untouched: still established, its IPsec SAs
     // never deleted, and it can still negotiate.
     assert_eq!(sim.nodes[R].ep.sa_handles().count(), 1);
-    assert_eq!(sim.count(R, |e| matches!(e, Event::ChildSaDeleted { .. } | Event::Phase1Deleted { .. })), 0);
+    assert_eq!(
+        sim.count(R, |e| matches!(
+            e,
+            Event::ChildSaDeleted { .. } | Event::Phase1Deleted { .. }
+        )),
+        0
+    );
     let h = sim.nodes[good].ep.sa_handles().next().unwrap();
     let now = sim.now;
     let n = &mut sim.nodes[good];
@@ -355,7 +397,11 @@ fn initial_contact_removes_the_rebooted_peers_old_sas() {
     sim.run_for(Duration::from_secs(5));
     let old = sim.children(R);
     assert_eq!(old.len(), 2);
-    let old_client = old.iter().find(|c| c.remote.ip() == Sim::addr(common::NAT_PUBLIC_IP, 0).ip()).unwrap().clone();
+    let old_client = old
+        .iter()
+        .find(|c| c.remote.ip() == Sim::addr(common::NAT_PUBLIC_IP, 0).ip())
+        .unwrap()
+        .clone();
     // The client reboots and reconnects from the same NAT: message 5
     // carries INITIAL-CONTACT.
     sim.reboot(client, initiator_config(proposals::windows10(), PSK));
@@ -367,7 +413,10 @@ fn initial_contact_removes_the_rebooted_peers_old_sas() {
     )));
     assert!(sim.events(R).iter().any(|e| matches!(
         e,
-        Event::Phase1Deleted { reason: DeleteReason::InitialContact, .. }
+        Event::Phase1Deleted {
+            reason: DeleteReason::InitialContact,
+            ..
+        }
     )));
     // The other peer's SA survives; two SAs remain.
     assert_eq!(sim.nodes[R].ep.sa_handles().count(), 2);
@@ -394,13 +443,21 @@ fn delete_both_ways_and_dpd() {
     let n = &mut sim.nodes[I];
     let seq = n.ep.send_r_u_there(now, ih, &mut n.rng).unwrap();
     sim.run_for(Duration::from_secs(1));
-    assert!(sim.events(I).iter().any(|e| matches!(e, Event::PeerAlive { sequence, .. } if *sequence == seq)));
+    assert!(
+        sim.events(I)
+            .iter()
+            .any(|e| matches!(e, Event::PeerAlive { sequence, .. } if *sequence == seq))
+    );
 
     // The LNS deletes the IPsec SA pair: the client learns it.
     let now = sim.now;
     let n = &mut sim.nodes[R];
-    n.ep.delete_child_sa(now, rh, rc.spi_in, &mut n.rng).unwrap();
-    assert_eq!(n.ep.delete_child_sa(now, rh, rc.spi_in, &mut n.rng), Err(Error::InvalidHandle));
+    n.ep.delete_child_sa(now, rh, rc.spi_in, &mut n.rng)
+        .unwrap();
+    assert_eq!(
+        n.ep.delete_child_sa(now, rh, rc.spi_in, &mut n.rng),
+        Err(Error::InvalidHandle)
+    );
     sim.run_for(Duration::from_secs(1));
     assert!(sim.events(I).iter().any(|e| matches!(
         e,
@@ -418,10 +475,22 @@ fn delete_both_ways_and_dpd() {
     let n = &mut sim.nodes[I];
     n.ep.delete_sa(now, ih, &mut n.rng).unwrap();
     assert_eq!(n.ep.sa_info(ih), None, "stale handle");
-    assert_eq!(n.ep.delete_sa(now, ih, &mut n.rng), Err(Error::InvalidHandle));
+    assert_eq!(
+        n.ep.delete_sa(now, ih, &mut n.rng),
+        Err(Error::InvalidHandle)
+    );
     sim.run_for(Duration::from_secs(1));
     let r_tail: Vec<_> = sim.events(R).iter().rev().take(2).cloned().collect();
-    assert!(matches!(r_tail[0], Event::Phase1Deleted { reason: DeleteReason::PeerDelete, .. }), "{r_tail:?}");
+    assert!(
+        matches!(
+            r_tail[0],
+            Event::Phase1Deleted {
+                reason: DeleteReason::PeerDelete,
+                ..
+            }
+        ),
+        "{r_tail:?}"
+    );
     assert!(matches!(
         &r_tail[1],
         Event::ChildSaDeleted { spi_in, reason: DeleteReason::PeerDelete, .. } if *spi_in == second.spi_in
@@ -446,14 +515,20 @@ fn a_silent_responder_makes_the_initiator_give_up() {
     assert_eq!(c.retransmissions, 5);
     assert!(sim.events(I).iter().any(|e| matches!(
         e,
-        Event::Phase1Failed { reason: FailReason::Timeout, .. }
+        Event::Phase1Failed {
+            reason: FailReason::Timeout,
+            ..
+        }
     )));
     assert_eq!(sim.nodes[I].ep.sa_handles().count(), 0);
     // The responder's half-open SA expired too.
     assert_eq!(sim.nodes[R].ep.sa_handles().count(), 0);
     assert!(sim.events(R).iter().any(|e| matches!(
         e,
-        Event::Phase1Failed { reason: FailReason::Timeout, .. }
+        Event::Phase1Failed {
+            reason: FailReason::Timeout,
+            ..
+        }
     )));
     assert_eq!(sim.nodes[I].ep.poll_timeout(), None);
     assert_eq!(sim.nodes[R].ep.poll_timeout(), None);
@@ -474,7 +549,11 @@ fn lost_quick_mode_3_is_recovered_by_the_responders_retransmission() {
     // answers with message 3 again instead of negotiating anew.
     let mut dropped = false;
     sim.drop_rule = Some(Box::new(move |from, b| {
-        let isakmp = if b.len() > 4 && b[..4] == [0; 4] { &b[4..] } else { b };
+        let isakmp = if b.len() > 4 && b[..4] == [0; 4] {
+            &b[4..]
+        } else {
+            b
+        };
         let qm3 = from == I && isakmp.len() > 28 && isakmp[18] == 32 && isakmp.len() < 100;
         if qm3 && !dropped {
             dropped = true;
@@ -508,7 +587,13 @@ fn phase1_expiry_sends_delete_and_reports() {
     sim.run_for(Duration::from_secs(700));
     for node in [I, R] {
         assert_eq!(
-            sim.count(node, |e| matches!(e, Event::Phase1Deleted { reason: DeleteReason::Expired | DeleteReason::PeerDelete, .. })),
+            sim.count(node, |e| matches!(
+                e,
+                Event::Phase1Deleted {
+                    reason: DeleteReason::Expired | DeleteReason::PeerDelete,
+                    ..
+                }
+            )),
             1
         );
         assert_eq!(sim.nodes[node].ep.sa_handles().count(), 0);
@@ -518,7 +603,9 @@ fn phase1_expiry_sends_delete_and_reports() {
         .delivered
         .iter()
         .filter(|(_, _, _, b)| {
-            HeaderRepr::parse(&Header::new_checked(&b[..]).unwrap()).unwrap().exchange_type
+            HeaderRepr::parse(&Header::new_checked(&b[..]).unwrap())
+                .unwrap()
+                .exchange_type
                 == ExchangeType::Informational
         })
         .count();

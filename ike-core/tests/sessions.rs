@@ -16,8 +16,8 @@ use ike_core::wire::{
     Payload, PayloadIter, PayloadType, ProtocolId, SaRepr,
 };
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use testkit::l2tp_ipsec::{Capture, IkeMessage, Session, sessions};
 use testkit::hex;
+use testkit::l2tp_ipsec::{Capture, IkeMessage, Session, sessions};
 
 struct Msg {
     hdr: HeaderRepr,
@@ -26,11 +26,15 @@ struct Msg {
 }
 
 fn payloads(first: PayloadType, body: &[u8]) -> Vec<Payload<'_>> {
-    PayloadIter::new(first, body).map(|p| p.expect("payload chain")).collect()
+    PayloadIter::new(first, body)
+        .map(|p| p.expect("payload chain"))
+        .collect()
 }
 
 fn find<'a>(ps: &'a [Payload<'a>], kind: PayloadType) -> &'a Payload<'a> {
-    ps.iter().find(|p| p.kind == kind).unwrap_or_else(|| panic!("no {kind:?}"))
+    ps.iter()
+        .find(|p| p.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?}"))
 }
 
 fn messages(s: &Session, capture: Capture) -> Vec<Msg> {
@@ -91,8 +95,16 @@ fn check_session(s: &Session, capture: Capture) {
     assert_eq!(mm.len(), 6, "{what}: six Main Mode messages");
     let cky_i = mm[0].hdr.initiator_cookie;
     let cky_r = mm[1].hdr.responder_cookie;
-    assert_eq!(hex::encode(&cky_i), s.value("ike_initiator_cookie"), "{what}");
-    assert_eq!(hex::encode(&cky_r), s.value("ike_responder_cookie"), "{what}");
+    assert_eq!(
+        hex::encode(&cky_i),
+        s.value("ike_initiator_cookie"),
+        "{what}"
+    );
+    assert_eq!(
+        hex::encode(&cky_r),
+        s.value("ike_responder_cookie"),
+        "{what}"
+    );
 
     // Message 1: the initiator's SA; SAi_b for the hashes.
     let m1 = payloads(mm[0].hdr.next_payload, &mm[0].bytes[28..]);
@@ -100,7 +112,17 @@ fn check_session(s: &Session, capture: Capture) {
     // Message 2: the chosen transform decides the algorithms.
     let m2 = payloads(mm[1].hdr.next_payload, &mm[1].bytes[28..]);
     let sa2 = SaRepr::parse(find(&m2, PayloadType::Sa).body).unwrap();
-    let chosen = sa2.proposals.clone().next().unwrap().unwrap().transforms.clone().next().unwrap().unwrap();
+    let chosen = sa2
+        .proposals
+        .clone()
+        .next()
+        .unwrap()
+        .unwrap()
+        .transforms
+        .clone()
+        .next()
+        .unwrap()
+        .unwrap();
     let offer = parse_ike_transform(&chosen).expect("chosen transform decodes");
     let h = offer.hash;
     let cipher = offer.cipher;
@@ -119,10 +141,26 @@ fn check_session(s: &Session, capture: Capture) {
     assert_eq!(skeyid.as_slice(), s.key("skeyid"), "{what}: SKEYID");
     let gxy = s.key("dh_shared_secret_gxy");
     let keys = Phase1Keys::derive(h, skeyid.as_slice(), &gxy, &cky_i, &cky_r, cipher);
-    assert_eq!(keys.skeyid_d.as_slice(), s.key("skeyid_d"), "{what}: SKEYID_d");
-    assert_eq!(keys.skeyid_a.as_slice(), s.key("skeyid_a"), "{what}: SKEYID_a");
-    assert_eq!(keys.skeyid_e.as_slice(), s.key("skeyid_e"), "{what}: SKEYID_e");
-    assert_eq!(keys.ka.as_slice(), s.key("ike_encryption_key_ka"), "{what}: Ka");
+    assert_eq!(
+        keys.skeyid_d.as_slice(),
+        s.key("skeyid_d"),
+        "{what}: SKEYID_d"
+    );
+    assert_eq!(
+        keys.skeyid_a.as_slice(),
+        s.key("skeyid_a"),
+        "{what}: SKEYID_a"
+    );
+    assert_eq!(
+        keys.skeyid_e.as_slice(),
+        s.key("skeyid_e"),
+        "{what}: SKEYID_e"
+    );
+    assert_eq!(
+        keys.ka.as_slice(),
+        s.key("ike_encryption_key_ka"),
+        "{what}: Ka"
+    );
     let bl = cipher.block_len();
     let iv0 = phase1_iv(h, gxi, gxr, bl);
     assert_eq!(iv0.as_slice(), s.key("ike_initial_iv"), "{what}: IV");
@@ -130,12 +168,20 @@ fn check_session(s: &Session, capture: Capture) {
     // NAT-D (RFC 3947 §3.2): on the LNS's NIC the peers are 10.0.2.2
     // (the client behind slirp's NAT) and 10.0.2.15:4500 or :500.
     if capture == Capture::LnsNic {
-        let natd: Vec<&[u8]> = m4.iter().filter(|p| p.kind == PayloadType::NatD).map(|p| p.body).collect();
+        let natd: Vec<&[u8]> = m4
+            .iter()
+            .filter(|p| p.kind == PayloadType::NatD)
+            .map(|p| p.body)
+            .collect();
         assert_eq!(natd.len(), 2, "{what}");
         let lns_port = if s.id == 'e' { 500 } else { 4500 };
         let lns = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 2, 15)), lns_port);
         // The LNS's second NAT-D is its own address as it sees it.
-        assert_eq!(nat_d(h, &cky_i, &cky_r, lns).as_slice(), natd[1], "{what}: NAT-D");
+        assert_eq!(
+            nat_d(h, &cky_i, &cky_r, lns).as_slice(),
+            natd[1],
+            "{what}: NAT-D"
+        );
     }
 
     let chain = iv_chain(s);
@@ -143,23 +189,39 @@ fn check_session(s: &Session, capture: Capture) {
     let mut m5 = mm[4].bytes.clone();
     assert!(mm[4].hdr.flags.encryption());
     let after5 = decrypt(cipher, keys.ka.as_slice(), iv0.as_slice(), &mut m5);
-    assert_eq!((chain[0].0, &after5), (0, &chain[0].1), "{what}: IV after MM5");
+    assert_eq!(
+        (chain[0].0, &after5),
+        (0, &chain[0].1),
+        "{what}: IV after MM5"
+    );
     let p5 = payloads(mm[4].hdr.next_payload, &m5[28..]);
     let idii = find(&p5, PayloadType::Identification).body;
     let id = IdRepr::parse(idii).unwrap();
     assert_eq!(id.id_type, IdType::Ipv4Addr, "{what}");
     let hi = hash_i(h, skeyid.as_slice(), gxi, gxr, &cky_i, &cky_r, &sai_b, idii);
     assert_eq!(hi.as_slice(), s.key("hash_i"), "{what}: HASH_I");
-    assert_eq!(find(&p5, PayloadType::Hash).body, hi.as_slice(), "{what}: HASH_I in MM5");
+    assert_eq!(
+        find(&p5, PayloadType::Hash).body,
+        hi.as_slice(),
+        "{what}: HASH_I in MM5"
+    );
     // Message 6: IDir, HASH_R.
     let mut m6 = mm[5].bytes.clone();
     let after6 = decrypt(cipher, keys.ka.as_slice(), &after5, &mut m6);
-    assert_eq!((chain[1].0, &after6), (0, &chain[1].1), "{what}: IV after MM6");
+    assert_eq!(
+        (chain[1].0, &after6),
+        (0, &chain[1].1),
+        "{what}: IV after MM6"
+    );
     let p6 = payloads(mm[5].hdr.next_payload, &m6[28..]);
     let idir = find(&p6, PayloadType::Identification).body;
     let hr = hash_r(h, skeyid.as_slice(), gxi, gxr, &cky_i, &cky_r, &sai_b, idir);
     assert_eq!(hr.as_slice(), s.key("hash_r"), "{what}: HASH_R");
-    assert_eq!(find(&p6, PayloadType::Hash).body, hr.as_slice(), "{what}: HASH_R in MM6");
+    assert_eq!(
+        find(&p6, PayloadType::Hash).body,
+        hr.as_slice(),
+        "{what}: HASH_R in MM6"
+    );
     let last_block = after6;
 
     // Quick Mode.
@@ -170,7 +232,11 @@ fn check_session(s: &Session, capture: Capture) {
     assert_eq!(qm.len(), 3, "{what}: three Quick Mode messages");
     let mid = qm[0].hdr.message_id;
     let qiv = phase2_iv(h, &last_block, mid, bl);
-    let qchain: Vec<&Vec<u8>> = chain.iter().filter(|(m, _)| *m == mid).map(|(_, v)| v).collect();
+    let qchain: Vec<&Vec<u8>> = chain
+        .iter()
+        .filter(|(m, _)| *m == mid)
+        .map(|(_, v)| v)
+        .collect();
     assert_eq!(qchain.len(), 4, "{what}");
     assert_eq!(qiv.as_slice(), &qchain[0][..], "{what}: Quick Mode IV");
     let mut q1 = qm[0].bytes.clone();
@@ -180,7 +246,13 @@ fn check_session(s: &Session, capture: Capture) {
     let end1 = p1.last().unwrap().end();
     assert_eq!(p1[0].kind, PayloadType::Hash);
     assert_eq!(
-        hash_1(h, keys.skeyid_a.as_slice(), mid, &q1[28 + p1[0].end()..28 + end1]).as_slice(),
+        hash_1(
+            h,
+            keys.skeyid_a.as_slice(),
+            mid,
+            &q1[28 + p1[0].end()..28 + end1]
+        )
+        .as_slice(),
         p1[0].body,
         "{what}: HASH(1)"
     );
@@ -211,7 +283,14 @@ fn check_session(s: &Session, capture: Capture) {
     let p2 = payloads(qm[1].hdr.next_payload, &q2[28..]);
     let end2 = p2.last().unwrap().end();
     assert_eq!(
-        hash_2(h, keys.skeyid_a.as_slice(), mid, &ni_q, &q2[28 + p2[0].end()..28 + end2]).as_slice(),
+        hash_2(
+            h,
+            keys.skeyid_a.as_slice(),
+            mid,
+            &ni_q,
+            &q2[28 + p2[0].end()..28 + end2]
+        )
+        .as_slice(),
         p2[0].body,
         "{what}: HASH(2)"
     );
@@ -221,7 +300,11 @@ fn check_session(s: &Session, capture: Capture) {
     let server_spi = u32::from_be_bytes(prop2.spi.try_into().unwrap());
     let t2 = prop2.transforms.clone().next().unwrap().unwrap();
     let esp = parse_esp_transform(&t2).expect("chosen ESP transform");
-    assert_eq!(esp.encapsulation, EncapsulationMode::UdpTransport, "{what}: mode 4");
+    assert_eq!(
+        esp.encapsulation,
+        EncapsulationMode::UdpTransport,
+        "{what}: mode 4"
+    );
     assert_eq!(esp.integrity, EspIntegrity::HmacSha1);
 
     let mut q3 = qm[2].bytes.clone();
@@ -250,12 +333,41 @@ fn check_session(s: &Session, capture: Capture) {
             (client_spi, sa.spi)
         };
         assert_eq!(spi, expect_spi, "{what}: SPI");
-        let km = keymat(h, keys.skeyid_d.as_slice(), None, 3, &spi.to_be_bytes(), &ni_q, &nr_q, enc_len + 20);
-        assert_eq!(&km.as_slice()[..enc_len], &sa.encryption_key[..], "{what}: ESP encryption key {spi:#x}");
-        assert_eq!(&km.as_slice()[enc_len..], &sa.integrity_key[..], "{what}: ESP integrity key {spi:#x}");
+        let km = keymat(
+            h,
+            keys.skeyid_d.as_slice(),
+            None,
+            3,
+            &spi.to_be_bytes(),
+            &ni_q,
+            &nr_q,
+            enc_len + 20,
+        );
+        assert_eq!(
+            &km.as_slice()[..enc_len],
+            &sa.encryption_key[..],
+            "{what}: ESP encryption key {spi:#x}"
+        );
+        assert_eq!(
+            &km.as_slice()[enc_len..],
+            &sa.integrity_key[..],
+            "{what}: ESP integrity key {spi:#x}"
+        );
     }
     assert_eq!(
-        hex::encode(keymat(h, keys.skeyid_d.as_slice(), None, 3, &server_spi.to_be_bytes(), &ni_q, &nr_q, enc_len).as_slice()),
+        hex::encode(
+            keymat(
+                h,
+                keys.skeyid_d.as_slice(),
+                None,
+                3,
+                &server_spi.to_be_bytes(),
+                &ni_q,
+                &nr_q,
+                enc_len
+            )
+            .as_slice()
+        ),
         s.value("qm_encryption_initiator_key"),
         "{what}"
     );
@@ -271,21 +383,39 @@ fn check_session(s: &Session, capture: Capture) {
         assert!(info.from_initiator, "{what}: the client deletes");
         let mid = info.hdr.message_id;
         let iv = phase2_iv(h, &last_block, mid, bl);
-        let logged: Vec<&Vec<u8>> = chain.iter().filter(|(m, _)| *m == mid).map(|(_, v)| v).collect();
-        assert_eq!(logged, vec![&iv.as_slice().to_vec()], "{what}: Informational IV");
+        let logged: Vec<&Vec<u8>> = chain
+            .iter()
+            .filter(|(m, _)| *m == mid)
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(
+            logged,
+            vec![&iv.as_slice().to_vec()],
+            "{what}: Informational IV"
+        );
         let mut b = info.bytes.clone();
         decrypt(cipher, keys.ka.as_slice(), iv.as_slice(), &mut b);
         let p = payloads(info.hdr.next_payload, &b[28..]);
         let end = p.last().unwrap().end();
         assert_eq!(
-            informational_hash(h, keys.skeyid_a.as_slice(), mid, &b[28 + p[0].end()..28 + end]).as_slice(),
+            informational_hash(
+                h,
+                keys.skeyid_a.as_slice(),
+                mid,
+                &b[28 + p[0].end()..28 + end]
+            )
+            .as_slice(),
             p[0].body,
             "{what}: Informational HASH(1)"
         );
         let d = DeleteRepr::parse(find(&p, PayloadType::Delete).body).unwrap();
         deleted.push((d.protocol, d.spis.map(<[u8]>::to_vec).collect::<Vec<_>>()));
     }
-    assert_eq!(deleted[0], (ProtocolId::Esp, vec![client_spi.to_be_bytes().to_vec()]), "{what}");
+    assert_eq!(
+        deleted[0],
+        (ProtocolId::Esp, vec![client_spi.to_be_bytes().to_vec()]),
+        "{what}"
+    );
     let mut pair = cky_i.to_vec();
     pair.extend_from_slice(&cky_r);
     assert_eq!(deleted[1], (ProtocolId::Isakmp, vec![pair]), "{what}");

@@ -74,6 +74,16 @@ impl DhGroup {
         }
     }
 
+    /// The prime, as big-endian hex (RFC 2409 §6, RFC 3526).
+    pub const fn prime_hex(self) -> &'static str {
+        match self {
+            Self::Modp768 => P768,
+            Self::Modp1024 => P1024,
+            Self::Modp1536 => P1536,
+            Self::Modp2048 => P2048,
+        }
+    }
+
     /// Length of a public value and of the shared secret: the length of the
     /// prime (RFC 2409 §5: public values are padded to it).
     pub const fn public_len(self) -> usize {

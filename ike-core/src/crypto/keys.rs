@@ -9,6 +9,15 @@ pub fn skeyid_psk(h: HashAlg, psk: &[u8], ni_b: &[u8], nr_b: &[u8]) -> Digest64 
     h.prf(psk, &[ni_b, nr_b])
 }
 
+/// SKEYID for signatures: prf(Ni_b | Nr_b, g^xy) (RFC 2409 §5).
+pub fn skeyid_signature(h: HashAlg, ni_b: &[u8], nr_b: &[u8], gxy: &[u8]) -> Digest64 {
+    let mut key = Secret::<{ 2 * crate::state::MAX_NONCE }>::empty();
+    if !key.extend(ni_b) || !key.extend(nr_b) {
+        return Digest64::empty();
+    }
+    h.prf(key.as_slice(), &[gxy])
+}
+
 /// The keys of an ISAKMP SA (RFC 2409 §5).
 #[derive(Debug, Clone)]
 pub struct Phase1Keys {

@@ -12,7 +12,7 @@ pub use cipher::{CipherAlg, MAX_BLOCK_LEN, MAX_KEY_LEN};
 pub use dh::{DhError, DhGroup, DhPrivate, MAX_DH_LEN};
 pub use keys::{
     KeyMaterial, Phase1Keys, appendix_b_expand, hash_1, hash_2, hash_3, hash_i, hash_r,
-    informational_hash, keymat, nat_d, phase1_iv, phase2_iv, skeyid_psk,
+    informational_hash, keymat, nat_d, phase1_iv, phase2_iv, skeyid_psk, skeyid_signature,
 };
 
 use core::fmt;

@@ -65,6 +65,9 @@ struct InFlight {
     data: Vec<u8>,
 }
 
+/// Decides whether a datagram (from node, UDP payload) is lost.
+pub type DropRule = Box<dyn FnMut(usize, &[u8]) -> bool>;
+
 pub struct Sim {
     pub now: Duration,
     pub nodes: Vec<Node>,
@@ -82,7 +85,7 @@ pub struct Sim {
     /// Answer SpiNeeded automatically.
     pub auto_spi: bool,
     /// Drops a datagram (from node, UDP payload) when it returns true.
-    pub drop_rule: Option<Box<dyn FnMut(usize, &[u8]) -> bool>>,
+    pub drop_rule: Option<DropRule>,
 }
 
 pub const R: usize = 0;
@@ -114,7 +117,13 @@ impl Sim {
     }
 
     /// A responder and one initiator.
-    pub fn pair(initiator: Config, responder: Config, nat: bool, faults: Faults, seed: u64) -> Self {
+    pub fn pair(
+        initiator: Config,
+        responder: Config,
+        nat: bool,
+        faults: Faults,
+        seed: u64,
+    ) -> Self {
         let mut s = Self::new(responder, faults, seed);
         s.add_initiator(initiator, nat);
         s
@@ -152,10 +161,9 @@ impl Sim {
     pub fn connect(&mut self, node: usize) -> SaHandle {
         let local = Self::addr(self.nodes[node].ip, 500);
         let n = &mut self.nodes[node];
-        let h = n
-            .ep
-            .connect(self.now, Self::addr(RESPONDER_IP, 500), local, &mut n.rng)
-            .expect("connect");
+        let h =
+            n.ep.connect(self.now, Self::addr(RESPONDER_IP, 500), local, &mut n.rng)
+                .expect("connect");
         self.drain();
         h
     }
@@ -225,7 +233,10 @@ impl Sim {
                 let mut buf = [0u8; 2048];
                 loop {
                     let now = self.now;
-                    let Some(t) = self.nodes[k].ep.poll_transmit(now, &mut buf).expect("buffer")
+                    let Some(t) = self.nodes[k]
+                        .ep
+                        .poll_transmit(now, &mut buf)
+                        .expect("buffer")
                     else {
                         break;
                     };
@@ -330,7 +341,13 @@ impl Sim {
     }
 
     /// Injects raw ISAKMP bytes to node `to` as if sent from `src`.
-    pub fn inject(&mut self, to: usize, src: SocketAddr, dst: SocketAddr, mut data: Vec<u8>) -> Result<(), ike_core::Error> {
+    pub fn inject(
+        &mut self,
+        to: usize,
+        src: SocketAddr,
+        dst: SocketAddr,
+        mut data: Vec<u8>,
+    ) -> Result<(), ike_core::Error> {
         let now = self.now;
         let n = &mut self.nodes[to];
         let r = n.ep.handle_datagram(now, src, dst, &mut data, &mut n.rng);
