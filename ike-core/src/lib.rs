@@ -7,7 +7,8 @@
 )]
 #![doc = include_str!("../README.md")]
 
-#[cfg(test)]
+// Tests, and `arbitrary` (fuzzing only) with its derive, need std.
+#[cfg(any(test, feature = "arbitrary"))]
 extern crate std;
 
 #[macro_use]

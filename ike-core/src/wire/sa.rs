@@ -67,6 +67,9 @@ pub struct SaRepr<'a> {
     /// SIT_IDENTITY_ONLY: other situations carry fields this crate does not
     /// speak, and are refused with SITUATION-NOT-SUPPORTED).
     pub proposals: ProposalIter<'a>,
+    /// For another DOI or situation: the bytes after the Situation,
+    /// uninterpreted (kept so that the payload re-emits unchanged).
+    pub situation_data: &'a [u8],
 }
 
 impl<'a> SaRepr<'a> {
@@ -80,21 +83,22 @@ impl<'a> SaRepr<'a> {
         }
         let doi = be32(body, 0);
         let situation = be32(body, 4);
-        let rest = if doi == DOI_IPSEC && situation == SIT_IDENTITY_ONLY {
-            &body[8..]
+        let (rest, situation_data) = if doi == DOI_IPSEC && situation == SIT_IDENTITY_ONLY {
+            (&body[8..], &[][..])
         } else {
-            &[]
+            (&[][..], &body[8..])
         };
         Ok(Self {
             doi,
             situation,
             proposals: ProposalIter::new(rest),
+            situation_data,
         })
     }
 
     /// Length of the body when emitted.
     pub fn buffer_len(&self) -> usize {
-        8 + self.proposals.as_bytes().len()
+        8 + self.proposals.as_bytes().len() + self.situation_data.len()
     }
 
     /// Writes the body: DOI, situation and the proposal bytes as they are.
@@ -102,6 +106,7 @@ impl<'a> SaRepr<'a> {
         w.put_u32(self.doi);
         w.put_u32(self.situation);
         w.put(self.proposals.as_bytes());
+        w.put(self.situation_data);
     }
 
     /// Writes DOI IPsec and SIT_IDENTITY_ONLY, the start of every SA body
@@ -451,7 +456,14 @@ mod tests {
         // Other situations carry no proposals this crate reads.
         let mut other = MM2_SA;
         other[7] = 2;
-        assert_eq!(SaRepr::parse(&other).unwrap().proposals.count(), 0);
+        let sa = SaRepr::parse(&other).unwrap();
+        assert_eq!(sa.situation_data, &other[8..]);
+        assert_eq!(sa.proposals.clone().count(), 0);
+        let mut out = [0u8; 56];
+        let mut w = Writer::new(&mut out);
+        sa.emit(&mut w);
+        assert_eq!(w.finish(), Ok(56));
+        assert_eq!(out, other);
         assert_eq!(
             SaRepr::parse(&MM2_SA[..7]).err(),
             Some(WireError::Truncated)
