@@ -628,7 +628,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             {
                 match ex.state {
                     ExState::QmIWaitSpi | ExState::QmI1 | ExState::QmRWaitSpi | ExState::QmR1 => {
-                        self.fail_exchange(x, FailReason::Timeout);
+                        self.fail_exchange(x, FailReason::IkeSaGone);
                     }
                     _ => self.free_exchange(x),
                 }

@@ -258,6 +258,8 @@ pub enum FailReason {
     SpiNotProvided,
     /// A message could not be built (an internal buffer was too small).
     MessageTooLarge,
+    /// The ISAKMP SA the Quick Mode ran on went away (deleted or expired).
+    IkeSaGone,
 }
 
 /// Why an SA went away.

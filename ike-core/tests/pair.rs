@@ -612,3 +612,29 @@ fn phase1_expiry_sends_delete_and_reports() {
     assert!(deletes >= 1);
     let _ = Role::Initiator;
 }
+
+#[test]
+fn responder_lifetime_in_seconds_is_sent_and_honoured() {
+    let mut short = lns();
+    short.ipsec_lifetime = IpsecLifetime {
+        seconds: 1800,
+        kilobytes: 100_000,
+    };
+    let mut sim = Sim::pair(
+        initiator_config(proposals::windows10(), PSK),
+        short,
+        false,
+        Faults::NONE,
+        21,
+    );
+    sim.connect(I);
+    sim.run_for(Duration::from_secs(5));
+    let want = IpsecLifetime {
+        seconds: 1800,
+        kilobytes: 100_000,
+    };
+    // Windows offered 3600 s / 250000 KB: both shortened by the responder,
+    // and the initiator learnt it only from RESPONDER-LIFETIME.
+    assert_eq!(sim.children(R)[0].lifetime, want);
+    assert_eq!(sim.children(I)[0].lifetime, want);
+}

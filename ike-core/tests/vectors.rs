@@ -107,6 +107,9 @@ fn modp_primes_are_the_rfc_primes() {
             hex::decode(g.prime_hex()),
             "{name}"
         );
-        assert_eq!(i64::try_from(g.public_len() * 8).unwrap(), e["bits"].as_integer().unwrap());
+        assert_eq!(
+            i64::try_from(g.public_len() * 8).unwrap(),
+            e["bits"].as_integer().unwrap()
+        );
     }
 }
