@@ -18,6 +18,8 @@
 # The handshake table adds the OpenSSL time of the four exponentiations a
 # handshake performs (at our exponent sizes, scaled from the per-bit cost
 # of the operation above) to show how much of a handshake is the bignum.
+# Times are criterion medians. On a shared machine they move with the load
+# (printed before and after); compare rows of one run, not across runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${OPENSSL_SECONDS:-3}"
@@ -25,9 +27,11 @@ secs="${OPENSSL_SECONDS:-3}"
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "rustc: $(rustc --version)"
 echo "OpenSSL: $(openssl version)"
+echo "load average before: $(cut -d" " -f1-3 /proc/loadavg)"
 echo
 
 cargo bench -p ike-core --bench ike >&2
+echo "load average after the benchmarks: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
@@ -45,8 +49,12 @@ for l in lines:
         dsa = 1e9 / float(f[3])            # ns per signature
 
 def ns(path):
-    p = f"target/criterion/{path}/new/estimates.json"
-    return json.load(open(p))["mean"]["point_estimate"] if os.path.exists(p) else None
+    # Criterion stores "group/function/with/slashes" as group/function_with_slashes.
+    head, _, tail = path.partition("/")
+    p = f"target/criterion/{head}/{tail.replace('/', '_')}/new/estimates.json"
+    if not os.path.exists(p):
+        p = f"target/criterion/{path.replace('/', '_')}/new/estimates.json"
+    return json.load(open(p))["median"]["point_estimate"] if os.path.exists(p) else None
 
 def us(x):
     return f"{x/1000:.1f} µs" if x is not None else "n/a"
