@@ -164,13 +164,6 @@ fn cbc_decrypt<C: BlockCipherDecrypt>(cipher: &C, iv: &[u8], data: &mut [u8]) {
     }
 }
 
-/// Encrypts a single block in place (for IV derivation).
-fn ecb_encrypt<C: BlockCipherEncrypt>(cipher: &C, block: &mut [u8]) {
-    if let Ok(block) = <&mut Array<u8, C::BlockSize>>::try_from(block) {
-        cipher.encrypt_block(block);
-    }
-}
-
 /// The keyed encryption state of an outbound SA.
 pub(crate) enum Encryptor {
     Null,
@@ -208,19 +201,6 @@ impl Encryptor {
             Self::Aes256(c) => cbc_encrypt(c, iv, data),
             #[cfg(feature = "single-des")]
             Self::Des(c) => cbc_encrypt(c, iv, data),
-        }
-    }
-
-    /// Encrypts one block in place with the raw cipher.
-    pub(crate) fn encrypt_block(&self, block: &mut [u8]) {
-        match self {
-            Self::Null => {}
-            Self::TripleDes(c) => ecb_encrypt(c, block),
-            Self::Aes128(c) => ecb_encrypt(c, block),
-            Self::Aes192(c) => ecb_encrypt(c, block),
-            Self::Aes256(c) => ecb_encrypt(c, block),
-            #[cfg(feature = "single-des")]
-            Self::Des(c) => ecb_encrypt(c, block),
         }
     }
 }
@@ -430,8 +410,9 @@ mod tests {
     #[test]
     fn single_des_block() {
         let enc = Encryptor::new(Encryption::DesCbc, &hex!("133457799bbcdff1")).unwrap();
+        // One block of CBC from a zero IV is the raw block cipher.
         let mut block = hex!("0123456789abcdef");
-        enc.encrypt_block(&mut block);
+        enc.encrypt(&[0; 8], &mut block);
         assert_eq!(block, hex!("85e813540f0ab405"));
     }
 

@@ -489,15 +489,26 @@ impl<const W: usize> Sa<W> {
             sequence_number: seq,
         }
         .emit(&mut Packet::new_unchecked(&mut *esp));
-        let (head, body) = esp.split_at_mut(headroom);
-        let iv = &mut head[HEADER_LEN..];
-        match fixed_iv {
-            Some(fixed) if fixed.len() == iv.len() => iv.copy_from_slice(fixed),
-            _ => derive_iv(cipher, *iv_salt, seq, iv),
-        }
         let ct_len = ct_end - payload.start;
-        trailer.emit(&mut body[data_len..ct_len]);
-        cipher.encrypt(iv, &mut body[..ct_len]);
+        trailer.emit(&mut esp[headroom + data_len..headroom + ct_len]);
+        match fixed_iv {
+            Some(fixed) if fixed.len() == iv_len => {
+                let (head, body) = esp.split_at_mut(headroom);
+                head[HEADER_LEN..].copy_from_slice(fixed);
+                cipher.encrypt(&head[HEADER_LEN..], &mut body[..ct_len]);
+            }
+            _ => {
+                // IV = E_K(nonce): the nonce goes where the IV belongs and one
+                // CBC pass from an all-zero IV encrypts it together with the
+                // payload, since E_K(0 XOR nonce) is exactly the IV and the
+                // chain continues from it. One cipher call per packet.
+                write_nonce(*iv_salt, seq, &mut esp[HEADER_LEN..headroom]);
+                cipher.encrypt(
+                    &[0; MAX_BLOCK_LEN][..iv_len],
+                    &mut esp[HEADER_LEN..headroom + ct_len],
+                );
+            }
+        }
 
         let (authenticated, icv) = esp.split_at_mut(end - start - icv_len);
         let mut mac = [0u8; 32];
@@ -584,22 +595,18 @@ impl<const W: usize> Sa<W> {
     }
 }
 
-/// `IV = E_K(nonce)`: for a 16-byte block the nonce is `salt || 0 || seq`,
-/// for an 8-byte block `salt XOR seq`. Unique per packet because the
+/// The nonce whose encryption is the IV: for a 16-byte block `salt || 0 ||
+/// seq`, for an 8-byte block `salt XOR seq`. Unique per packet because the
 /// sequence number is, and secret because the salt is.
-fn derive_iv(cipher: &Encryptor, salt: u64, seq: u32, iv: &mut [u8]) {
-    let mut nonce = [0u8; MAX_BLOCK_LEN];
-    match iv.len() {
+fn write_nonce(salt: u64, seq: u32, slot: &mut [u8]) {
+    match slot.len() {
         16 => {
-            nonce[..8].copy_from_slice(&salt.to_be_bytes());
-            nonce[8..].copy_from_slice(&u64::from(seq).to_be_bytes());
+            slot[..8].copy_from_slice(&salt.to_be_bytes());
+            slot[8..].copy_from_slice(&u64::from(seq).to_be_bytes());
         }
-        8 => nonce[..8].copy_from_slice(&(salt ^ u64::from(seq)).to_be_bytes()),
-        _ => return,
+        8 => slot.copy_from_slice(&(salt ^ u64::from(seq)).to_be_bytes()),
+        _ => {}
     }
-    let nonce = &mut nonce[..iv.len()];
-    cipher.encrypt_block(nonce);
-    iv.copy_from_slice(nonce);
 }
 
 #[cfg(test)]

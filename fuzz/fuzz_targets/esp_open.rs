@@ -51,7 +51,9 @@ fuzz_target!(|input: Input| {
     let Ok((rx, spi)) = table.insert_inbound(Duration::ZERO, &config, &mut rng) else {
         return; // NULL without integrity, or a window too large: refused, fine.
     };
-    let tx = table.insert_outbound(Duration::ZERO, spi, &config, &mut rng).unwrap();
+    let tx = table
+        .insert_outbound(Duration::ZERO, spi, &config, &mut rng)
+        .unwrap();
 
     // Raw bytes, with and without our SPI in front.
     let mut raw = input.raw.clone();
@@ -70,9 +72,13 @@ fuzz_target!(|input: Input| {
     for i in 0..input.packets % 8 {
         let mut buf = vec![0u8; 24 + input.payload.len() + 33];
         buf[24..24 + input.payload.len()].copy_from_slice(&input.payload);
-        let Ok(range) =
-            table.seal(now, tx, &mut buf, 24..24 + input.payload.len(), IpProtocol::from(input.next_header))
-        else {
+        let Ok(range) = table.seal(
+            now,
+            tx,
+            &mut buf,
+            24..24 + input.payload.len(),
+            IpProtocol::from(input.next_header),
+        ) else {
             break;
         };
         let mut packet = buf[range].to_vec();

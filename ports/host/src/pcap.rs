@@ -1,0 +1,221 @@
+//! `--pcap FILE`: every outer packet the host sends or receives, as raw IPv4
+//! (link type 101) so that tshark dissects UDP 500/4500, ESP, and with the
+//! companion `esp_sa` file the L2TP and PPP inside.
+
+use esp_core::{Encryption, Integrity};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const LINKTYPE_RAW: u32 = 101;
+
+/// A pcap file being written.
+#[derive(Debug)]
+pub struct PcapWriter {
+    out: BufWriter<File>,
+    ident: u16,
+}
+
+impl PcapWriter {
+    /// Creates the file and writes the global header.
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let mut out = BufWriter::new(File::create(path)?);
+        out.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
+        out.write_all(&2u16.to_le_bytes())?;
+        out.write_all(&4u16.to_le_bytes())?;
+        out.write_all(&0i32.to_le_bytes())?;
+        out.write_all(&0u32.to_le_bytes())?;
+        out.write_all(&65_535u32.to_le_bytes())?;
+        out.write_all(&LINKTYPE_RAW.to_le_bytes())?;
+        Ok(Self { out, ident: 0 })
+    }
+
+    fn record(&mut self, packet: &[u8]) -> io::Result<()> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
+        self.out
+            .write_all(&u32::try_from(now.as_secs()).unwrap_or(0).to_le_bytes())?;
+        self.out.write_all(&now.subsec_micros().to_le_bytes())?;
+        self.out.write_all(&len.to_le_bytes())?;
+        self.out.write_all(&len.to_le_bytes())?;
+        self.out.write_all(packet)
+    }
+
+    fn ipv4_header(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        protocol: u8,
+        payload_len: usize,
+    ) -> [u8; 20] {
+        let total = u16::try_from(20 + payload_len).unwrap_or(u16::MAX);
+        self.ident = self.ident.wrapping_add(1);
+        let mut h = [0u8; 20];
+        h[0] = 0x45;
+        h[2..4].copy_from_slice(&total.to_be_bytes());
+        h[4..6].copy_from_slice(&self.ident.to_be_bytes());
+        h[8] = 64;
+        h[9] = protocol;
+        h[12..16].copy_from_slice(&src.octets());
+        h[16..20].copy_from_slice(&dst.octets());
+        let sum = internet_checksum(&h);
+        h[10..12].copy_from_slice(&sum.to_be_bytes());
+        h
+    }
+
+    /// Records a UDP datagram (the UDP checksum is left 0, which IPv4 allows).
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn udp(&mut self, src: SocketAddrV4, dst: SocketAddrV4, payload: &[u8]) -> io::Result<()> {
+        let mut packet = Vec::with_capacity(28 + payload.len());
+        packet.extend_from_slice(&self.ipv4_header(*src.ip(), *dst.ip(), 17, 8 + payload.len()));
+        packet.extend_from_slice(&src.port().to_be_bytes());
+        packet.extend_from_slice(&dst.port().to_be_bytes());
+        packet.extend_from_slice(
+            &u16::try_from(8 + payload.len())
+                .unwrap_or(u16::MAX)
+                .to_be_bytes(),
+        );
+        packet.extend_from_slice(&[0, 0]);
+        packet.extend_from_slice(payload);
+        self.record(&packet)
+    }
+
+    /// Records an ESP packet carried directly in IP (protocol 50).
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn esp(&mut self, src: Ipv4Addr, dst: Ipv4Addr, esp: &[u8]) -> io::Result<()> {
+        let mut packet = Vec::with_capacity(20 + esp.len());
+        packet.extend_from_slice(&self.ipv4_header(src, dst, 50, esp.len()));
+        packet.extend_from_slice(esp);
+        self.record(&packet)
+    }
+
+    /// Records an inner IPv4 packet as it is (the TUN side).
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn ipv4(&mut self, packet: &[u8]) -> io::Result<()> {
+        self.record(packet)
+    }
+
+    /// Flushes buffered records.
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The RFC 1071 checksum.
+pub fn internet_checksum(data: &[u8]) -> u16 {
+    let mut sum = 0u32;
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    if let [last] = chunks.remainder() {
+        sum += u32::from(*last) << 8;
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(u16::try_from(sum).unwrap_or(0xffff))
+}
+
+/// The algorithm names of Wireshark's `esp_sa` table (Wireshark 4.0).
+pub fn wireshark_encryption(e: Encryption) -> &'static str {
+    match e {
+        Encryption::TripleDesCbc => "TripleDES-CBC [RFC2451]",
+        Encryption::AesCbc128 | Encryption::AesCbc192 | Encryption::AesCbc256 => {
+            "AES-CBC [RFC3602]"
+        }
+        _ => "NULL",
+    }
+}
+
+/// See [`wireshark_encryption`].
+pub fn wireshark_integrity(i: Integrity) -> &'static str {
+    match i {
+        Integrity::HmacMd5_96 => "HMAC-MD5-96 [RFC2403]",
+        Integrity::HmacSha1_96 => "HMAC-SHA-1-96 [RFC2404]",
+        Integrity::HmacSha256_128 => "HMAC-SHA-256-128 [RFC4868]",
+        Integrity::HmacSha256_96 => "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]",
+        _ => "NULL",
+    }
+}
+
+/// One line of Wireshark's `esp_sa` UAT file. Test keys only: this writes
+/// key material in the clear, which is what `--pcap` asks for.
+pub fn esp_sa_line(spi: u32, e: Encryption, ekey: &[u8], i: Integrity, akey: &[u8]) -> String {
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    format!(
+        "\"IPv4\",\"*\",\"*\",\"0x{spi:08x}\",\"{}\",\"0x{}\",\"{}\",\"0x{}\"",
+        wireshark_encryption(e),
+        hex(ekey),
+        wireshark_integrity(i),
+        hex(akey)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_a_capture_testkit_reads_back() {
+        let dir = std::env::temp_dir().join(format!("lns-pcap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.pcap");
+        let mut w = PcapWriter::create(&path).unwrap();
+        let a = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 4500);
+        let b = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 40_000);
+        w.udp(a, b, &[0, 0, 0, 0, 1, 2, 3]).unwrap();
+        w.esp(*a.ip(), *b.ip(), &[0xc0, 0, 0, 1, 0, 0, 0, 1])
+            .unwrap();
+        w.flush().unwrap();
+        let cap = testkit::pcap::read(&path);
+        assert_eq!(cap.link_type, 101);
+        let udp = testkit::net::udp_datagrams(&cap);
+        assert_eq!(udp.len(), 1);
+        assert_eq!((udp[0].src, udp[0].dst), (a, b));
+        assert_eq!(udp[0].payload, [0, 0, 0, 0, 1, 2, 3]);
+        let ip = testkit::net::ipv4_packets(&cap);
+        assert_eq!(ip[1].protocol, 50);
+        assert_eq!(
+            internet_checksum(&ip[0].packet[..20]),
+            0,
+            "header checksum verifies"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn esp_sa_line_matches_the_reference_format() {
+        // The first line of testdata/l2tp-ipsec/esp_sa, which tshark 4.0 accepts.
+        let ekey = testkit::hex::decode(
+            "4e94c41204cef7c7f202b6255d086f424eafd1eef017e74ee73d0e490762db9f",
+        );
+        let akey = testkit::hex::decode("1a258de91a74f6f47e67276d9e57ec6feb67a49f");
+        assert_eq!(
+            esp_sa_line(
+                0xc3db8139,
+                Encryption::AesCbc256,
+                &ekey,
+                Integrity::HmacSha1_96,
+                &akey
+            ),
+            "\"IPv4\",\"*\",\"*\",\"0xc3db8139\",\"AES-CBC [RFC3602]\",\"0x4e94c41204cef7c7f202b6255d086f424eafd1eef017e74ee73d0e490762db9f\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x1a258de91a74f6f47e67276d9e57ec6feb67a49f\""
+        );
+    }
+}
