@@ -18,11 +18,11 @@ use core::time::Duration;
 use rand_core::CryptoRng;
 
 /// Events held until polled.
-const EVENT_QUEUE: usize = 32;
+const EVENT_QUEUE: usize = 16;
 /// Datagrams held until polled.
 const TX_QUEUE: usize = 16;
 /// Largest one-off message (Notify, Delete, DPD answer, keepalive).
-pub(crate) const ONESHOT_LEN: usize = 256;
+pub(crate) const ONESHOT_LEN: usize = 192;
 /// Unprotected Notifies sent per second at most (they answer
 /// unauthenticated input, so they must not become an amplifier).
 const CLEAR_NOTIFY_PER_SECOND: u8 = 10;

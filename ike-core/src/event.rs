@@ -150,7 +150,7 @@ impl PeerId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EspKeys {
     pub(crate) encryption: Secret<32>,
-    pub(crate) integrity: Secret<64>,
+    pub(crate) integrity: Secret<32>,
 }
 
 impl EspKeys {
