@@ -41,12 +41,6 @@ pub const ENGINE: &str = "UDP echo placeholder (gateway not integrated)";
 /// Sockets of the stack: UDP 500, UDP 4500, raw ESP.
 const SOCKETS: usize = 3;
 
-/// All long-lived buffers of the application, in one static.
-struct Resources {
-    stack: StackResources<SOCKETS>,
-    vpn: vpn::VpnBuffers,
-}
-
 /// Runs the firmware's application on a board's driver, console and RNG.
 /// Never returns.
 ///
@@ -61,9 +55,11 @@ where
     C: Read + Write,
     R: CryptoRng,
 {
-    static RESOURCES: ConstStaticCell<Resources> =
-        ConstStaticCell::new(Resources { stack: StackResources::new(), vpn: vpn::VpnBuffers::new() });
-    let resources = RESOURCES.take();
+    // The long-lived buffers, each in its own static so that the all-zero
+    // ones land in `.bss` and cost no flash.
+    static STACK: ConstStaticCell<StackResources<SOCKETS>> = ConstStaticCell::new(StackResources::new());
+    static VPN_META: ConstStaticCell<vpn::VpnMeta> = ConstStaticCell::new(vpn::VpnMeta::new());
+    static VPN_BUFFERS: ConstStaticCell<vpn::VpnBuffers> = ConstStaticCell::new(vpn::VpnBuffers::new());
 
     let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
         address: Ipv4Cidr::new(net.address, net.prefix_len),
@@ -72,7 +68,7 @@ where
     });
     let seed = rng.next_u64();
     let (stack, mut runner) =
-        embassy_net::new(CountingDriver::new(driver, &STATS), config, &mut resources.stack, seed);
+        embassy_net::new(CountingDriver::new(driver, &STATS), config, STACK.take(), seed);
     info!("{}: IPv4 {}/{} (static)", net.nameif, net.address, net.prefix_len);
 
     // The gateway goes here, in place of the placeholder.
@@ -80,7 +76,7 @@ where
 
     let (never, _, _) = join3(
         runner.run(),
-        vpn::run(stack, &mut engine, &mut rng, &mut resources.vpn, &STATS),
+        vpn::run(stack, &mut engine, &mut rng, VPN_META.take(), VPN_BUFFERS.take(), &STATS),
         console::run(console, stack, board, net, &STATS, ENGINE),
     )
     .await;

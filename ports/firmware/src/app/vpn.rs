@@ -48,52 +48,49 @@ const ESP_PACKETS: usize = 4;
 /// Bytes the ESP socket can queue in each direction (whole IP packets).
 const ESP_BYTES: usize = 2 * MAX_IP_PACKET;
 
-/// Storage of one UDP socket.
+/// Packet metadata of the three sockets. Kept apart from the byte buffers
+/// because an empty metadata entry is not all zero bytes: this small struct
+/// goes to `.data`, the large all-zero buffers to `.bss` (no flash copy).
 #[derive(Debug)]
-pub struct UdpBuffers {
-    rx_meta: [udp::PacketMetadata; UDP_PACKETS],
-    rx: [u8; UDP_BYTES],
-    tx_meta: [udp::PacketMetadata; UDP_PACKETS],
-    tx: [u8; UDP_BYTES],
+pub struct VpnMeta {
+    ike_rx: [udp::PacketMetadata; UDP_PACKETS],
+    ike_tx: [udp::PacketMetadata; UDP_PACKETS],
+    nat_t_rx: [udp::PacketMetadata; UDP_PACKETS],
+    nat_t_tx: [udp::PacketMetadata; UDP_PACKETS],
+    esp_rx: [raw::PacketMetadata; ESP_PACKETS],
+    esp_tx: [raw::PacketMetadata; ESP_PACKETS],
 }
 
-impl UdpBuffers {
-    const fn new() -> Self {
+impl VpnMeta {
+    /// Empty metadata, for a `static`.
+    pub const fn new() -> Self {
         Self {
-            rx_meta: [udp::PacketMetadata::EMPTY; UDP_PACKETS],
-            rx: [0; UDP_BYTES],
-            tx_meta: [udp::PacketMetadata::EMPTY; UDP_PACKETS],
-            tx: [0; UDP_BYTES],
+            ike_rx: [udp::PacketMetadata::EMPTY; UDP_PACKETS],
+            ike_tx: [udp::PacketMetadata::EMPTY; UDP_PACKETS],
+            nat_t_rx: [udp::PacketMetadata::EMPTY; UDP_PACKETS],
+            nat_t_tx: [udp::PacketMetadata::EMPTY; UDP_PACKETS],
+            esp_rx: [raw::PacketMetadata::EMPTY; ESP_PACKETS],
+            esp_tx: [raw::PacketMetadata::EMPTY; ESP_PACKETS],
         }
     }
 }
 
-/// Storage of the raw ESP socket.
-#[derive(Debug)]
-pub struct RawBuffers {
-    rx_meta: [raw::PacketMetadata; ESP_PACKETS],
-    rx: [u8; ESP_BYTES],
-    tx_meta: [raw::PacketMetadata; ESP_PACKETS],
-    tx: [u8; ESP_BYTES],
-}
-
-impl RawBuffers {
-    const fn new() -> Self {
-        Self {
-            rx_meta: [raw::PacketMetadata::EMPTY; ESP_PACKETS],
-            rx: [0; ESP_BYTES],
-            tx_meta: [raw::PacketMetadata::EMPTY; ESP_PACKETS],
-            tx: [0; ESP_BYTES],
-        }
+impl Default for VpnMeta {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-/// Everything the loop needs, allocated once in a static.
+/// The byte buffers of the loop: the three sockets' queues, one received
+/// datagram and one outgoing datagram. All zero, for a `static` in `.bss`.
 #[derive(Debug)]
 pub struct VpnBuffers {
-    ike: UdpBuffers,
-    nat_t: UdpBuffers,
-    esp: RawBuffers,
+    ike_rx: [u8; UDP_BYTES],
+    ike_tx: [u8; UDP_BYTES],
+    nat_t_rx: [u8; UDP_BYTES],
+    nat_t_tx: [u8; UDP_BYTES],
+    esp_rx: [u8; ESP_BYTES],
+    esp_tx: [u8; ESP_BYTES],
     /// One received datagram, handed to the engine in place.
     rx: [u8; MAX_IP_PACKET],
     /// One outgoing datagram, with IPv4 header headroom in front.
@@ -104,9 +101,12 @@ impl VpnBuffers {
     /// Zeroed buffers, for a `static`.
     pub const fn new() -> Self {
         Self {
-            ike: UdpBuffers::new(),
-            nat_t: UdpBuffers::new(),
-            esp: RawBuffers::new(),
+            ike_rx: [0; UDP_BYTES],
+            ike_tx: [0; UDP_BYTES],
+            nat_t_rx: [0; UDP_BYTES],
+            nat_t_tx: [0; UDP_BYTES],
+            esp_rx: [0; ESP_BYTES],
+            esp_tx: [0; ESP_BYTES],
             rx: [0; MAX_IP_PACKET],
             tx: [0; ipv4::HEADER_LEN + MAX_IP_PACKET],
         }
@@ -157,21 +157,21 @@ pub async fn run<E: Engine, R: CryptoRng>(
     stack: Stack<'static>,
     engine: &mut E,
     rng: &mut R,
+    meta: &'static mut VpnMeta,
     bufs: &'static mut VpnBuffers,
     stats: &'static Stats,
 ) -> ! {
-    let VpnBuffers { ike, nat_t, esp, rx, tx } = bufs;
-    let mut ike_socket = UdpSocket::new(stack, &mut ike.rx_meta, &mut ike.rx, &mut ike.tx_meta, &mut ike.tx);
-    let mut nat_t_socket =
-        UdpSocket::new(stack, &mut nat_t.rx_meta, &mut nat_t.rx, &mut nat_t.tx_meta, &mut nat_t.tx);
+    let VpnBuffers { ike_rx, ike_tx, nat_t_rx, nat_t_tx, esp_rx, esp_tx, rx, tx } = bufs;
+    let mut ike_socket = UdpSocket::new(stack, &mut meta.ike_rx, ike_rx, &mut meta.ike_tx, ike_tx);
+    let mut nat_t_socket = UdpSocket::new(stack, &mut meta.nat_t_rx, nat_t_rx, &mut meta.nat_t_tx, nat_t_tx);
     let esp_socket = RawSocket::new(
         stack,
         Some(IpVersion::Ipv4),
         Some(IpProtocol::IpSecEsp),
-        &mut esp.rx_meta,
-        &mut esp.rx,
-        &mut esp.tx_meta,
-        &mut esp.tx,
+        &mut meta.esp_rx,
+        esp_rx,
+        &mut meta.esp_tx,
+        esp_tx,
     );
     // Binding a fresh socket to a non-zero port cannot fail.
     if ike_socket.bind(IKE_PORT).is_err() || nat_t_socket.bind(NAT_T_PORT).is_err() {
