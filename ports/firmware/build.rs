@@ -22,8 +22,11 @@ fn main() {
         )
         .expect("write memory.x");
         // The vector table is defined in Rust (board::qemu_mps2_an386).
-        fs::write(out.join("device.x"), "/* interrupt vectors: see src/board/qemu_mps2_an386/mod.rs */\n")
-            .expect("write device.x");
+        fs::write(
+            out.join("device.x"),
+            "/* interrupt vectors: see src/board/qemu_mps2_an386/mod.rs */\n",
+        )
+        .expect("write device.x");
         println!("cargo:rustc-link-search={}", out.display());
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
     }

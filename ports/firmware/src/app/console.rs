@@ -56,7 +56,12 @@ enum Escape {
 impl<const N: usize> LineEditor<N> {
     /// An empty line.
     pub const fn new() -> Self {
-        Self { buf: [0; N], len: 0, after_cr: false, escape: Escape::None }
+        Self {
+            buf: [0; N],
+            len: 0,
+            after_cr: false,
+            escape: Escape::None,
+        }
     }
 
     /// Feeds one received byte.
@@ -64,7 +69,11 @@ impl<const N: usize> LineEditor<N> {
         let after_cr = core::mem::replace(&mut self.after_cr, byte == b'\r');
         match self.escape {
             Escape::Esc => {
-                self.escape = if byte == b'[' { Escape::Csi } else { Escape::None };
+                self.escape = if byte == b'[' {
+                    Escape::Csi
+                } else {
+                    Escape::None
+                };
                 return Edit::Nothing;
             }
             Escape::Csi => {
@@ -158,8 +167,16 @@ pub enum Next {
 
 /// The top of the command tree.
 pub const ROOT: &[Node] = &[
-    Node { word: "help", help: "Describe the available commands", next: Next::Run(Command::Help) },
-    Node { word: "show", help: "Show running system information", next: Next::Sub(SHOW) },
+    Node {
+        word: "help",
+        help: "Describe the available commands",
+        next: Next::Run(Command::Help),
+    },
+    Node {
+        word: "show",
+        help: "Show running system information",
+        next: Next::Sub(SHOW),
+    },
 ];
 
 /// The keywords after `show`. `vpn-sessiondb` joins them with the gateway.
@@ -169,7 +186,11 @@ pub const SHOW: &[Node] = &[
         help: "Interface status, addresses and counters",
         next: Next::Run(Command::ShowInterfaces),
     },
-    Node { word: "version", help: "Firmware version, board and uptime", next: Next::Run(Command::ShowVersion) },
+    Node {
+        word: "version",
+        help: "Firmware version, board and uptime",
+        next: Next::Run(Command::ShowVersion),
+    },
 ];
 
 /// Why a line is not a command; `column` is where the offending word starts.
@@ -225,7 +246,8 @@ fn parse_in(root: &'static [Node], line: &str) -> Result<Option<Command>, ParseE
         }
         let word_lower = word.as_bytes();
         let mut candidates = level.iter().filter(|n| {
-            n.word.len() >= word_lower.len() && n.word.as_bytes()[..word_lower.len()].eq_ignore_ascii_case(word_lower)
+            n.word.len() >= word_lower.len()
+                && n.word.as_bytes()[..word_lower.len()].eq_ignore_ascii_case(word_lower)
         });
         let node = match (candidates.next(), candidates.next()) {
             (None, _) => return Err(ParseError::Invalid { column }),
@@ -272,7 +294,12 @@ pub struct View<'a> {
 /// leaving out leading zero units.
 pub fn write_uptime(out: &mut impl fmt::Write, uptime: Duration) -> fmt::Result {
     let total = uptime.as_secs();
-    let units = [(total / 86_400, "day"), (total / 3600 % 24, "hour"), (total / 60 % 60, "min"), (total % 60, "sec")];
+    let units = [
+        (total / 86_400, "day"),
+        (total / 3600 % 24, "hour"),
+        (total / 60 % 60, "min"),
+        (total % 60, "sec"),
+    ];
     let mut started = false;
     for (i, (n, unit)) in units.iter().enumerate() {
         let last = i == units.len() - 1;
@@ -289,7 +316,11 @@ pub fn write_uptime(out: &mut impl fmt::Write, uptime: Duration) -> fmt::Result 
 }
 
 fn write_mac(out: &mut impl fmt::Write, mac: [u8; 6]) -> fmt::Result {
-    write!(out, "{:02x}{:02x}.{:02x}{:02x}.{:02x}{:02x}", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5])
+    write!(
+        out,
+        "{:02x}{:02x}.{:02x}{:02x}.{:02x}{:02x}",
+        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
+    )
 }
 
 /// Runs `command` and writes its answer to `out` (lines end in `\n`).
@@ -314,7 +345,11 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
             Ok(())
         }
         Command::ShowVersion => {
-            writeln!(out, "l2tp-ipsec-lns firmware Version {}", env!("CARGO_PKG_VERSION"))?;
+            writeln!(
+                out,
+                "l2tp-ipsec-lns firmware Version {}",
+                env!("CARGO_PKG_VERSION")
+            )?;
             writeln!(out, "Board: {} ({})", view.board.name, view.board.cpu)?;
             writeln!(out, "Ethernet: {}", view.board.ethernet)?;
             writeln!(out, "RNG: {}", view.board.rng)?;
@@ -327,21 +362,49 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
         Command::ShowInterfaces => {
             let s = view.stats;
             let line = if view.link_up { "up" } else { "down" };
-            writeln!(out, "Interface Ethernet0 \"{}\", is up, line protocol is {}", view.net.nameif, line)?;
+            writeln!(
+                out,
+                "Interface Ethernet0 \"{}\", is up, line protocol is {}",
+                view.net.nameif, line
+            )?;
             write!(out, "        MAC address ")?;
             write_mac(out, view.mac)?;
             writeln!(out, ", MTU {}", view.mtu)?;
-            writeln!(out, "        IP address {}, subnet mask {}", view.net.address, view.net.netmask())?;
+            writeln!(
+                out,
+                "        IP address {}, subnet mask {}",
+                view.net.address,
+                view.net.netmask()
+            )?;
             if let Some(gw) = view.net.gateway {
                 writeln!(out, "        Default gateway {gw}")?;
             }
-            writeln!(out, "        {} packets input, {} bytes", s.rx_frames.get(), s.rx_bytes.get())?;
-            writeln!(out, "        {} packets output, {} bytes", s.tx_frames.get(), s.tx_bytes.get())?;
+            writeln!(
+                out,
+                "        {} packets input, {} bytes",
+                s.rx_frames.get(),
+                s.rx_bytes.get()
+            )?;
+            writeln!(
+                out,
+                "        {} packets output, {} bytes",
+                s.tx_frames.get(),
+                s.tx_bytes.get()
+            )?;
             writeln!(out, "        {} packets dropped", s.dropped.get())?;
             writeln!(out, "  UDP 500 (IKE): {} datagrams input", s.ike_rx.get())?;
-            writeln!(out, "  UDP 4500 (NAT-T): {} datagrams input", s.nat_t_rx.get())?;
+            writeln!(
+                out,
+                "  UDP 4500 (NAT-T): {} datagrams input",
+                s.nat_t_rx.get()
+            )?;
             writeln!(out, "  UDP 500/4500: {} datagrams output", s.udp_tx.get())?;
-            writeln!(out, "  IP protocol 50 (ESP): {} packets input, {} packets output", s.esp_rx.get(), s.esp_tx.get())
+            writeln!(
+                out,
+                "  IP protocol 50 (ESP): {} packets input, {} packets output",
+                s.esp_rx.get(),
+                s.esp_tx.get()
+            )
         }
     }
 }
@@ -351,14 +414,21 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
 ///
 /// # Errors
 /// Only when `out` is full.
-pub fn write_error(out: &mut impl fmt::Write, line: &str, error: ParseError, prompt_len: usize) -> fmt::Result {
+pub fn write_error(
+    out: &mut impl fmt::Write,
+    line: &str,
+    error: ParseError,
+    prompt_len: usize,
+) -> fmt::Result {
     match error {
         ParseError::Invalid { column } => {
             writeln!(out, "{:>width$}", "^", width = prompt_len + column + 1)?;
             writeln!(out, "ERROR: % Invalid input detected at '^' marker.")
         }
         ParseError::Ambiguous { column } => {
-            let word = words(&line[column.min(line.len())..]).next().map_or("", |(_, w)| w);
+            let word = words(&line[column.min(line.len())..])
+                .next()
+                .map_or("", |(_, w)| w);
             writeln!(out, "ERROR: % Ambiguous command: \"{word}\"")
         }
         ParseError::Incomplete => writeln!(out, "ERROR: % Incomplete command"),
@@ -391,7 +461,12 @@ pub async fn run<C: Read + Write>(
     let mut prompt = heapless::String::<40>::new();
     let _ = write!(prompt, "{}# ", net.hostname);
 
-    let _ = write!(out, "\nl2tp-ipsec-lns firmware {} on {}\nType help for the commands.\n\n", env!("CARGO_PKG_VERSION"), board.name);
+    let _ = write!(
+        out,
+        "\nl2tp-ipsec-lns firmware {} on {}\nType help for the commands.\n\n",
+        env!("CARGO_PKG_VERSION"),
+        board.name
+    );
     write_crlf(&mut io, &out).await;
     let _ = io.write_all(prompt.as_bytes()).await;
 
@@ -473,12 +548,24 @@ mod tests {
     #[test]
     fn line_editing() {
         let mut e = LineEditor::<8>::new();
-        assert_eq!(feed(&mut e, b"shx\x7f"), [Edit::Echo(b's'), Edit::Echo(b'h'), Edit::Echo(b'x'), Edit::Erase]);
+        assert_eq!(
+            feed(&mut e, b"shx\x7f"),
+            [
+                Edit::Echo(b's'),
+                Edit::Echo(b'h'),
+                Edit::Echo(b'x'),
+                Edit::Erase
+            ]
+        );
         assert_eq!(e.line(), "sh");
         // CR LF is one line end, not two.
         assert_eq!(feed(&mut e, b"\r\n"), [Edit::Line, Edit::Nothing]);
         e.clear();
-        assert_eq!(feed(&mut e, b"\n"), [Edit::Line], "a bare LF ends a line too");
+        assert_eq!(
+            feed(&mut e, b"\n"),
+            [Edit::Line],
+            "a bare LF ends a line too"
+        );
         // Backspace on an empty line does nothing.
         assert_eq!(feed(&mut e, b"\x08"), [Edit::Nothing]);
         // Full line rings the bell and keeps what fits.
@@ -514,7 +601,10 @@ mod tests {
     fn parse_errors_point_at_the_word() {
         assert_eq!(parse("show foo"), Err(ParseError::Invalid { column: 5 }));
         assert_eq!(parse("shw"), Err(ParseError::Invalid { column: 0 }));
-        assert_eq!(parse("show version now"), Err(ParseError::Invalid { column: 13 }));
+        assert_eq!(
+            parse("show version now"),
+            Err(ParseError::Invalid { column: 13 })
+        );
         assert_eq!(parse("show"), Err(ParseError::Incomplete));
     }
 
@@ -522,15 +612,37 @@ mod tests {
     fn ambiguous_prefixes_and_exact_words() {
         // The tree as it will be once the gateway adds `show vpn-sessiondb`.
         const SHOW: &[Node] = &[
-            Node { word: "version", help: "", next: Next::Run(Command::ShowVersion) },
-            Node { word: "vpn", help: "", next: Next::Run(Command::ShowInterfaces) },
-            Node { word: "vpn-sessiondb", help: "", next: Next::Run(Command::Help) },
+            Node {
+                word: "version",
+                help: "",
+                next: Next::Run(Command::ShowVersion),
+            },
+            Node {
+                word: "vpn",
+                help: "",
+                next: Next::Run(Command::ShowInterfaces),
+            },
+            Node {
+                word: "vpn-sessiondb",
+                help: "",
+                next: Next::Run(Command::Help),
+            },
         ];
-        const ROOT: &[Node] = &[Node { word: "show", help: "", next: Next::Sub(SHOW) }];
-        assert_eq!(parse_in(ROOT, "show v"), Err(ParseError::Ambiguous { column: 5 }));
+        const ROOT: &[Node] = &[Node {
+            word: "show",
+            help: "",
+            next: Next::Sub(SHOW),
+        }];
+        assert_eq!(
+            parse_in(ROOT, "show v"),
+            Err(ParseError::Ambiguous { column: 5 })
+        );
         assert_eq!(parse_in(ROOT, "show ve"), Ok(Some(Command::ShowVersion)));
         // An exact keyword wins over the longer one it prefixes.
-        assert_eq!(parse_in(ROOT, "show vpn"), Ok(Some(Command::ShowInterfaces)));
+        assert_eq!(
+            parse_in(ROOT, "show vpn"),
+            Ok(Some(Command::ShowInterfaces))
+        );
         assert_eq!(parse_in(ROOT, "show vpn-s"), Ok(Some(Command::Help)));
         let mut out = String::new();
         write_error(&mut out, "show v", ParseError::Ambiguous { column: 5 }, 5).unwrap();
@@ -540,9 +652,18 @@ mod tests {
     #[test]
     fn error_marker_sits_under_the_word() {
         let mut out = String::new();
-        write_error(&mut out, "show foo", ParseError::Invalid { column: 5 }, "lns# ".len()).unwrap();
+        write_error(
+            &mut out,
+            "show foo",
+            ParseError::Invalid { column: 5 },
+            "lns# ".len(),
+        )
+        .unwrap();
         // "lns# show foo": the 'f' is at offset 10.
-        assert_eq!(out, "          ^\nERROR: % Invalid input detected at '^' marker.\n");
+        assert_eq!(
+            out,
+            "          ^\nERROR: % Invalid input detected at '^' marker.\n"
+        );
     }
 
     #[test]
@@ -572,7 +693,13 @@ mod tests {
         }
     }
 
-    const BOARD: BoardInfo = BoardInfo { name: "b", cpu: "c", ethernet: "e", rng: "r", console: "u" };
+    const BOARD: BoardInfo = BoardInfo {
+        name: "b",
+        cpu: "c",
+        ethernet: "e",
+        rng: "r",
+        console: "u",
+    };
     const NET: NetConfig = NetConfig {
         hostname: "lns",
         nameif: "outside",
@@ -589,14 +716,31 @@ mod tests {
         stats.ike_rx.inc();
         stats.esp_rx.add(2);
         let mut out = String::new();
-        execute(Command::ShowInterfaces, &view(&BOARD, &NET, &stats), &mut out).unwrap();
-        assert!(out.starts_with("Interface Ethernet0 \"outside\", is up, line protocol is up\n"), "{out}");
-        assert!(out.contains("MAC address 5254.0012.3456, MTU 1500\n"), "{out}");
-        assert!(out.contains("IP address 10.0.2.15, subnet mask 255.255.255.0\n"), "{out}");
+        execute(
+            Command::ShowInterfaces,
+            &view(&BOARD, &NET, &stats),
+            &mut out,
+        )
+        .unwrap();
+        assert!(
+            out.starts_with("Interface Ethernet0 \"outside\", is up, line protocol is up\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("MAC address 5254.0012.3456, MTU 1500\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("IP address 10.0.2.15, subnet mask 255.255.255.0\n"),
+            "{out}"
+        );
         assert!(out.contains("Default gateway 10.0.2.2\n"), "{out}");
         assert!(out.contains("3 packets input, 300 bytes\n"), "{out}");
         assert!(out.contains("UDP 500 (IKE): 1 datagrams input\n"), "{out}");
-        assert!(out.contains("IP protocol 50 (ESP): 2 packets input, 0 packets output\n"), "{out}");
+        assert!(
+            out.contains("IP protocol 50 (ESP): 2 packets input, 0 packets output\n"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -604,7 +748,11 @@ mod tests {
         let stats = Stats::new();
         let mut out = String::new();
         execute(Command::ShowVersion, &view(&BOARD, &NET, &stats), &mut out).unwrap();
-        assert!(out.starts_with(concat!("l2tp-ipsec-lns firmware Version ", env!("CARGO_PKG_VERSION"), "\n")));
+        assert!(out.starts_with(concat!(
+            "l2tp-ipsec-lns firmware Version ",
+            env!("CARGO_PKG_VERSION"),
+            "\n"
+        )));
         assert!(out.ends_with("lns up 1 min 15 secs\n"), "{out}");
         out.clear();
         execute(Command::Help, &view(&BOARD, &NET, &stats), &mut out).unwrap();
@@ -616,6 +764,45 @@ mod tests {
     fn output_that_does_not_fit_is_an_error_not_a_panic() {
         let stats = Stats::new();
         let mut small = heapless::String::<64>::new();
-        assert!(execute(Command::ShowInterfaces, &view(&BOARD, &NET, &stats), &mut small).is_err());
+        assert!(
+            execute(
+                Command::ShowInterfaces,
+                &view(&BOARD, &NET, &stats),
+                &mut small
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_editor_or_the_parser() {
+        // A fixed-seed xorshift stream of every byte value, including the
+        // control and escape bytes, mostly in short lines.
+        let mut state: u32 = 0x1234_5678;
+        let mut e = LineEditor::<MAX_LINE>::new();
+        let mut lines = 0;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let byte = if state % 7 == 0 {
+                b'\r'
+            } else {
+                state.to_le_bytes()[1]
+            };
+            if e.push(byte) == Edit::Line {
+                let line = e.line().to_owned();
+                match parse(&line) {
+                    Ok(_) => {}
+                    Err(error) => {
+                        let mut out = String::new();
+                        write_error(&mut out, &line, error, 5).unwrap();
+                    }
+                }
+                e.clear();
+                lines += 1;
+            }
+        }
+        assert!(lines > 10_000);
     }
 }

@@ -72,14 +72,19 @@ impl<D: Driver> Driver for CountingDriver<D> {
 
     fn receive(&mut self, cx: &mut Context<'_>) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         let stats = self.stats;
-        self.inner
-            .receive(cx)
-            .map(|(rx, tx)| (CountingRx { inner: rx, stats }, CountingTx { inner: tx, stats }))
+        self.inner.receive(cx).map(|(rx, tx)| {
+            (
+                CountingRx { inner: rx, stats },
+                CountingTx { inner: tx, stats },
+            )
+        })
     }
 
     fn transmit(&mut self, cx: &mut Context<'_>) -> Option<Self::TxToken<'_>> {
         let stats = self.stats;
-        self.inner.transmit(cx).map(|tx| CountingTx { inner: tx, stats })
+        self.inner
+            .transmit(cx)
+            .map(|tx| CountingTx { inner: tx, stats })
     }
 
     fn link_state(&mut self, cx: &mut Context<'_>) -> LinkState {

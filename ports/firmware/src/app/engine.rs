@@ -75,7 +75,13 @@ pub trait Engine {
 
     /// An ESP packet (IP protocol 50, RFC 4303) arrived from `remote`;
     /// `packet` starts at the SPI (the IPv4 header is already stripped).
-    fn handle_esp(&mut self, now: Duration, remote: Ipv4Addr, packet: &mut [u8], rng: &mut impl CryptoRng);
+    fn handle_esp(
+        &mut self,
+        now: Duration,
+        remote: Ipv4Addr,
+        packet: &mut [u8],
+        rng: &mut impl CryptoRng,
+    );
 
     /// The deadline of [`poll_timeout`](Self::poll_timeout) has passed.
     fn handle_timeout(&mut self, now: Duration, rng: &mut impl CryptoRng);
@@ -109,7 +115,12 @@ pub struct EchoPlaceholder {
 impl EchoPlaceholder {
     /// An echo with nothing pending.
     pub const fn new() -> Self {
-        Self { pending: None, buf: [0; MAX_UDP_PAYLOAD], esp_seen: 0, dropped: 0 }
+        Self {
+            pending: None,
+            buf: [0; MAX_UDP_PAYLOAD],
+            esp_seen: 0,
+            dropped: 0,
+        }
     }
 }
 
@@ -136,7 +147,13 @@ impl Engine for EchoPlaceholder {
         self.pending = Some((local_port, remote, datagram.len()));
     }
 
-    fn handle_esp(&mut self, _now: Duration, _remote: Ipv4Addr, _packet: &mut [u8], _rng: &mut impl CryptoRng) {
+    fn handle_esp(
+        &mut self,
+        _now: Duration,
+        _remote: Ipv4Addr,
+        _packet: &mut [u8],
+        _rng: &mut impl CryptoRng,
+    ) {
         self.esp_seen = self.esp_seen.wrapping_add(1);
     }
 
@@ -149,7 +166,10 @@ impl Engine for EchoPlaceholder {
             return None;
         };
         out.copy_from_slice(&self.buf[..len]);
-        Some(Transmit { route: Route::Udp { local_port, remote }, len })
+        Some(Transmit {
+            route: Route::Udp { local_port, remote },
+            len,
+        })
     }
 
     fn poll_timeout(&self) -> Option<Duration> {
@@ -188,7 +208,16 @@ mod tests {
         assert_eq!(e.poll_timeout(), None);
         let mut out = [0u8; 64];
         let t = e.poll_transmit(Duration::ZERO, &mut out).unwrap();
-        assert_eq!(t, Transmit { route: Route::Udp { local_port: 4500, remote: PEER }, len: 10 });
+        assert_eq!(
+            t,
+            Transmit {
+                route: Route::Udp {
+                    local_port: 4500,
+                    remote: PEER
+                },
+                len: 10
+            }
+        );
         assert_eq!(&out[..t.len], b"\x00\x00\x00\x00isakmp");
         assert_eq!(e.poll_transmit(Duration::ZERO, &mut out), None, "drained");
     }

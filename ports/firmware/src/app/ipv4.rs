@@ -107,15 +107,25 @@ mod tests {
         emit_header(header, src, dst, PROTOCOL_ESP, 0x1234, 12).unwrap();
         // A correct header sums to all ones (RFC 1071 §1, step 3 of the receiver).
         assert_eq!(ones_complement_sum(&packet[..HEADER_LEN]), 0xffff);
-        assert_eq!(parse(&packet, PROTOCOL_ESP), Some((src, HEADER_LEN..HEADER_LEN + 12)));
+        assert_eq!(
+            parse(&packet, PROTOCOL_ESP),
+            Some((src, HEADER_LEN..HEADER_LEN + 12))
+        );
         assert_eq!(parse(&packet, 17), None, "other protocol");
     }
 
     #[test]
     fn parse_refuses_malformed_packets() {
         let mut p = [0u8; 40];
-        emit_header((&mut p[..20]).try_into().unwrap(), Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 50, 0, 20)
-            .unwrap();
+        emit_header(
+            (&mut p[..20]).try_into().unwrap(),
+            Ipv4Addr::LOCALHOST,
+            Ipv4Addr::LOCALHOST,
+            50,
+            0,
+            20,
+        )
+        .unwrap();
         assert!(parse(&p, 50).is_some());
         assert_eq!(parse(&[], 50), None);
         assert_eq!(parse(&p[..19], 50), None, "shorter than a header");
@@ -134,7 +144,11 @@ mod tests {
         assert_eq!(parse(&frag, 50), None);
         let mut short_total = p;
         short_total[2..4].copy_from_slice(&10u16.to_be_bytes());
-        assert_eq!(parse(&short_total, 50), None, "total length below the header");
+        assert_eq!(
+            parse(&short_total, 50),
+            None,
+            "total length below the header"
+        );
     }
 
     #[test]
@@ -144,5 +158,36 @@ mod tests {
         assert_eq!(emit_header(&mut h, a, a, 50, 0, 65_535 - 20), Some(()));
         assert_eq!(emit_header(&mut h, a, a, 50, 0, 65_535 - 19), None);
         assert_eq!(emit_header(&mut h, a, a, 50, 0, usize::MAX), None);
+    }
+
+    #[test]
+    fn parse_never_panics_and_stays_in_bounds() {
+        // Every value of every header byte, at every truncation of a valid
+        // 40-byte packet: the result is None or a range inside the buffer.
+        let mut p = [0u8; 40];
+        emit_header(
+            (&mut p[..20]).try_into().unwrap(),
+            Ipv4Addr::LOCALHOST,
+            Ipv4Addr::LOCALHOST,
+            50,
+            7,
+            20,
+        )
+        .unwrap();
+        for at in 0..HEADER_LEN {
+            for value in 0..=255u8 {
+                let mut q = p;
+                q[at] = value;
+                for len in 0..=q.len() {
+                    if let Some((_, range)) = parse(&q[..len], 50) {
+                        assert!(
+                            range.start >= HEADER_LEN
+                                && range.start <= range.end
+                                && range.end <= len
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -49,7 +49,13 @@ const SOCKETS: usize = 3;
 ///
 /// # Panics
 /// If called twice: the buffers are one static.
-pub async fn run<D, C, R>(driver: D, console: C, mut rng: R, board: &'static BoardInfo, net: &'static NetConfig) -> !
+pub async fn run<D, C, R>(
+    driver: D,
+    console: C,
+    mut rng: R,
+    board: &'static BoardInfo,
+    net: &'static NetConfig,
+) -> !
 where
     D: Driver,
     C: Read + Write,
@@ -57,9 +63,11 @@ where
 {
     // The long-lived buffers, each in its own static so that the all-zero
     // ones land in `.bss` and cost no flash.
-    static STACK: ConstStaticCell<StackResources<SOCKETS>> = ConstStaticCell::new(StackResources::new());
+    static STACK: ConstStaticCell<StackResources<SOCKETS>> =
+        ConstStaticCell::new(StackResources::new());
     static VPN_META: ConstStaticCell<vpn::VpnMeta> = ConstStaticCell::new(vpn::VpnMeta::new());
-    static VPN_BUFFERS: ConstStaticCell<vpn::VpnBuffers> = ConstStaticCell::new(vpn::VpnBuffers::new());
+    static VPN_BUFFERS: ConstStaticCell<vpn::VpnBuffers> =
+        ConstStaticCell::new(vpn::VpnBuffers::new());
 
     let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
         address: Ipv4Cidr::new(net.address, net.prefix_len),
@@ -67,16 +75,30 @@ where
         dns_servers: heapless::Vec::new(),
     });
     let seed = rng.next_u64();
-    let (stack, mut runner) =
-        embassy_net::new(CountingDriver::new(driver, &STATS), config, STACK.take(), seed);
-    info!("{}: IPv4 {}/{} (static)", net.nameif, net.address, net.prefix_len);
+    let (stack, mut runner) = embassy_net::new(
+        CountingDriver::new(driver, &STATS),
+        config,
+        STACK.take(),
+        seed,
+    );
+    info!(
+        "{}: IPv4 {}/{} (static)",
+        net.nameif, net.address, net.prefix_len
+    );
 
     // The gateway goes here, in place of the placeholder.
     let mut engine = EchoPlaceholder::new();
 
     let (never, _, _) = join3(
         runner.run(),
-        vpn::run(stack, &mut engine, &mut rng, VPN_META.take(), VPN_BUFFERS.take(), &STATS),
+        vpn::run(
+            stack,
+            &mut engine,
+            &mut rng,
+            VPN_META.take(),
+            VPN_BUFFERS.take(),
+            &STATS,
+        ),
         console::run(console, stack, board, net, &STATS, ENGINE),
     )
     .await;

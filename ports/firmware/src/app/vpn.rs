@@ -126,8 +126,14 @@ pub fn now() -> Duration {
 
 /// What one wait on the three sockets produced.
 enum Received {
-    Udp { local_port: u16, remote: SocketAddrV4, len: usize },
-    Esp { len: usize },
+    Udp {
+        local_port: u16,
+        remote: SocketAddrV4,
+        len: usize,
+    },
+    Esp {
+        len: usize,
+    },
     Dropped,
 }
 
@@ -143,7 +149,11 @@ fn poll_udp(
     cx: &mut core::task::Context<'_>,
 ) -> Poll<Received> {
     socket.poll_recv_from(buf, cx).map(|r| match r {
-        Ok((len, meta)) => Received::Udp { local_port, remote: to_socket_addr(meta.endpoint), len },
+        Ok((len, meta)) => Received::Udp {
+            local_port,
+            remote: to_socket_addr(meta.endpoint),
+            len,
+        },
         Err(udp::RecvError::Truncated) => Received::Dropped,
     })
 }
@@ -161,9 +171,24 @@ pub async fn run<E: Engine, R: CryptoRng>(
     bufs: &'static mut VpnBuffers,
     stats: &'static Stats,
 ) -> ! {
-    let VpnBuffers { ike_rx, ike_tx, nat_t_rx, nat_t_tx, esp_rx, esp_tx, rx, tx } = bufs;
+    let VpnBuffers {
+        ike_rx,
+        ike_tx,
+        nat_t_rx,
+        nat_t_tx,
+        esp_rx,
+        esp_tx,
+        rx,
+        tx,
+    } = bufs;
     let mut ike_socket = UdpSocket::new(stack, &mut meta.ike_rx, ike_rx, &mut meta.ike_tx, ike_tx);
-    let mut nat_t_socket = UdpSocket::new(stack, &mut meta.nat_t_rx, nat_t_rx, &mut meta.nat_t_tx, nat_t_tx);
+    let mut nat_t_socket = UdpSocket::new(
+        stack,
+        &mut meta.nat_t_rx,
+        nat_t_rx,
+        &mut meta.nat_t_tx,
+        nat_t_tx,
+    );
     let esp_socket = RawSocket::new(
         stack,
         Some(IpVersion::Ipv4),
@@ -177,7 +202,12 @@ pub async fn run<E: Engine, R: CryptoRng>(
     if ike_socket.bind(IKE_PORT).is_err() || nat_t_socket.bind(NAT_T_PORT).is_err() {
         warn!("cannot bind UDP 500/4500");
     }
-    info!("listening on UDP {} and {}, IP protocol {}", IKE_PORT, NAT_T_PORT, ipv4::PROTOCOL_ESP);
+    info!(
+        "listening on UDP {} and {}, IP protocol {}",
+        IKE_PORT,
+        NAT_T_PORT,
+        ipv4::PROTOCOL_ESP
+    );
 
     let mut identification: u16 = 0;
     // Which socket is polled first: rotated so that a flood on one port
@@ -187,7 +217,9 @@ pub async fn run<E: Engine, R: CryptoRng>(
         // Drain: everything the engine has to send goes out before we wait.
         loop {
             let now = now();
-            let Some(t) = engine.poll_transmit(now, &mut tx[ipv4::HEADER_LEN..]) else { break };
+            let Some(t) = engine.poll_transmit(now, &mut tx[ipv4::HEADER_LEN..]) else {
+                break;
+            };
             let Some(payload) = tx.get(ipv4::HEADER_LEN..ipv4::HEADER_LEN + t.len) else {
                 stats.dropped.inc();
                 continue;
@@ -219,7 +251,16 @@ pub async fn run<E: Engine, R: CryptoRng>(
                         Ok(h) => h,
                         Err(_) => continue,
                     };
-                    if ipv4::emit_header(header, src, remote, ipv4::PROTOCOL_ESP, identification, t.len).is_none() {
+                    if ipv4::emit_header(
+                        header,
+                        src,
+                        remote,
+                        ipv4::PROTOCOL_ESP,
+                        identification,
+                        t.len,
+                    )
+                    .is_none()
+                    {
                         stats.dropped.inc();
                         continue;
                     }
@@ -250,13 +291,20 @@ pub async fn run<E: Engine, R: CryptoRng>(
         });
         let sleep = async {
             match deadline {
-                Some(at) => Timer::at(Instant::from_micros(u64::try_from(at.as_micros()).unwrap_or(u64::MAX))).await,
+                Some(at) => {
+                    let micros = u64::try_from(at.as_micros()).unwrap_or(u64::MAX);
+                    Timer::at(Instant::from_micros(micros)).await;
+                }
                 None => core::future::pending::<()>().await,
             }
         };
 
         match select(receive, sleep).await {
-            Either::First(Received::Udp { local_port, remote, len }) => {
+            Either::First(Received::Udp {
+                local_port,
+                remote,
+                len,
+            }) => {
                 if local_port == IKE_PORT {
                     stats.ike_rx.inc();
                 } else {

@@ -14,5 +14,12 @@ use panic_probe as _;
 #[embassy_executor::main]
 async fn main(_spawner: Spawner) {
     let parts = board::init();
-    app::run(parts.ethernet, parts.console, parts.rng, &board::BOARD, &board::NET).await
+    app::run(
+        parts.ethernet,
+        parts.console,
+        parts.rng,
+        &board::BOARD,
+        &board::NET,
+    )
+    .await
 }

@@ -17,7 +17,14 @@ async fn main(_spawner: Spawner) {
         Ok(parts) => parts,
         Err(error) => panic!("board init failed: {:?}", error),
     };
-    app::run(parts.ethernet, parts.console, parts.rng, &board::BOARD, &board::NET).await
+    app::run(
+        parts.ethernet,
+        parts.console,
+        parts.rng,
+        &board::BOARD,
+        &board::NET,
+    )
+    .await
 }
 
 #[panic_handler]

@@ -113,13 +113,15 @@ impl core::fmt::Debug for Board {
 /// RNG.
 fn config() -> Config {
     use embassy_stm32::rcc::{
-        AHBPrescaler, APBPrescaler, HSIPrescaler, Hsi48Config, Pll, PllDiv, PllMul, PllPreDiv, PllSource, Sysclk,
-        VoltageScale,
+        AHBPrescaler, APBPrescaler, HSIPrescaler, Hsi48Config, Pll, PllDiv, PllMul, PllPreDiv,
+        PllSource, Sysclk, VoltageScale,
     };
     let mut config = Config::default();
     config.rcc.hsi = Some(HSIPrescaler::DIV1);
     config.rcc.csi = true;
-    config.rcc.hsi48 = Some(Hsi48Config { sync_from_usb: false });
+    config.rcc.hsi48 = Some(Hsi48Config {
+        sync_from_usb: false,
+    });
     config.rcc.pll1 = Some(Pll {
         source: PllSource::HSI,
         prediv: PllPreDiv::DIV4,
@@ -143,14 +145,25 @@ fn config() -> Config {
 /// 96-bit unique ID, so that two boards on one LAN differ.
 fn mac_address() -> [u8; 6] {
     let id = embassy_stm32::uid::uid();
-    [0x02, id[0] ^ id[6], id[1] ^ id[7], id[2] ^ id[8], id[3] ^ id[9], id[4] ^ id[10] ^ id[5] ^ id[11]]
+    [
+        0x02,
+        id[0] ^ id[6],
+        id[1] ^ id[7],
+        id[2] ^ id[8],
+        id[3] ^ id[9],
+        id[4] ^ id[10] ^ id[5] ^ id[11],
+    ]
 }
 
 /// Brings the board up: clocks, Ethernet (the PHY negotiates in the
 /// background), RNG, console.
 pub fn init() -> Board {
     let p = embassy_stm32::init(config());
-    info!("lns-firmware {} booting on {}", env!("CARGO_PKG_VERSION"), BOARD.name);
+    info!(
+        "lns-firmware {} booting on {}",
+        env!("CARGO_PKG_VERSION"),
+        BOARD.name
+    );
 
     // The descriptors and buffers must be in memory the Ethernet DMA can
     // reach: embassy-stm32's memory.x puts RAM in AXI SRAM, which it can.
@@ -178,7 +191,15 @@ pub fn init() -> Board {
     static RX_BUF: ConstStaticCell<[u8; 64]> = ConstStaticCell::new([0; 64]);
     let mut uart_config = usart::Config::default();
     uart_config.baudrate = 115_200;
-    let console = match BufferedUart::new(p.USART3, p.PD9, p.PD8, TX_BUF.take(), RX_BUF.take(), Irqs, uart_config) {
+    let console = match BufferedUart::new(
+        p.USART3,
+        p.PD9,
+        p.PD8,
+        TX_BUF.take(),
+        RX_BUF.take(),
+        Irqs,
+        uart_config,
+    ) {
         Ok(console) => console,
         // 115200 8N1 is valid for USART3 at 100 MHz; this cannot happen.
         Err(_) => {
@@ -188,5 +209,9 @@ pub fn init() -> Board {
             }
         }
     };
-    Board { ethernet, console, rng }
+    Board {
+        ethernet,
+        console,
+        rng,
+    }
 }

@@ -117,8 +117,11 @@ pub struct Errors {
 }
 
 /// The driver's error counters.
-pub static ERRORS: Errors =
-    Errors { rx_errors: Counter::new(), rx_length: Counter::new(), tx_oversize: Counter::new() };
+pub static ERRORS: Errors = Errors {
+    rx_errors: Counter::new(),
+    rx_length: Counter::new(),
+    tx_oversize: Counter::new(),
+};
 
 /// Why the controller did not come up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +157,10 @@ pub fn on_interrupt(regs: Mmio) {
 
 impl core::fmt::Debug for Lan9118 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Lan9118").field("mac", &self.mac).field("link_up", &(self.link == LinkState::Up)).finish()
+        f.debug_struct("Lan9118")
+            .field("mac", &self.mac)
+            .field("link_up", &(self.link == LinkState::Up))
+            .finish()
     }
 }
 
@@ -186,7 +192,13 @@ impl Lan9118 {
         {
             return Err(InitError::ResetTimeout);
         }
-        let mut this = Self { regs, mac: fallback_mac, link: LinkState::Down, rx_buf: [0; FRAME_BUF], tx_buf: [0; FRAME_BUF] };
+        let mut this = Self {
+            regs,
+            mac: fallback_mac,
+            link: LinkState::Down,
+            rx_buf: [0; FRAME_BUF],
+            tx_buf: [0; FRAME_BUF],
+        };
 
         let low = this.mac_read(MAC_ADDRL).unwrap_or(0).to_le_bytes();
         let high = this.mac_read(MAC_ADDRH).unwrap_or(0).to_le_bytes();
@@ -216,7 +228,11 @@ impl Lan9118 {
         regs.write(INT_EN, INT_PHY);
         PHY_EVENT.store(true, Ordering::Release);
         let [a, b, c, d, e, f] = this.mac;
-        info!("LAN9118 ID_REV {:x}, MAC {:x}", id, u64::from_be_bytes([0, 0, a, b, c, d, e, f]));
+        info!(
+            "LAN9118 ID_REV {:x}, MAC {:x}",
+            id,
+            u64::from_be_bytes([0, 0, a, b, c, d, e, f])
+        );
         Ok(this)
     }
 
@@ -226,8 +242,10 @@ impl Lan9118 {
     }
 
     fn mac_read(&self, reg: u32) -> Option<u32> {
-        self.regs.write(MAC_CSR_CMD, MAC_CSR_BUSY | MAC_CSR_READ | reg);
-        spin_until(|| self.regs.read(MAC_CSR_CMD) & MAC_CSR_BUSY == 0).then(|| self.regs.read(MAC_CSR_DATA))
+        self.regs
+            .write(MAC_CSR_CMD, MAC_CSR_BUSY | MAC_CSR_READ | reg);
+        spin_until(|| self.regs.read(MAC_CSR_CMD) & MAC_CSR_BUSY == 0)
+            .then(|| self.regs.read(MAC_CSR_DATA))
     }
 
     fn mac_write(&self, reg: u32, value: u32) {
@@ -237,7 +255,10 @@ impl Lan9118 {
     }
 
     fn mii_wait(&self) -> bool {
-        spin_until(|| self.mac_read(MAC_MII_ACC).is_some_and(|v| v & MII_BUSY == 0))
+        spin_until(|| {
+            self.mac_read(MAC_MII_ACC)
+                .is_some_and(|v| v & MII_BUSY == 0)
+        })
     }
 
     fn phy_read(&self, reg: u32) -> Option<u32> {
@@ -256,7 +277,10 @@ impl Lan9118 {
             return;
         }
         self.mac_write(MAC_MII_DATA, value);
-        self.mac_write(MAC_MII_ACC, (PHY_ADDR << 11) | (reg << 6) | MII_WRITE | MII_BUSY);
+        self.mac_write(
+            MAC_MII_ACC,
+            (PHY_ADDR << 11) | (reg << 6) | MII_WRITE | MII_BUSY,
+        );
         self.mii_wait();
     }
 
@@ -360,10 +384,14 @@ impl TxToken for Lan9118Tx<'_> {
         let result = f(&mut self.buf[..len]);
         // `len` <= MTU < 2^11, the width of both length fields.
         let len_field = u32::try_from(len).unwrap_or(0);
-        self.regs.write(TX_DATA_FIFO, TX_CMD_A_FIRST | TX_CMD_A_LAST | len_field);
+        self.regs
+            .write(TX_DATA_FIFO, TX_CMD_A_FIRST | TX_CMD_A_LAST | len_field);
         self.regs.write(TX_DATA_FIFO, len_field);
         for chunk in self.buf[..len.next_multiple_of(4)].chunks_exact(4) {
-            self.regs.write(TX_DATA_FIFO, u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
+            self.regs.write(
+                TX_DATA_FIFO,
+                u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]),
+            );
         }
         // Statuses are not needed (TXSAO); keep the status FIFO from filling.
         while (self.regs.read(TX_FIFO_INF) >> 16) & 0xff != 0 {
@@ -404,7 +432,15 @@ impl Driver for Lan9118 {
             }
         };
         let Self { rx_buf, tx_buf, .. } = self;
-        Some((Lan9118Rx { regs, buf: rx_buf, len, consumed: false }, Lan9118Tx { regs, buf: tx_buf }))
+        Some((
+            Lan9118Rx {
+                regs,
+                buf: rx_buf,
+                len,
+                consumed: false,
+            },
+            Lan9118Tx { regs, buf: tx_buf },
+        ))
     }
 
     fn transmit(&mut self, cx: &mut Context<'_>) -> Option<Self::TxToken<'_>> {
@@ -412,7 +448,10 @@ impl Driver for Lan9118 {
             cx.waker().wake_by_ref();
             return None;
         }
-        Some(Lan9118Tx { regs: self.regs, buf: &mut self.tx_buf })
+        Some(Lan9118Tx {
+            regs: self.regs,
+            buf: &mut self.tx_buf,
+        })
     }
 
     fn link_state(&mut self, cx: &mut Context<'_>) -> LinkState {
@@ -422,7 +461,9 @@ impl Driver for Lan9118 {
             // the status register latches low, so read it twice.
             let _ = self.phy_read(PHY_ISR);
             let _ = self.phy_read(PHY_BSR);
-            let up = self.phy_read(PHY_BSR).is_some_and(|bsr| bsr & PHY_BSR_LINK != 0);
+            let up = self
+                .phy_read(PHY_BSR)
+                .is_some_and(|bsr| bsr & PHY_BSR_LINK != 0);
             let link = if up { LinkState::Up } else { LinkState::Down };
             if link != self.link {
                 info!("LAN9118 link {}", if up { "up" } else { "down" });

@@ -118,9 +118,15 @@ extern "C" fn ethernet_handler() {
 #[unsafe(link_section = ".vector_table.interrupts")]
 #[unsafe(no_mangle)]
 static __INTERRUPTS: [Vector; 32] = {
-    let mut table = [Vector { handler: DefaultHandler }; 32];
-    table[Irq::Uart0Rx as usize] = Vector { handler: uart0_rx_handler };
-    table[Irq::Ethernet as usize] = Vector { handler: ethernet_handler };
+    let mut table = [Vector {
+        handler: DefaultHandler,
+    }; 32];
+    table[Irq::Uart0Rx as usize] = Vector {
+        handler: uart0_rx_handler,
+    };
+    table[Irq::Ethernet as usize] = Vector {
+        handler: ethernet_handler,
+    };
     table
 };
 
@@ -133,7 +139,11 @@ fn SysTick() {
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     use core::fmt::Write as _;
     let mut uart = Uart::existing(UART0_REGS);
-    let _ = write!(uart, "\r\n*** HARD FAULT at pc={:#010x}, rebooting\r\n", frame.pc());
+    let _ = write!(
+        uart,
+        "\r\n*** HARD FAULT at pc={:#010x}, rebooting\r\n",
+        frame.pc()
+    );
     SCB::sys_reset()
 }
 
@@ -169,7 +179,11 @@ pub fn init(core: cortex_m::Peripherals) -> Result<Board, lan9118::InitError> {
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(log::LevelFilter::Info);
     }
-    info!("lns-firmware {} booting on {}", env!("CARGO_PKG_VERSION"), BOARD.name);
+    info!(
+        "lns-firmware {} booting on {}",
+        env!("CARGO_PKG_VERSION"),
+        BOARD.name
+    );
     systick::start(core.SYST, CORE_HZ);
     let rng = InsecureTestRng::new();
     let ethernet = Lan9118::new(LAN9118_REGS, FALLBACK_MAC)?;
@@ -179,5 +193,9 @@ pub fn init(core: cortex_m::Peripherals) -> Result<Board, lan9118::InitError> {
         NVIC::unmask(Irq::Uart0Rx);
         NVIC::unmask(Irq::Ethernet);
     }
-    Ok(Board { ethernet, console, rng })
+    Ok(Board {
+        ethernet,
+        console,
+        rng,
+    })
 }

@@ -41,20 +41,22 @@ embassy_time_driver::time_driver_impl!(static DRIVER: SysTickDriver = SysTickDri
     cycles_per_us: Mutex::new(Cell::new(1)),
 });
 
-/// Starts SysTick at 1 kHz from a core clock of `core_hz`.
+/// Starts SysTick at 1 kHz from a core clock of `core_hz`. Takes the SYST
+/// peripheral for good: from now on only this driver reads the counter.
 pub fn start(mut syst: SYST, core_hz: u32) {
     let reload = core_hz / 1000 - 1;
     critical_section::with(|cs| {
         RELOAD.borrow(cs).set(reload);
-        DRIVER.cycles_per_us.borrow(cs).set((core_hz / 1_000_000).max(1));
+        DRIVER
+            .cycles_per_us
+            .borrow(cs)
+            .set((core_hz / 1_000_000).max(1));
     });
     syst.set_clock_source(SystClkSource::Core);
     syst.set_reload(reload);
     syst.clear_current();
     syst.enable_interrupt();
     syst.enable_counter();
-    // The driver reads the counter from now on through `SYST::get_current`.
-    core::mem::forget(syst);
 }
 
 impl SysTickDriver {
