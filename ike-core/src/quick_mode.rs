@@ -264,6 +264,24 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
 
     /// Responder: Quick Mode message 1. Verified, evaluated, then parked
     /// until the caller supplies our SPI.
+    /// Frees the lingering (finished) Main Mode exchange of SA `i`.
+    fn end_phase1_linger(&mut self, i: usize) {
+        let Some((x, generation)) = self.sas[i].sa.as_ref().and_then(|s| s.phase1_exchange) else {
+            return;
+        };
+        let x = usize::from(x);
+        let done = self.exchanges.get(x).is_some_and(|slot| {
+            slot.generation == generation
+                && slot
+                    .ex
+                    .as_ref()
+                    .is_some_and(|ex| ex.state == ExState::MainModeDone)
+        });
+        if done {
+            self.free_exchange(x);
+        }
+    }
+
     fn qm_r1(
         &mut self,
         i: usize,
@@ -273,7 +291,6 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         dig: [u8; 16],
         rng: &mut impl CryptoRng,
     ) -> Result<(), Error> {
-        let x = self.free_exchange_slot().ok_or(Error::ExchangesFull)?;
         let sa = self.sas[i].sa.as_ref().ok_or(Error::UnknownSa)?;
         let p = sa.params.ok_or(Error::UnexpectedMessage)?;
         let keys = sa.keys.clone().ok_or(Error::UnexpectedMessage)?;
@@ -301,6 +318,12 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if let Some(sa) = self.sas[i].sa.as_mut() {
             sa.remember_mid(mid);
         }
+        // An authentic Quick Mode proves that the peer has our last Main
+        // Mode message, so the Main Mode need not linger to resend it: its
+        // slot serves the next negotiation at once (a burst of clients
+        // would otherwise wait for the linger of those before them).
+        self.end_phase1_linger(i);
+        let x = self.free_exchange_slot().ok_or(Error::ExchangesFull)?;
         let sa_payload = parsed.get(PayloadType::Sa).ok_or(Error::MissingPayload)?;
         let ni = parsed
             .get(PayloadType::Nonce)

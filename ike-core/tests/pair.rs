@@ -638,3 +638,25 @@ fn responder_lifetime_in_seconds_is_sent_and_honoured() {
     assert_eq!(sim.children(R)[0].lifetime, want);
     assert_eq!(sim.children(I)[0].lifetime, want);
 }
+
+/// Eight clients behind one NAT, one a second, against a responder with
+/// eight exchange slots: each finished Main Mode used to linger in its slot
+/// for 30 s (to resend MM6), so the later clients' Quick Modes found no
+/// slot. An authentic Quick Mode now ends the linger; all eight get their
+/// IPsec SAs within seconds. (Found by the gateway's 64-client simulation.)
+#[test]
+fn a_burst_of_clients_does_not_wait_for_lingering_main_modes() {
+    let mut sim = Sim::new(lns(), Faults::NONE, 77);
+    let clients: Vec<usize> = (0..8)
+        .map(|_| sim.add_initiator(initiator_config(proposals::windows10(), PSK), true))
+        .collect();
+    for &c in &clients {
+        sim.connect(c);
+        sim.run_for(Duration::from_secs(1));
+    }
+    sim.run_for(Duration::from_secs(3));
+    for &c in &clients {
+        assert_eq!(sim.children(c).len(), 1, "client {c} has its IPsec SAs");
+    }
+    assert_eq!(sim.children(R).len(), 8);
+}
