@@ -386,7 +386,9 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         let index = usize::try_from(u64::from(spi) % N as u64).ok()?;
         let slot = self.slots.get(index)?;
         match slot.state {
-            State::Reserved { .. } if slot.spi == spi => Some(Self::handle_of(index, slot.generation)),
+            State::Reserved { .. } if slot.spi == spi => {
+                Some(Self::handle_of(index, slot.generation))
+            }
             _ => None,
         }
     }

@@ -189,7 +189,12 @@ fn many_clients_through_a_lossy_nat() {
         };
         for i in 0..n {
             let u = i % 8;
-            sim.add_client(true, &format!("user{u}"), &format!("pw-{u}"), AuthMethod::MsChapV2);
+            sim.add_client(
+                true,
+                &format!("user{u}"),
+                &format!("pw-{u}"),
+                AuthMethod::MsChapV2,
+            );
         }
         // One every 100 ms, all behind one NAT address.
         for i in 0..n {
@@ -206,8 +211,17 @@ fn many_clients_through_a_lossy_nat() {
             .filter(|(_, c)| c.address.is_none())
             .map(|(i, c)| (i, c.events.clone(), format!("{:?}", c.dialer)))
             .collect();
-        assert_eq!(up, n, "every client up despite 5% loss: {failed:?} {:?}", sim.gateway_events);
-        let downs: Vec<_> = sim.gateway_events.iter().filter(|e| !matches!(e, Event::SessionUp { .. })).collect();
+        assert_eq!(
+            up,
+            n,
+            "every client up despite 5% loss: {:?} {failed:?}",
+            sim.gateway.core_counters()
+        );
+        let downs: Vec<_> = sim
+            .gateway_events
+            .iter()
+            .filter(|e| !matches!(e, Event::SessionUp { .. }))
+            .collect();
         assert_eq!(sim.gateway.sessions().len(), n, "{downs:?}");
         for i in 0..n {
             let body = format!("hello from {i}");
@@ -231,6 +245,11 @@ fn many_clients_through_a_lossy_nat() {
         }
         sim.flush();
         sim.run_until(sim.now + secs(90));
+        assert_eq!(
+            sim.gateway.resources(),
+            sessiondb::gateway::Resources::default(),
+            "nothing leaked"
+        );
         assert!(
             sim.gateway.sessions().is_empty(),
             "{} sessions left",

@@ -287,6 +287,25 @@ pub struct Counters {
     pub sessions_down: u64,
 }
 
+/// What the gateway holds, from [`Gateway::resources`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// Records in the session table.
+    pub sessions: usize,
+    /// Client slots (from Main Mode to the end of a teardown).
+    pub peers: usize,
+    /// Pool addresses assigned.
+    pub addresses: usize,
+    /// ESP SAs and SPI reservations.
+    pub esp_sas: usize,
+    /// ISAKMP SAs.
+    pub ike_sas: usize,
+    /// L2TP tunnels (including closed ones held to re-acknowledge StopCCN).
+    pub l2tp_tunnels: usize,
+    /// RADIUS requests in flight or unanswered.
+    pub radius_requests: usize,
+}
+
 /// One RADIUS server group and its client.
 struct RadiusGroup<const R: usize> {
     name: Name,
@@ -415,6 +434,20 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// `show vpn-sessiondb` prints. Without it, login times show the epoch.
     pub fn set_wall_clock(&mut self, now: Duration, wall: WallClock) {
         self.wall = Some((now, wall));
+    }
+
+    /// What is in use, for leak checks: after every client has gone, all of
+    /// it is zero.
+    pub fn resources(&self) -> Resources {
+        Resources {
+            sessions: self.sessions.len(),
+            peers: self.peers.iter().flatten().count(),
+            addresses: self.pool.in_use(),
+            esp_sas: self.esp.len(),
+            ike_sas: self.ike.sa_handles().count(),
+            l2tp_tunnels: self.l2tp.tunnel_handles().count(),
+            radius_requests: self.radius.iter().map(|g| g.client.in_flight()).sum(),
+        }
     }
 
     /// The component statistics of the cores, for diagnosis.

@@ -197,14 +197,34 @@ impl Sim {
     }
 
     fn trace(&self, from_client: Option<usize>, wire: &Wire, what: &str) {
-        let Ok(t) = std::env::var("SIM_TRACE") else { return };
+        let Ok(t) = std::env::var("SIM_TRACE") else {
+            return;
+        };
         let (src, dst, len, head) = match wire {
-            Wire::Udp { src, dst, payload } => (src.to_string(), dst.to_string(), payload.len(), payload.iter().take(24).map(|b| format!("{b:02x}")).collect::<String>()),
-            Wire::Esp { src, dst, payload } => (src.to_string(), dst.to_string(), payload.len(), String::from("esp")),
+            Wire::Udp { src, dst, payload } => (
+                src.to_string(),
+                dst.to_string(),
+                payload.len(),
+                payload
+                    .iter()
+                    .take(24)
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+            ),
+            Wire::Esp { src, dst, payload } => (
+                src.to_string(),
+                dst.to_string(),
+                payload.len(),
+                String::from("esp"),
+            ),
         };
         let involves = |ip: &str| t.split(',').any(|x| ip.contains(x));
         if involves(&src) || involves(&dst) {
-            eprintln!("{:>8.3} {what:5} {:?} {src} -> {dst} {len} {head}", self.now.as_secs_f64(), from_client);
+            eprintln!(
+                "{:>8.3} {what:5} {:?} {src} -> {dst} {len} {head}",
+                self.now.as_secs_f64(),
+                from_client
+            );
         }
     }
 
