@@ -446,9 +446,7 @@ impl Dialer {
         let headroom = crate::gateway::HEADROOM;
         let room = buf.len().saturating_sub(crate::gateway::TAILROOM);
         for _ in 0..4 {
-            let Some(area) = buf.get_mut(headroom..room) else {
-                return None;
-            };
+            let area = buf.get_mut(headroom..room)?;
             match self.l2tp.poll_transmit(now, area) {
                 Ok(Some(t)) => {
                     if let Ok(t) = self.seal(now, buf, headroom..headroom + t.len) {

@@ -111,11 +111,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 }
             },
             IkeEvent::ChildSaNegotiated(child) => self.install_child(now, &child, rng),
-            IkeEvent::ChildSaFailed { spi_in, .. } => {
-                if let Some(spi) = spi_in {
-                    self.release_reservation(spi);
-                }
-            }
+            IkeEvent::ChildSaFailed { spi_in: Some(spi), .. } => self.release_reservation(spi),
             IkeEvent::ChildSaDeleted {
                 sa, spi_in, reason, ..
             } => {
