@@ -113,6 +113,9 @@ pub enum DialerEvent {
     Down(DownCause),
 }
 
+/// Keys of the dialer's ESP SAs (see [`Dialer::esp_keys`]).
+pub use crate::gateway::EspKeys;
+
 /// Why the connection went down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -179,6 +182,7 @@ pub struct Dialer {
     ipv4: Option<Ipv4Config>,
     events: heapless::Deque<DialerEvent, 8>,
     closing: bool,
+    keys: heapless::Vec<EspKeys, 2>,
 }
 
 impl fmt::Debug for Dialer {
@@ -212,6 +216,7 @@ impl Dialer {
             ipv4: None,
             events: heapless::Deque::new(),
             closing: false,
+            keys: heapless::Vec::new(),
         })
     }
 
@@ -231,6 +236,12 @@ impl Dialer {
             .map_err(DialerError::Ike)?;
         self.ike_sa = Some(sa);
         Ok(())
+    }
+
+    /// The keys of the current ESP SA pair (inbound first), for a capture
+    /// file tshark can decrypt. Key material: only for `--pcap` debugging.
+    pub fn esp_keys(&self) -> &[EspKeys] {
+        &self.keys
     }
 
     /// The IPv4 configuration once up.
@@ -571,6 +582,16 @@ impl Dialer {
                     },
                     udp,
                 });
+                self.keys.clear();
+                let _ = self
+                    .keys
+                    .push(EspKeys::of(child.spi_in, true, algorithms, &child.keys_in));
+                let _ = self.keys.push(EspKeys::of(
+                    child.spi_out,
+                    false,
+                    algorithms,
+                    &child.keys_out,
+                ));
                 let _ = self.events.push_back(DialerEvent::IpsecUp);
                 if self.tunnel.is_none() && !self.closing {
                     self.tunnel = self.l2tp.connect(now, (), rng).ok();

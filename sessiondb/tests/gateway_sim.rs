@@ -257,3 +257,55 @@ fn many_clients_through_a_lossy_nat() {
         );
     });
 }
+
+/// With `export_keys`, the gateway reports the keys of each SA it installs,
+/// and they open what it sent (what `--pcap` writes for tshark).
+#[test]
+fn exported_keys_open_the_gateways_esp() {
+    big_stack(|| {
+        let options = sessiondb::gateway::Options {
+            export_keys: true,
+            ..sim::options()
+        };
+        let mut sim = Sim::with_options(config(""), options, 6);
+        let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(30));
+        assert!(sim.clients[c].address.is_some());
+        let keys: Vec<_> = sim
+            .gateway_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::EspKeys(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys.len(), 2, "one pair");
+        let outbound = keys.iter().find(|k| !k.inbound).unwrap();
+        let config = esp_core::SaConfig {
+            encryption: outbound.encryption,
+            encryption_key: &outbound.encryption_key,
+            integrity: outbound.integrity,
+            integrity_key: &outbound.integrity_key,
+            encapsulation: esp_core::Encapsulation::None,
+            replay_window: 0,
+            lifetime: esp_core::Lifetime::UNLIMITED,
+        };
+        let mut sa = esp_core::Sa::<2>::new_inbound(Duration::ZERO, outbound.spi, &config).unwrap();
+        let mut opened = 0;
+        for w in &sim.to_clients {
+            if let sim::Wire::Udp { payload, .. } = w
+                && payload.len() > 8
+                && payload[..4] == outbound.spi.to_be_bytes()
+            {
+                let mut p = payload.clone();
+                let o = sa
+                    .open(Duration::ZERO, &mut p)
+                    .expect("exported keys open it");
+                assert_eq!(o.next_header, esp_core::IpProtocol::Udp);
+                opened += 1;
+            }
+        }
+        assert!(opened >= 5, "{opened} ESP datagrams opened");
+    });
+}

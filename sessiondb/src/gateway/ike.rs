@@ -111,7 +111,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 }
             },
             IkeEvent::ChildSaNegotiated(child) => self.install_child(now, &child, rng),
-            IkeEvent::ChildSaFailed { spi_in: Some(spi), .. } => self.release_reservation(spi),
+            IkeEvent::ChildSaFailed {
+                spi_in: Some(spi), ..
+            } => self.release_reservation(spi),
             IkeEvent::ChildSaDeleted {
                 sa, spi_in, reason, ..
             } => {
@@ -202,6 +204,20 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 .delete_child_sa(now, child.ike_sa, child.spi_in, rng);
             return;
         };
+        if self.options.export_keys {
+            self.emit(super::Event::EspKeys(super::EspKeys::of(
+                child.spi_in,
+                true,
+                algorithms,
+                &child.keys_in,
+            )));
+            self.emit(super::Event::EspKeys(super::EspKeys::of(
+                child.spi_out,
+                false,
+                algorithms,
+                &child.keys_out,
+            )));
+        }
         let owner = u16::try_from(slot + 1).unwrap_or(0);
         for h in [inbound, outbound] {
             if let Some(o) = self.esp_owner.get_mut(usize::from(h.index())) {

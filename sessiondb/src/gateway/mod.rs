@@ -83,6 +83,10 @@ pub struct Options {
     pub mru: u16,
     /// The L2TP host name.
     pub host_name: Name,
+    /// Report the keys of every ESP SA installed ([`Event::EspKeys`]), for
+    /// a capture file that tshark can decrypt (`--pcap`). Off by default:
+    /// it hands out key material.
+    pub export_keys: bool,
 }
 
 impl Default for Options {
@@ -96,6 +100,7 @@ impl Default for Options {
             replay_window: esp_core::DEFAULT_REPLAY_WINDOW,
             mru: 1400,
             host_name,
+            export_keys: false,
         }
     }
 }
@@ -186,6 +191,64 @@ pub enum Event {
     },
     /// A `debug l2tp` line.
     Debug(DebugLine),
+    /// The keys of an ESP SA just installed (only with
+    /// [`Options::export_keys`]).
+    EspKeys(EspKeys),
+}
+
+/// The keys of one ESP SA, for Wireshark's `esp_sa` table. Zeroized on
+/// drop; `Debug` prints the SPI and algorithms only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EspKeys {
+    /// The SPI.
+    pub spi: u32,
+    /// Inbound (the client sends with it) or outbound.
+    pub inbound: bool,
+    /// The encryption algorithm.
+    pub encryption: esp_core::Encryption,
+    /// Its key.
+    pub encryption_key: heapless::Vec<u8, 32>,
+    /// The integrity algorithm.
+    pub integrity: esp_core::Integrity,
+    /// Its key.
+    pub integrity_key: heapless::Vec<u8, 32>,
+}
+
+impl EspKeys {
+    /// The keys of one direction of a negotiated pair.
+    pub(crate) fn of(
+        spi: u32,
+        inbound: bool,
+        algorithms: (esp_core::Encryption, esp_core::Integrity),
+        keys: &ike_core::EspKeys,
+    ) -> Self {
+        Self {
+            spi,
+            inbound,
+            encryption: algorithms.0,
+            encryption_key: heapless::Vec::from_slice(keys.encryption_key()).unwrap_or_default(),
+            integrity: algorithms.1,
+            integrity_key: heapless::Vec::from_slice(keys.integrity_key()).unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for EspKeys {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(self.encryption_key.as_mut_slice());
+        zeroize::Zeroize::zeroize(self.integrity_key.as_mut_slice());
+    }
+}
+
+impl fmt::Debug for EspKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EspKeys")
+            .field("spi", &format_args!("{:#010x}", self.spi))
+            .field("inbound", &self.inbound)
+            .field("encryption", &self.encryption)
+            .field("integrity", &self.integrity)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a login was refused.

@@ -129,14 +129,20 @@ pub struct Sim {
     pub gateway_events: Vec<gateway::Event>,
     pub inside: Vec<Vec<u8>>,
     pub dropped: u64,
+    /// Every datagram the gateway sent to a client, as sent.
+    pub to_clients: Vec<Wire>,
 }
 
 impl Sim {
     pub fn new(config: Config, seed: u64) -> Self {
+        Self::with_options(config, options(), seed)
+    }
+
+    pub fn with_options(config: Config, options: Options, seed: u64) -> Self {
         Self {
             now: Duration::from_secs(1),
             rng: ChaCha20Rng::seed_from_u64(seed),
-            gateway: Box::new(SimGateway::new(config, options())),
+            gateway: Box::new(SimGateway::new(config, options)),
             gateway_rng: ChaCha20Rng::seed_from_u64(seed ^ 0x6a7e),
             clients: Vec::new(),
             client_rng: ChaCha20Rng::seed_from_u64(seed ^ 0xc11e),
@@ -149,6 +155,7 @@ impl Sim {
             gateway_events: Vec::new(),
             inside: Vec::new(),
             dropped: 0,
+            to_clients: Vec::new(),
         }
     }
 
@@ -230,6 +237,9 @@ impl Sim {
 
     fn send(&mut self, to_gateway: Option<usize>, wire: Wire) {
         self.trace(to_gateway, &wire, "send");
+        if to_gateway.is_none() {
+            self.to_clients.push(wire.clone());
+        }
         if self.rng.random_bool_f64(self.faults.loss) {
             self.trace(to_gateway, &wire, "LOST");
             self.dropped += 1;
