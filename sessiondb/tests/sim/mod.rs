@@ -3,6 +3,8 @@
 //! duplication and reordering drawn from a seeded RNG.
 #![allow(dead_code, clippy::cast_possible_truncation)]
 
+pub mod radius;
+
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use sessiondb::Config;
@@ -84,6 +86,12 @@ pub enum Wire {
         dst: Ipv4Addr,
         payload: Vec<u8>,
     },
+    /// Between the gateway and the RADIUS server.
+    Radius {
+        to_server: bool,
+        server: SocketAddrV4,
+        payload: Vec<u8>,
+    },
 }
 
 pub struct Faults {
@@ -131,6 +139,7 @@ pub struct Sim {
     pub dropped: u64,
     /// Every datagram the gateway sent to a client, as sent.
     pub to_clients: Vec<Wire>,
+    pub radius: radius::FakeRadius,
 }
 
 impl Sim {
@@ -156,6 +165,7 @@ impl Sim {
             inside: Vec::new(),
             dropped: 0,
             to_clients: Vec::new(),
+            radius: radius::FakeRadius::default(),
         }
     }
 
@@ -208,6 +218,16 @@ impl Sim {
             return;
         };
         let (src, dst, len, head) = match wire {
+            Wire::Radius {
+                server,
+                payload,
+                to_server,
+            } => (
+                format!("radius {to_server}"),
+                server.to_string(),
+                payload.len(),
+                String::new(),
+            ),
             Wire::Udp { src, dst, payload } => (
                 src.to_string(),
                 dst.to_string(),
@@ -290,7 +310,16 @@ impl Sim {
                         },
                     );
                 }
-                Destination::Radius { .. } => {}
+                Destination::Radius { server } => {
+                    self.send(
+                        None,
+                        Wire::Radius {
+                            to_server: true,
+                            server,
+                            payload,
+                        },
+                    );
+                }
             }
         }
         while let Some(e) = self.gateway.poll_event() {
@@ -355,7 +384,7 @@ impl Sim {
                 })
             }
             // A NAT without IPsec passthrough drops plain ESP.
-            Wire::Esp { .. } => None,
+            Wire::Esp { .. } | Wire::Radius { .. } => None,
         }
     }
 
@@ -470,6 +499,37 @@ impl Sim {
                 ) {
                     c.received.push(buf[packet].to_vec());
                 }
+            }
+            (
+                _,
+                Wire::Radius {
+                    to_server: true,
+                    server,
+                    payload,
+                },
+            ) => {
+                if let Some(answer) = self.radius.answer(&payload) {
+                    self.send(
+                        Some(usize::MAX),
+                        Wire::Radius {
+                            to_server: false,
+                            server,
+                            payload: answer,
+                        },
+                    );
+                }
+            }
+            (
+                _,
+                Wire::Radius {
+                    to_server: false,
+                    server,
+                    payload,
+                },
+            ) => {
+                let _ = self
+                    .gateway
+                    .handle_radius(now, server, &payload, &mut self.gateway_rng);
             }
             (None, Wire::Esp { dst, payload, .. }) => {
                 let Some(i) = self.clients.iter().position(|c| c.private == dst) else {
