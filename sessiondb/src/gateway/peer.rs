@@ -297,25 +297,35 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// itself, before its SAs are gone.
     pub(super) fn end_session(&mut self, now: Duration, slot: usize) {
         self.refresh_record(now, slot);
-        let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
+        let Some(p) = self.peers.get(slot).and_then(Option::as_ref) else {
             return;
         };
         let cause = p.cause.unwrap_or(TerminateCause::NasRequest);
+        let (record, index) = (p.session, p.session_index);
+        let stats = record.and_then(|h| self.sessions.get(h)).cloned();
+        if index.is_some() {
+            // Accounting-Stop while the record still has its address.
+            self.send_accounting_stop(now, slot, stats.as_ref());
+        }
+        let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
         let address = p.address.take();
-        let record = p.session.take();
-        let index = p.session_index.take();
+        p.session = None;
+        p.session_index = None;
         if let Some(address) = address {
             let _ = self.pool.release(address);
             self.unmap_address(address);
         }
-        let stats = record.and_then(|h| self.sessions.remove(h));
+        if let Some(h) = record {
+            let _ = self.sessions.remove(h);
+        }
         if let Some(auth) = self.peers[slot].as_mut().and_then(|p| p.auth.take())
             && let Some(group) = self.radius.get_mut(usize::from(auth.group))
         {
             let _ = group.client.release(auth.request);
         }
         if let Some(index) = index {
-            self.send_accounting_stop(now, slot, stats.as_ref());
             self.counters.sessions_down += 1;
             self.emit(Event::SessionDown { index, cause });
         }

@@ -140,6 +140,8 @@ pub struct Sim {
     /// Every datagram the gateway sent to a client, as sent.
     pub to_clients: Vec<Wire>,
     pub radius: radius::FakeRadius,
+    /// Send RADIUS to a real server over loopback instead (FreeRADIUS).
+    pub real_radius: Option<std::net::UdpSocket>,
 }
 
 impl Sim {
@@ -166,6 +168,7 @@ impl Sim {
             dropped: 0,
             to_clients: Vec::new(),
             radius: radius::FakeRadius::default(),
+            real_radius: None,
         }
     }
 
@@ -508,7 +511,21 @@ impl Sim {
                     payload,
                 },
             ) => {
-                if let Some(answer) = self.radius.answer(&payload) {
+                let answer = match &self.real_radius {
+                    Some(socket) => {
+                        socket.send_to(&payload, server).unwrap();
+                        let mut answer = vec![0u8; 4096];
+                        match socket.recv_from(&mut answer) {
+                            Ok((n, _)) => {
+                                answer.truncate(n);
+                                Some(answer)
+                            }
+                            Err(_) => None,
+                        }
+                    }
+                    None => self.radius.answer(&payload),
+                };
+                if let Some(answer) = answer {
                     self.send(
                         Some(usize::MAX),
                         Wire::Radius {
