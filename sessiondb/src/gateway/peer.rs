@@ -91,6 +91,9 @@ pub(super) struct Peer {
     pub keepalive_at: Option<Duration>,
     pub keepalive_due: bool,
     pub last_rx: Duration,
+    /// The last IPv4 packet either way: what `vpn-idle-timeout` measures
+    /// (keepalives and control traffic do not count).
+    pub last_data: Duration,
     /// The credentials while RADIUS decides, for the local fallback.
     pub fallback: Option<super::ppp::OwnedCredentials>,
     /// The Access-Challenge whose EAP Request the client must answer, kept
@@ -156,6 +159,7 @@ impl Peer {
             keepalive_at: None,
             keepalive_due: false,
             last_rx: now,
+            last_data: now,
             fallback: None,
             eap_reply: None,
             eap_resend: false,
@@ -407,13 +411,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     p.keepalive_at = Some(now + interval);
                 }
             }
-            let last = p
-                .link
-                .as_ref()
-                .map_or(p.last_rx, ppp_core::Link::last_activity);
             let idle = p
                 .idle_timeout
-                .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(last) >= t);
+                .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.last_data) >= t);
             let expired = p
                 .session_timeout
                 .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.login_at) >= t);
@@ -481,10 +481,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let ike = p.ike_info;
         let (remote, local, nat, address, user) =
             (p.remote, p.local, p.nat, p.address, p.user.clone());
-        let last = p
-            .link
-            .as_ref()
-            .map_or(p.last_rx, ppp_core::Link::last_activity);
+        let last = p.last_data;
         let idle = p.idle_timeout;
         let auth_mode = p.auth_mode.map(convert::ppp_auth);
         let index = p.session_index.unwrap_or(0);

@@ -142,6 +142,7 @@ pub struct Sim {
     pub radius: radius::FakeRadius,
     /// Send RADIUS to a real server over loopback instead (FreeRADIUS).
     pub real_radius: Option<std::net::UdpSocket>,
+    vanished: std::collections::HashSet<usize>,
 }
 
 impl Sim {
@@ -169,6 +170,7 @@ impl Sim {
             to_clients: Vec::new(),
             radius: radius::FakeRadius::default(),
             real_radius: None,
+            vanished: std::collections::HashSet::new(),
         }
     }
 
@@ -333,6 +335,9 @@ impl Sim {
         }
         for i in 0..self.clients.len() {
             while let Some(t) = self.clients[i].dialer.poll_transmit(now, &mut buf) {
+                if self.vanished.contains(&i) {
+                    continue;
+                }
                 let payload = buf[t.range.clone()].to_vec();
                 let private = self.clients[i].private;
                 let wire = match t.destination {
@@ -389,6 +394,11 @@ impl Sim {
             // A NAT without IPsec passthrough drops plain ESP.
             Wire::Esp { .. } | Wire::Radius { .. } => None,
         }
+    }
+
+    /// The client is gone: nothing more from it, nothing reaches it.
+    pub fn vanish(&mut self, i: usize) {
+        self.vanished.insert(i);
     }
 
     /// Moves a client's NAT mapping to new public ports (a rebinding).
@@ -490,6 +500,9 @@ impl Sim {
                         None => return,
                     }
                 };
+                if self.vanished.contains(&i) {
+                    return;
+                }
                 buf[at..at + payload.len()].copy_from_slice(&payload);
                 let c = &mut self.clients[i];
                 if let Ok(Some(packet)) = c.dialer.handle_datagram(
