@@ -562,17 +562,9 @@ impl<const P: usize, const B: usize> Client<P, B> {
         now: Duration,
         request: &AccessRequest<'_>,
     ) -> Result<RequestId, Error> {
-        let server = self
-            .pick_server(now, Service::Authentication, 0)
-            .ok_or(Error::NoServer)?;
-        let index = self.free_slot()?;
-        let slot = self.slots.get_mut(index).ok_or(Error::TooManyRequests)?;
-        if let Err(e) = build_access(slot, request) {
-            slot.clear();
-            return Err(e);
-        }
-        Self::start(slot, now, Service::Authentication, server);
-        Ok(self.request_id(index))
+        self.submit(now, Service::Authentication, |slot| {
+            build_access(slot, request)
+        })
     }
 
     /// Queues an Accounting-Request.
@@ -584,16 +576,25 @@ impl<const P: usize, const B: usize> Client<P, B> {
         now: Duration,
         request: &AccountingRequest<'_>,
     ) -> Result<RequestId, Error> {
-        let server = self
-            .pick_server(now, Service::Accounting, 0)
-            .ok_or(Error::NoServer)?;
+        self.submit(now, Service::Accounting, |slot| {
+            build_accounting(slot, request)
+        })
+    }
+
+    fn submit(
+        &mut self,
+        now: Duration,
+        service: Service,
+        build: impl FnOnce(&mut Slot<B>) -> Result<(), Error>,
+    ) -> Result<RequestId, Error> {
+        let server = self.pick_server(now, service, 0).ok_or(Error::NoServer)?;
         let index = self.free_slot()?;
         let slot = self.slots.get_mut(index).ok_or(Error::TooManyRequests)?;
-        if let Err(e) = build_accounting(slot, request) {
+        if let Err(e) = build(slot) {
             slot.clear();
             return Err(e);
         }
-        Self::start(slot, now, Service::Accounting, server);
+        Self::start(slot, now, service, server);
         Ok(self.request_id(index))
     }
 

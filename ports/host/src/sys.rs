@@ -43,6 +43,26 @@ fn addr_of(sa: &libc::sockaddr_in) -> SocketAddrV4 {
     )
 }
 
+/// One `mmsghdr` per datagram, naming its address and its single iovec. The
+/// headers hold pointers into `iovs` and `addrs`: use them before either moves.
+fn message_headers(
+    iovs: &mut [libc::iovec],
+    addrs: &mut [libc::sockaddr_in],
+) -> Vec<libc::mmsghdr> {
+    iovs.iter_mut()
+        .zip(addrs.iter_mut())
+        .map(|(iov, addr)| {
+            // SAFETY: mmsghdr is plain old data; the fields that matter are set below.
+            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_in).cast();
+            h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            h.msg_hdr.msg_iov = iov;
+            h.msg_hdr.msg_iovlen = 1;
+            h
+        })
+        .collect()
+}
+
 /// Datagrams received with one `recvmmsg`, each at [`HEADROOM`] in its own
 /// buffer.
 pub struct RecvBatch {
@@ -87,20 +107,7 @@ impl RecvBatch {
                 iov_len: BUF_LEN - HEADROOM,
             })
             .collect();
-        let mut hdrs: Vec<libc::mmsghdr> = iovs
-            .iter_mut()
-            .zip(self.addrs.iter_mut())
-            .map(|(iov, addr)| {
-                // SAFETY: mmsghdr is plain old data; the fields that matter
-                // are set right below.
-                let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-                h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_in).cast();
-                h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-                h.msg_hdr.msg_iov = iov;
-                h.msg_hdr.msg_iovlen = 1;
-                h
-            })
-            .collect();
+        let mut hdrs = message_headers(&mut iovs, &mut self.addrs);
         // SAFETY: every pointer in `hdrs` points into `iovs`, `self.addrs`
         // and `self.bufs`, which outlive the call and are not moved during
         // it; the lengths given are those of the buffers.
@@ -164,19 +171,7 @@ pub fn send_batch(socket: &UdpSocket, datagrams: &[(SocketAddrV4, &[u8])]) -> io
             iov_len: d.len(),
         })
         .collect();
-    let mut hdrs: Vec<libc::mmsghdr> = iovs
-        .iter_mut()
-        .zip(addrs.iter_mut())
-        .map(|(iov, addr)| {
-            // SAFETY: mmsghdr is plain old data; the fields that matter are set below.
-            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-            h.msg_hdr.msg_name = (addr as *mut libc::sockaddr_in).cast();
-            h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            h.msg_hdr.msg_iov = iov;
-            h.msg_hdr.msg_iovlen = 1;
-            h
-        })
-        .collect();
+    let mut hdrs = message_headers(&mut iovs, &mut addrs);
     // SAFETY: the pointers point into `addrs`, `iovs` and the caller's
     // slices, all alive for the call; sendmmsg only reads the data.
     let sent = unsafe {
@@ -323,9 +318,8 @@ impl RawEsp {
             ));
         }
         // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-        Ok(Self {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Self { fd })
     }
 
     /// Receives one packet (with its IPv4 header) into `buf`; `None` if nothing waits.

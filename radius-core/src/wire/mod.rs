@@ -198,6 +198,28 @@ impl<'a> Attribute<'a> {
     }
 }
 
+/// The next type-length-value item of an attribute list (the same layout for
+/// attributes, RFC 2865 §5, and vendor sub-attributes, §5.26): a lone byte
+/// or a length below 2 or past the end is an error, after which the list
+/// ends.
+fn next_tlv<'a>(rest: &mut &'a [u8]) -> Option<Result<(u8, &'a [u8]), WireError>> {
+    if rest.is_empty() {
+        return None;
+    }
+    let Some((&[kind, len], _)) = rest.split_first_chunk::<2>() else {
+        *rest = &[];
+        return Some(Err(WireError::BadAttribute));
+    };
+    let len = usize::from(len);
+    if len < 2 || len > rest.len() {
+        *rest = &[];
+        return Some(Err(WireError::BadAttribute));
+    }
+    let value = &rest[2..len];
+    *rest = &rest[len..];
+    Some(Ok((kind, value)))
+}
+
 /// Lazy iterator over the attributes of a packet.
 #[derive(Debug, Clone)]
 pub struct Attributes<'a> {
@@ -208,25 +230,12 @@ impl<'a> Iterator for Attributes<'a> {
     type Item = Result<Attribute<'a>, WireError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        let Some((&[kind, len], _)) = self.rest.split_first_chunk::<2>() else {
-            // A lone byte where an attribute header should be.
-            self.rest = &[];
-            return Some(Err(WireError::BadAttribute));
-        };
-        let len = usize::from(len);
-        if len < 2 || len > self.rest.len() {
-            self.rest = &[];
-            return Some(Err(WireError::BadAttribute));
-        }
-        let value = &self.rest[2..len];
-        self.rest = &self.rest[len..];
-        Some(Ok(Attribute {
-            kind: kind.into(),
-            value,
-        }))
+        next_tlv(&mut self.rest).map(|r| {
+            r.map(|(kind, value)| Attribute {
+                kind: kind.into(),
+                value,
+            })
+        })
     }
 }
 
@@ -240,22 +249,7 @@ impl<'a> Iterator for VendorAttributes<'a> {
     type Item = Result<(u8, &'a [u8]), WireError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        let Some((&[kind, len], _)) = self.rest.split_first_chunk::<2>() else {
-            // A lone byte where an attribute header should be.
-            self.rest = &[];
-            return Some(Err(WireError::BadAttribute));
-        };
-        let len = usize::from(len);
-        if len < 2 || len > self.rest.len() {
-            self.rest = &[];
-            return Some(Err(WireError::BadAttribute));
-        }
-        let value = &self.rest[2..len];
-        self.rest = &self.rest[len..];
-        Some(Ok((kind, value)))
+        next_tlv(&mut self.rest)
     }
 }
 

@@ -1,0 +1,98 @@
+//! Counters shared between the network tasks and the console.
+//!
+//! Plain `AtomicU32`s (Cortex-M4/M7 have no 64-bit atomics); they wrap, as
+//! interface counters do. Writers use `Relaxed`: the console only needs each
+//! counter to be eventually right, not a consistent snapshot of all of them.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// One wrapping event counter.
+#[derive(Debug)]
+pub struct Counter(AtomicU32);
+
+impl Counter {
+    /// A counter at zero.
+    pub const fn new() -> Self {
+        Self(AtomicU32::new(0))
+    }
+
+    /// Adds one.
+    pub fn inc(&self) {
+        self.add(1);
+    }
+
+    /// Adds `n` (wrapping); a length above `u32::MAX` counts as `u32::MAX`.
+    pub fn add(&self, n: usize) {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The current value.
+    pub fn get(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Every counter the console shows.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Ethernet frames received from the driver.
+    pub rx_frames: Counter,
+    /// Bytes of those frames (Ethernet header included, FCS excluded).
+    pub rx_bytes: Counter,
+    /// Ethernet frames handed to the driver.
+    pub tx_frames: Counter,
+    /// Bytes of those frames.
+    pub tx_bytes: Counter,
+    /// UDP datagrams received on port 500 (IKE).
+    pub ike_rx: Counter,
+    /// UDP datagrams received on port 4500 (NAT-T: IKE and ESP-in-UDP).
+    pub nat_t_rx: Counter,
+    /// UDP datagrams sent from port 500 or 4500.
+    pub udp_tx: Counter,
+    /// IP protocol 50 (ESP) packets received.
+    pub esp_rx: Counter,
+    /// IP protocol 50 packets sent.
+    pub esp_tx: Counter,
+    /// Received packets that were not handed on (malformed, truncated, or
+    /// refused by the engine).
+    pub dropped: Counter,
+}
+
+impl Stats {
+    /// All counters at zero.
+    pub const fn new() -> Self {
+        Self {
+            rx_frames: Counter::new(),
+            rx_bytes: Counter::new(),
+            tx_frames: Counter::new(),
+            tx_bytes: Counter::new(),
+            ike_rx: Counter::new(),
+            nat_t_rx: Counter::new(),
+            udp_tx: Counter::new(),
+            esp_rx: Counter::new(),
+            esp_tx: Counter::new(),
+            dropped: Counter::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_wraps_and_saturates_the_increment() {
+        let c = Counter::new();
+        c.add(usize::MAX); // clamped to u32::MAX
+        assert_eq!(c.get(), u32::MAX);
+        c.inc();
+        assert_eq!(c.get(), 0, "interface counters wrap");
+    }
+}
