@@ -2,7 +2,6 @@
 driver, and the algorithm table that maps esp-core's names to scapy's."""
 
 import subprocess
-import sys
 
 # (esp_tool name, scapy CRYPT_ALGOS name, key length)
 ENCRYPTIONS = [
@@ -121,10 +120,3 @@ class EspTool:
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
 
-
-def fail_fast_import(module):
-    try:
-        return __import__(module)
-    except ImportError as e:
-        print(f"FAIL import {module}: {e}", flush=True)
-        sys.exit(1)

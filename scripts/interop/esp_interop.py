@@ -5,6 +5,7 @@ Usage: esp_interop.py --esp-tool PATH --esp-pcap PATH [--only scapy|tshark]
 """
 
 import argparse
+import os
 import sys
 import tempfile
 
@@ -28,6 +29,7 @@ def main():
         import tshark_esp
 
         if args.keep:
+            os.makedirs(args.keep, exist_ok=True)
             tshark_esp.run(checks, args.esp_pcap, args.keep)
         else:
             with tempfile.TemporaryDirectory(prefix="esp-interop-") as work:

@@ -115,6 +115,9 @@ def esp_core_to_scapy(tool, rng, enc, integ, encap, spi):
                 return False, f"len {n}: next header {plain.nh}"
             if plain.padding != bytes(range(1, plain.padlen + 1)):
                 return False, f"len {n}: padding {plain.padding.hex()}"
+            minimal = sa.crypt_algo.pad(_ESPPlain(iv=plain.iv, data=udp, nh=17)).padlen
+            if plain.padlen != minimal:
+                return False, f"len {n}: {plain.padlen} bytes of padding, scapy pads {minimal}"
             body = len(plain.iv) + len(plain.data) + plain.padlen + 2
             if body % 4 or (body - len(plain.iv)) % sa.crypt_algo.block_size:
                 return False, f"len {n}: payload of {body} bytes not aligned"
@@ -128,7 +131,9 @@ def esp_core_to_scapy(tool, rng, enc, integ, encap, spi):
                 return False, f"len {n}: inner datagram differs: {raw(opened[IP].payload)[:24].hex()}"
             if opened[UDP].dport != L2TP or raw(opened[UDP].payload) != payload_of(n, i):
                 return False, f"len {n}: UDP payload differs"
-        return True, f"{len(LENGTHS)} datagrams of {LENGTHS} bytes, seq 1..{len(LENGTHS)}, ICV, padding 1..n, alignment"
+        icv = "ICV verified" if integ[1] else "no ICV"
+        ivs_checked = ", fresh IVs" if ivs else ""
+        return True, f"{len(LENGTHS)} datagrams of {LENGTHS} bytes, seq 1..{len(LENGTHS)}, {icv}, padding 1..n as long as scapy's, alignment{ivs_checked}"
     finally:
         tool.remove(sa_id)
 

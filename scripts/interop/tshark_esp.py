@@ -71,7 +71,8 @@ def run(checks, esp_pcap, work):
     os.makedirs(os.path.join(conf, "wireshark"), exist_ok=True)
     shutil.copy(esp_sa, os.path.join(conf, "wireshark", "esp_sa"))
     env = dict(os.environ, HOME=conf, XDG_CONFIG_HOME=conf)
-    version = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    banner = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout
+    version = "tshark " + (re.search(r"packaged as (\S+?)\)", banner) or re.search(r"(\d+\.\d+\.\d+)", banner)).group(1)
 
     out = tshark(
         ["-r", pcap, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]

@@ -165,5 +165,9 @@ fn main() -> std::io::Result<()> {
         }
     }
     pcap.flush()?;
+    eprintln!(
+        "{} real L2TP messages, {sa_count} SAs, {frame} packets",
+        pool.len()
+    );
     Ok(())
 }
