@@ -175,7 +175,7 @@ def flip(data, index):
     return bytes(b)
 
 
-def crafted(sa, spi, seq, data, nh=17, extra_pad=0, bad_pad=False):
+def crafted(sa, spi, seq, data, nh=17, extra_pad=0, bad_pad=False, pad_length=None):
     """An ESP packet built with scapy's own pad/encrypt/sign steps, with the
     padding changed: `extra_pad` more bytes of 1, 2, 3, ... (RFC 4303 section
     2.4 allows up to 255), or a wrong first pad byte under a valid ICV."""
@@ -187,6 +187,9 @@ def crafted(sa, spi, seq, data, nh=17, extra_pad=0, bad_pad=False):
     if bad_pad:
         assert esp.padlen >= 1, "choose a payload length that needs padding"
         esp.padding = bytes([0x42]) + esp.padding[1:]
+    if pad_length is not None:
+        # The Pad Length field alone, the bytes in front of it unchanged.
+        esp.padlen = pad_length
     enc = sa.crypt_algo.encrypt(sa, esp, sa.crypt_key)
     sa.auth_algo.sign(enc, sa.auth_key)
     return raw(enc)
@@ -303,6 +306,14 @@ def edges(tool, rng, enc, integ):
         tool.remove(sa_id)
         return all(seen), f"padding longer than needed by {align}x(1, 3, {(255 - align) // align}) bytes opens: {seen}"
 
+    def pad_length_beyond_payload():
+        sa_id, spi, sa = fresh()
+        _, udp = inner_udp(CLIENT, LNS, b"")
+        r = tool.open(crafted(sa, spi, 1, udp, pad_length=255))
+        after = tool.open(raw(sa.encrypt(inner_udp(CLIENT, LNS, b"x")[0], seq_num=2)[ESP]))
+        tool.remove(sa_id)
+        return r == ("err", "BadPadding") and after[0] == "ok", f"Pad Length 255 behind {len(udp)} bytes of payload -> {r[1]}, next packet {after[0]}"
+
     def sequence_edges():
         sa_id, spi, sa = fresh()
         inner, udp = inner_udp(CLIENT, LNS, b"edge")
@@ -330,6 +341,7 @@ def edges(tool, rng, enc, integ):
     return [
         ("next header of the inner packet", next_headers),
         ("padding up to 255 bytes", extra_padding),
+        ("Pad Length beyond the plaintext under a valid ICV", pad_length_beyond_payload),
         ("sequence numbers 0 and near 2^32", sequence_edges),
         ("replay window of 128 under reordering", window),
     ]
