@@ -12,6 +12,7 @@ For every encryption x integrity pair both support:
     its own error, then still opens the next genuine packet.
 """
 
+import collections
 import random
 
 from common import EspTool, suites
@@ -131,9 +132,9 @@ def esp_core_to_scapy(tool, rng, enc, integ, encap, spi):
                 return False, f"len {n}: inner datagram differs: {raw(opened[IP].payload)[:24].hex()}"
             if opened[UDP].dport != L2TP or raw(opened[UDP].payload) != payload_of(n, i):
                 return False, f"len {n}: UDP payload differs"
-        icv = "ICV verified" if integ[1] else "no ICV"
+        icv = "ICV ok" if integ[1] else "no ICV"
         ivs_checked = ", fresh IVs" if ivs else ""
-        return True, f"{len(LENGTHS)} datagrams of {LENGTHS} bytes, seq 1..{len(LENGTHS)}, {icv}, padding 1..n as long as scapy's, alignment{ivs_checked}"
+        return True, f"UDP payload {'/'.join(map(str, LENGTHS))} B, seq 1..{len(LENGTHS)}, nh 17, {icv}, padding 1..n as scapy's, aligned{ivs_checked}"
     finally:
         tool.remove(sa_id)
 
@@ -164,7 +165,7 @@ def scapy_to_esp_core(tool, rng, enc, integ, encap):
         c = tool.counters(sa_id)
         if (c["packets"], c["bytes"], c["sequence_number"]) != (len(LENGTHS), total, len(LENGTHS)):
             return False, f"counters {c}"
-        return True, f"{len(LENGTHS)} datagrams, seq 1..{len(LENGTHS)}, next header 17, counters {c['packets']} packets {c['bytes']} bytes"
+        return True, f"UDP payload {'/'.join(map(str, LENGTHS))} B, seq 1..{len(LENGTHS)}, nh 17, counters {c['packets']} packets {c['bytes']} B"
     finally:
         tool.remove(sa_id)
 
@@ -263,7 +264,18 @@ def tamper(tool, rng, enc, integ):
             results.get("refusals counted per reason", (True, []))[1] + [f"{label}: {got}"],
         )
         tool.remove(sa_id)
-    return [(kind, ok, "; ".join(details)) for kind, (ok, details) in results.items()]
+    def summary(details):
+        # "esp: X; udp-4500: X" -> "esp, udp-4500: X" when both say the same.
+        by_label = collections.OrderedDict()
+        for d in details:
+            label, said = d.split(": ", 1)
+            by_label.setdefault(label, []).append(said)
+        said = {" then ".join(v) for v in by_label.values()}
+        if len(said) == 1:
+            return f"{', '.join(by_label)}: {said.pop()}"
+        return "; ".join(f"{k}: {' then '.join(v)}" for k, v in by_label.items())
+
+    return [(kind, ok, summary(details)) for kind, (ok, details) in results.items()]
 
 
 EDGE_SUITES = [("null", "hmac-sha256-128"), ("3des-cbc", "hmac-md5-96"), ("aes-cbc-256", "hmac-sha1-96")]
