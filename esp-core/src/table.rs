@@ -380,6 +380,19 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         }
     }
 
+    /// The reservation made for `spi` by [`reserve_spi`](Self::reserve_spi)
+    /// and not installed yet: one modulo, one comparison.
+    pub fn lookup_reserved(&self, spi: u32) -> Option<Handle> {
+        let index = usize::try_from(u64::from(spi) % N as u64).ok()?;
+        let slot = self.slots.get(index)?;
+        match slot.state {
+            State::Reserved { .. } if slot.spi == spi => {
+                Some(Self::handle_of(index, slot.generation))
+            }
+            _ => None,
+        }
+    }
+
     /// Every active SA with its handle.
     pub fn iter(&self) -> impl Iterator<Item = (Handle, &Sa<W>)> + '_ {
         self.slots

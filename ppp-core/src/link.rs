@@ -407,6 +407,26 @@ impl Link {
         Ok(())
     }
 
+    /// Authenticator: the DNS and NBNS (WINS) servers to offer the peer
+    /// (RFC 1877), when they are only known after authentication (the
+    /// group policy of the tunnel group the user switched to). Takes effect
+    /// for IPCP negotiations that follow.
+    ///
+    /// # Errors
+    /// [`Error::InvalidState`] for a peer-role link.
+    pub fn set_name_servers(
+        &mut self,
+        dns: [Option<Ipv4Addr>; 2],
+        nbns: [Option<Ipv4Addr>; 2],
+    ) -> Result<(), Error> {
+        if self.s.role != Role::Authenticator {
+            return Err(Error::InvalidState);
+        }
+        self.s.ipcp.dns = dns;
+        self.s.ipcp.nbns = nbns;
+        Ok(())
+    }
+
     /// Authenticator with EAP: frames an EAP Request from the authentication
     /// server for the peer, in place: `buf[eap]` holds the EAP packet, and
     /// the PPP header is written into the 4 bytes of headroom in front of

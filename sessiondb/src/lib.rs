@@ -17,6 +17,8 @@ mod fmt;
 pub mod config;
 pub mod console;
 pub mod debug;
+pub mod dialer;
+pub mod gateway;
 pub mod policy;
 pub mod pool;
 pub mod secret;

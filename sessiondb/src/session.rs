@@ -212,6 +212,55 @@ impl WallClock {
         era * 146_097 + doe - 719_468
     }
 
+    /// 1970-01-01 00:00:00 UTC.
+    pub const EPOCH: Self = Self {
+        year: 1970,
+        month: 1,
+        day: 1,
+        hour: 0,
+        minute: 0,
+        second: 0,
+    };
+
+    /// The time `secs` seconds after the epoch (H. Hinnant's
+    /// `civil_from_days`).
+    pub fn from_unix(secs: u64) -> Self {
+        let days = i64::try_from(secs / 86_400).unwrap_or(0);
+        let rem = secs % 86_400;
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let small = |v: i64| u8::try_from(v).unwrap_or(0);
+        Self {
+            year: u16::try_from(year).unwrap_or(u16::MAX),
+            month: small(month),
+            day: small(day),
+            hour: small(i64::try_from(rem / 3600).unwrap_or(0)),
+            minute: small(i64::try_from(rem % 3600 / 60).unwrap_or(0)),
+            second: small(i64::try_from(rem % 60).unwrap_or(0)),
+        }
+    }
+
+    /// Seconds since the epoch (0 for times before it).
+    pub fn unix_seconds(&self) -> u64 {
+        let days = u64::try_from(self.days_since_epoch()).unwrap_or(0);
+        days * 86_400
+            + u64::from(self.hour) * 3600
+            + u64::from(self.minute) * 60
+            + u64::from(self.second)
+    }
+
+    /// This time plus `d` (whole seconds).
+    pub fn plus(&self, d: Duration) -> Self {
+        Self::from_unix(self.unix_seconds().saturating_add(d.as_secs()))
+    }
+
     /// The weekday's three-letter name.
     pub fn weekday(&self) -> &'static str {
         // 1970-01-01 was a Thursday; `rem_euclid(7)` is 0..=6.

@@ -1,0 +1,184 @@
+//! IKE costs (`docs/PERFORMANCE.md`; `ike-core/scripts/bench-vs-openssl.sh`
+//! adds OpenSSL's numbers from the same run and prints the ratios).
+//!
+//! Benchmark ids:
+//! * `handshake/<group>`: a complete Main Mode + Quick Mode, initiator and
+//!   responder in one process with the messages handed over directly (no
+//!   network, no loss): 4 Diffie-Hellman exponentiations, every hash,
+//!   encryption, parse and build of both sides, up to both
+//!   `ChildSaNegotiated` events;
+//! * `dh/<group>/keygen`, `dh/<group>/derive`: one g^x and one y^x with the
+//!   exponent size this crate draws (`DhGroup::exponent_bits`);
+//! * `modexp/<bits>/e<ebits>`: the bare constant-time exponentiation of
+//!   crypto-bigint with the exponent size OpenSSL uses for the comparable
+//!   `openssl speed` operation: `ffdh2048` derives with a 225-bit private
+//!   exponent (OpenSSL 3's length for 2048-bit groups), `dsa1024` signs
+//!   with a 160-bit and `dsa2048` with a 256-bit exponent; 1536 bits with
+//!   200 (OpenSSL's length for MODP 1536, which `openssl speed` does not
+//!   offer).
+#![allow(missing_docs)]
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
+use crypto_bigint::{Odd, U384, U1024, U1536, U2048, Uint};
+use ike_core::config::{
+    Authentication, EspEncryption, EspIntegrity, EspProposal, IkeProposal, IsakmpPolicy, Mode, Psk,
+    TransformSet,
+};
+use ike_core::crypto::{CipherAlg, DhGroup, DhPrivate, HashAlg};
+use ike_core::{Config, Endpoint, Event, proposals};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+type Ep = Endpoint<2, 2>;
+
+fn configs(group: DhGroup) -> (Config, Config) {
+    let p = IkeProposal {
+        encryption: CipherAlg::Aes256,
+        hash: HashAlg::Sha1,
+        authentication: Authentication::PreShare,
+        group,
+        lifetime_seconds: 28_800,
+    };
+    let e = EspProposal {
+        encryption: EspEncryption::AesCbc { key_bits: 256 },
+        integrity: EspIntegrity::HmacSha1,
+    };
+    let mut r = Config::default();
+    r.isakmp_policies
+        .push(IsakmpPolicy {
+            priority: 10,
+            proposal: p,
+        })
+        .unwrap();
+    r.transform_sets
+        .push(TransformSet {
+            encryption: e.encryption,
+            integrity: e.integrity,
+            mode: Mode::Transport,
+        })
+        .unwrap();
+    r.pre_shared_keys.default_remote_access = Psk::new(b"bench-psk");
+    let mut i = Config {
+        initiator: proposals::single(p, e),
+        ..Config::default()
+    };
+    i.pre_shared_keys.default_remote_access = Psk::new(b"bench-psk");
+    (i, r)
+}
+
+const R_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)), 500);
+const I_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)), 500);
+
+/// One full Main Mode + Quick Mode; returns the number of datagrams.
+fn handshake(i_cfg: &Config, r_cfg: &Config, rng: &mut ChaCha20Rng) -> usize {
+    let now = Duration::from_secs(1);
+    let mut i = Ep::new(i_cfg.clone());
+    let mut r = Ep::new(r_cfg.clone());
+    i.connect(now, R_ADDR, I_ADDR, rng).unwrap();
+    let mut buf = [0u8; 1500];
+    let (mut done_i, mut done_r, mut datagrams, mut spi) = (false, false, 0, 0x1000);
+    while !(done_i && done_r) {
+        let mut progress = false;
+        for to_r in [true, false] {
+            let (from, to) = if to_r {
+                (&mut i, &mut r)
+            } else {
+                (&mut r, &mut i)
+            };
+            while let Some(t) = from.poll_transmit(now, &mut buf).unwrap() {
+                progress = true;
+                datagrams += 1;
+                let off = if t.non_esp_marker { 4 } else { 0 };
+                let (src, dst) = (t.local, t.remote);
+                to.handle_datagram(now, src, dst, &mut buf[off..t.len], rng)
+                    .unwrap();
+            }
+            for (ep, is_i) in [(&mut i, true), (&mut r, false)] {
+                while let Some(e) = ep.poll_event() {
+                    match e {
+                        Event::SpiNeeded { request, .. } => {
+                            spi += 1;
+                            ep.provide_spi(now, request, spi, rng).unwrap();
+                            progress = true;
+                        }
+                        Event::ChildSaNegotiated(_) if is_i => done_i = true,
+                        Event::ChildSaNegotiated(_) => done_r = true,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert!(progress, "handshake stalled");
+    }
+    datagrams
+}
+
+fn bench_handshake(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handshake");
+    g.sample_size(20);
+    for (name, group) in [
+        ("group2", DhGroup::Modp1024),
+        ("group5", DhGroup::Modp1536),
+        ("group14", DhGroup::Modp2048),
+    ] {
+        let (i, r) = configs(group);
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        assert_eq!(handshake(&i, &r, &mut rng), 9);
+        g.bench_function(name, |b| b.iter(|| handshake(&i, &r, &mut rng)));
+    }
+    g.finish();
+}
+
+fn bench_dh(c: &mut Criterion) {
+    let mut g = c.benchmark_group("dh");
+    for (name, group) in [
+        ("group2", DhGroup::Modp1024),
+        ("group5", DhGroup::Modp1536),
+        ("group14", DhGroup::Modp2048),
+    ] {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let a = DhPrivate::generate(group, &mut rng);
+        let b = DhPrivate::generate(group, &mut rng);
+        let n = group.public_len();
+        let mut pa = vec![0u8; n];
+        let mut pb = vec![0u8; n];
+        assert!(a.public_value(&mut pa) && b.public_value(&mut pb));
+        g.bench_function(format!("{name}/keygen"), |bch| {
+            bch.iter(|| assert!(a.public_value(black_box(&mut pa))));
+        });
+        g.bench_function(format!("{name}/derive"), |bch| {
+            bch.iter(|| a.shared_secret(black_box(&pb)).unwrap());
+        });
+    }
+    g.finish();
+}
+
+fn modexp<const L: usize>(c: &mut Criterion, bits: usize, ebits: u32, group: DhGroup) {
+    let params = FixedMontyParams::new_vartime(Odd::<Uint<L>>::from_be_hex(group.prime_hex()));
+    let base = FixedMontyForm::new(&Uint::<L>::from_u8(2), &params);
+    let mut bytes = [0x5au8; 48];
+    bytes[0] = 0;
+    let e = U384::from_be_slice(&bytes);
+    c.bench_function(&format!("modexp/{bits}/e{ebits}"), |b| {
+        b.iter(|| {
+            black_box(&base)
+                .pow_bounded_exp(black_box(&e), ebits)
+                .retrieve()
+        });
+    });
+}
+
+fn bench_modexp(c: &mut Criterion) {
+    // The exponent sizes of the comparable OpenSSL operations.
+    modexp::<{ U1024::LIMBS }>(c, 1024, 160, DhGroup::Modp1024);
+    modexp::<{ U1536::LIMBS }>(c, 1536, 200, DhGroup::Modp1536);
+    modexp::<{ U2048::LIMBS }>(c, 2048, 225, DhGroup::Modp2048);
+    modexp::<{ U2048::LIMBS }>(c, 2048, 256, DhGroup::Modp2048);
+}
+
+criterion_group!(benches, bench_modexp, bench_dh, bench_handshake);
+criterion_main!(benches);

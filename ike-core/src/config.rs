@@ -1,0 +1,439 @@
+//! Configuration as plain data: the appliance's `crypto isakmp policy`
+//! list, `crypto ipsec transform-set` list, the dynamic map's PFS and
+//! lifetimes, the pre-shared keys of the tunnel groups, NAT traversal, and
+//! the timers and limits of the endpoint.
+//!
+//! Nothing here is parsed: a later `sessiondb` crate fills these structs
+//! from the configuration text, and the selection functions of
+//! [`crate::policy`] read them without side effects.
+
+use crate::crypto::{CipherAlg, DhGroup, HashAlg, Secret};
+use crate::event::NatTVariant;
+use core::net::IpAddr;
+use core::time::Duration;
+
+/// Most `crypto isakmp policy` entries held.
+pub const MAX_POLICIES: usize = 16;
+/// Most transform sets held.
+pub const MAX_TRANSFORM_SETS: usize = 16;
+/// Most proposals an initiator offers per phase.
+pub const MAX_PROPOSALS: usize = 16;
+/// Most per-address pre-shared keys held.
+pub const MAX_PEER_KEYS: usize = 8;
+/// Longest pre-shared key (the appliance allows 128 characters).
+pub const MAX_PSK_LEN: usize = 128;
+
+/// Phase 1 authentication method (`authentication` of an ISAKMP policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[non_exhaustive]
+pub enum Authentication {
+    /// `pre-share`: pre-shared keys (RFC 2409 §5.4).
+    PreShare,
+    /// `rsa-sig`: RSA signatures (RFC 2409 §5.1). Configurable, never
+    /// chosen until certificate support lands.
+    RsaSig,
+}
+
+impl Authentication {
+    /// The IKE Authentication Method value (RFC 2409 Appendix A).
+    pub const fn ike_value(self) -> u16 {
+        match self {
+            Self::PreShare => 1,
+            Self::RsaSig => 3,
+        }
+    }
+}
+
+/// One phase 1 proposal: encryption, hash, authentication, group and
+/// lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct IkeProposal {
+    /// `encryption`.
+    pub encryption: CipherAlg,
+    /// `hash` (also the PRF: HMAC with it).
+    pub hash: HashAlg,
+    /// `authentication`.
+    pub authentication: Authentication,
+    /// `group`.
+    pub group: DhGroup,
+    /// `lifetime` in seconds.
+    pub lifetime_seconds: u32,
+}
+
+/// One `crypto isakmp policy` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct IsakmpPolicy {
+    /// The priority: lower numbers are tried first.
+    pub priority: u16,
+    /// What the policy accepts.
+    pub proposal: IkeProposal,
+}
+
+/// ESP encryption of a transform set, with the IANA ESP transform IDs
+/// (RFC 2407 §4.4.4, RFC 3602).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[non_exhaustive]
+pub enum EspEncryption {
+    /// `esp-3des`: ESP_3DES, transform ID 3.
+    TripleDes,
+    /// `esp-aes`, `esp-aes-192`, `esp-aes-256`: ESP_AES (AES-CBC),
+    /// transform ID 12, with the key length in bits (128, 192 or 256).
+    AesCbc {
+        /// Key length in bits.
+        key_bits: u16,
+    },
+    /// `esp-null`: ESP_NULL, transform ID 11.
+    Null,
+}
+
+impl EspEncryption {
+    /// The ESP transform ID.
+    pub const fn transform_id(self) -> u8 {
+        match self {
+            Self::TripleDes => 3,
+            Self::AesCbc { .. } => 12,
+            Self::Null => 11,
+        }
+    }
+
+    /// The Key Length attribute sent with it (AES only).
+    pub const fn key_length_attribute(self) -> Option<u16> {
+        match self {
+            Self::AesCbc { key_bits } => Some(key_bits),
+            _ => None,
+        }
+    }
+
+    /// Encryption key length in octets (the KEYMAT it takes).
+    pub const fn key_len(self) -> usize {
+        match self {
+            Self::TripleDes => 24,
+            Self::AesCbc { key_bits } => key_bits as usize / 8,
+            Self::Null => 0,
+        }
+    }
+
+    /// From an ESP transform ID and an optional Key Length attribute, if
+    /// supported. AES without a Key Length is AES-128 (RFC 3602 §5).
+    pub const fn from_transform(id: u8, key_len: Option<u16>) -> Option<Self> {
+        match (id, key_len) {
+            (3, None | Some(192)) => Some(Self::TripleDes),
+            (12, None) => Some(Self::AesCbc { key_bits: 128 }),
+            (12, Some(k @ (128 | 192 | 256))) => Some(Self::AesCbc { key_bits: k }),
+            (11, None) => Some(Self::Null),
+            _ => None,
+        }
+    }
+}
+
+/// ESP integrity of a transform set, with the IPsec DOI Authentication
+/// Algorithm numbers (RFC 2407 §4.5, RFC 4868 §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[non_exhaustive]
+pub enum EspIntegrity {
+    /// `esp-md5-hmac`: HMAC-MD5 (1), HMAC-MD5-96 on the wire.
+    HmacMd5,
+    /// `esp-sha-hmac`: HMAC-SHA (2), HMAC-SHA1-96 on the wire.
+    HmacSha1,
+    /// `esp-sha256-hmac`: HMAC-SHA2-256 (5), HMAC-SHA2-256-128 on the wire.
+    HmacSha256,
+}
+
+impl EspIntegrity {
+    /// The Authentication Algorithm attribute value.
+    pub const fn auth_algorithm(self) -> u16 {
+        match self {
+            Self::HmacMd5 => 1,
+            Self::HmacSha1 => 2,
+            Self::HmacSha256 => 5,
+        }
+    }
+
+    /// From the Authentication Algorithm attribute value, if supported.
+    pub const fn from_auth_algorithm(v: u16) -> Option<Self> {
+        match v {
+            1 => Some(Self::HmacMd5),
+            2 => Some(Self::HmacSha1),
+            5 => Some(Self::HmacSha256),
+            _ => None,
+        }
+    }
+
+    /// Key length in octets (the KEYMAT it takes).
+    pub const fn key_len(self) -> usize {
+        match self {
+            Self::HmacMd5 => 16,
+            Self::HmacSha1 => 20,
+            Self::HmacSha256 => 32,
+        }
+    }
+}
+
+/// Encapsulation of a transform set (`mode transport` / `mode tunnel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Mode {
+    /// Transport mode: what L2TP/IPsec uses.
+    Transport,
+    /// Tunnel mode: accepted in configuration, never chosen for L2TP.
+    Tunnel,
+}
+
+/// One `crypto ipsec ikev1 transform-set` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct TransformSet {
+    /// ESP encryption.
+    pub encryption: EspEncryption,
+    /// ESP integrity.
+    pub integrity: EspIntegrity,
+    /// Mode.
+    pub mode: Mode,
+}
+
+/// ESP proposal an initiator offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct EspProposal {
+    /// ESP encryption.
+    pub encryption: EspEncryption,
+    /// ESP integrity.
+    pub integrity: EspIntegrity,
+}
+
+/// Lifetime of an IPsec SA (`crypto ipsec security-association lifetime
+/// seconds N kilobytes M`); 0 means no limit of that kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct IpsecLifetime {
+    /// Seconds.
+    pub seconds: u32,
+    /// Kilobytes.
+    pub kilobytes: u32,
+}
+
+impl IpsecLifetime {
+    /// The appliance's default: 28800 seconds and 4608000 kilobytes.
+    pub const DEFAULT: Self = Self {
+        seconds: 28_800,
+        kilobytes: 4_608_000,
+    };
+}
+
+/// A pre-shared key; zeroized on drop, never printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Psk(Secret<MAX_PSK_LEN>);
+
+impl Psk {
+    /// A key from its bytes; `None` above [`MAX_PSK_LEN`] or when empty.
+    pub fn new(key: &[u8]) -> Option<Self> {
+        if key.is_empty() {
+            return None;
+        }
+        Secret::from_slice(key).map(Self)
+    }
+
+    /// The key bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+/// The pre-shared keys: per peer address (tunnel groups named by address),
+/// and the one of the default remote-access tunnel group used for every
+/// peer of the dynamic crypto map, as on the appliance.
+#[derive(Debug, Clone, Default)]
+pub struct PreSharedKeys {
+    /// `tunnel-group DefaultRAGroup ipsec-attributes / ikev1 pre-shared-key`.
+    pub default_remote_access: Option<Psk>,
+    /// Keys for peers with a known address.
+    pub by_address: heapless::Vec<(IpAddr, Psk), MAX_PEER_KEYS>,
+}
+
+impl PreSharedKeys {
+    /// The key for a peer: its own if configured, otherwise the default
+    /// remote-access group's. Main Mode must pick the key before the peer's
+    /// identity is known (RFC 2409 §5.4), so the address is the only input.
+    pub fn lookup(&self, peer: IpAddr) -> Option<&Psk> {
+        self.by_address
+            .iter()
+            .find(|(a, _)| *a == peer)
+            .map(|(_, k)| k)
+            .or(self.default_remote_access.as_ref())
+    }
+}
+
+/// Retransmission and expiry timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timers {
+    /// First retransmission interval; doubled after each retransmission.
+    pub retransmit_initial: Duration,
+    /// Upper bound of the interval.
+    pub retransmit_max: Duration,
+    /// Retransmissions before the exchange fails.
+    pub retransmit_tries: u8,
+    /// Lifetime of a half-open phase 1 SA (not established).
+    pub half_open_timeout: Duration,
+    /// How long a finished exchange keeps its last message to answer a
+    /// retransmission of the peer's.
+    pub linger: Duration,
+}
+
+impl Timers {
+    /// 2 s, doubling to 16 s, 5 retransmissions; 60 s half-open; 30 s
+    /// linger.
+    pub const DEFAULT: Self = Self {
+        retransmit_initial: Duration::from_secs(2),
+        retransmit_max: Duration::from_secs(16),
+        retransmit_tries: 5,
+        half_open_timeout: Duration::from_secs(60),
+        linger: Duration::from_secs(30),
+    };
+}
+
+/// Limits against half-open floods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Limits {
+    /// Most half-open phase 1 SAs at once.
+    pub max_half_open: usize,
+    /// Most half-open phase 1 SAs from one peer address.
+    pub max_half_open_per_peer: usize,
+}
+
+impl Limits {
+    /// 16 in all, 4 per address.
+    pub const DEFAULT: Self = Self {
+        max_half_open: 16,
+        max_half_open_per_peer: 4,
+    };
+}
+
+/// What this endpoint offers when it initiates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitiatorConfig {
+    /// Phase 1 transforms, in order of preference.
+    pub ike_proposals: heapless::Vec<IkeProposal, MAX_PROPOSALS>,
+    /// ESP transforms, in order of preference.
+    pub esp_proposals: heapless::Vec<EspProposal, MAX_PROPOSALS>,
+    /// PFS group for Quick Mode.
+    pub pfs: Option<DhGroup>,
+    /// Lifetime offered for the IPsec SAs.
+    pub esp_lifetime: IpsecLifetime,
+    /// Send INITIAL-CONTACT in message 5.
+    pub initial_contact: bool,
+    /// Start a Quick Mode for the L2TP selector as soon as phase 1 is up.
+    pub quick_mode_after_phase1: bool,
+    /// The NAT-T vendor IDs sent in message 1 (when NAT-T is on), so that a
+    /// client that only speaks a draft can be mirrored.
+    pub nat_t_vendor_ids: heapless::Vec<NatTVariant, 4>,
+}
+
+impl Default for InitiatorConfig {
+    fn default() -> Self {
+        Self {
+            ike_proposals: heapless::Vec::new(),
+            esp_proposals: heapless::Vec::new(),
+            pfs: None,
+            esp_lifetime: IpsecLifetime {
+                seconds: 3600,
+                kilobytes: 250_000,
+            },
+            initial_contact: true,
+            quick_mode_after_phase1: true,
+            nat_t_vendor_ids: heapless::Vec::from_slice(&[
+                NatTVariant::Rfc3947,
+                NatTVariant::Draft02N,
+                NatTVariant::Draft02,
+            ])
+            .unwrap_or_default(),
+        }
+    }
+}
+
+/// The whole configuration of an [`crate::Endpoint`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `crypto isakmp policy` entries (any order; tried by priority).
+    pub isakmp_policies: heapless::Vec<IsakmpPolicy, MAX_POLICIES>,
+    /// The transform sets of the dynamic map, in the configured order.
+    pub transform_sets: heapless::Vec<TransformSet, MAX_TRANSFORM_SETS>,
+    /// `crypto dynamic-map ... set pfs`: require PFS with this group.
+    pub pfs: Option<DhGroup>,
+    /// `crypto ipsec security-association lifetime`.
+    pub ipsec_lifetime: IpsecLifetime,
+    /// Pre-shared keys.
+    pub pre_shared_keys: PreSharedKeys,
+    /// `crypto isakmp nat-traversal`: answer the NAT-T vendor IDs.
+    pub nat_traversal: bool,
+    /// NAT-keepalive interval (`crypto isakmp nat-traversal N`), sent while
+    /// a NAT is detected.
+    pub nat_keepalive: Option<Duration>,
+    /// Announce DPD (RFC 3706) and answer R-U-THERE.
+    pub dpd: bool,
+    /// The UDP port for NAT-T (4500).
+    pub nat_t_port: u16,
+    /// The IKE port (500).
+    pub ike_port: u16,
+    /// Timers.
+    pub timers: Timers,
+    /// Limits.
+    pub limits: Limits,
+    /// Initiator behaviour.
+    pub initiator: InitiatorConfig,
+}
+
+impl Default for Config {
+    /// No policies, no transform sets, no keys; NAT-T on with 20 s
+    /// keepalives; DPD answered; ports 500/4500; default timers and limits.
+    fn default() -> Self {
+        Self {
+            isakmp_policies: heapless::Vec::new(),
+            transform_sets: heapless::Vec::new(),
+            pfs: None,
+            ipsec_lifetime: IpsecLifetime::DEFAULT,
+            pre_shared_keys: PreSharedKeys::default(),
+            nat_traversal: true,
+            nat_keepalive: Some(Duration::from_secs(20)),
+            dpd: true,
+            nat_t_port: 4500,
+            ike_port: 500,
+            timers: Timers::DEFAULT,
+            limits: Limits::DEFAULT,
+            initiator: InitiatorConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Whether `group` may be negotiated: groups 2, 5 and 14 always; group 1
+    /// only if a policy or the PFS setting names it explicitly.
+    pub fn group_allowed(&self, group: DhGroup) -> bool {
+        match group {
+            DhGroup::Modp768 => {
+                self.pfs == Some(DhGroup::Modp768)
+                    || self
+                        .isakmp_policies
+                        .iter()
+                        .any(|p| p.proposal.group == DhGroup::Modp768)
+                    || self.initiator.pfs == Some(DhGroup::Modp768)
+            }
+            _ => true,
+        }
+    }
+}

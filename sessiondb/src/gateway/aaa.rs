@@ -1,0 +1,541 @@
+//! RADIUS for the gateway: Access-Requests for PPP credentials and EAP
+//! (proxied), the answers applied to the session, accounting Start and
+//! Stop.
+
+use super::peer::PendingAuth;
+use super::ppp::{DEFAULT_GROUP, OwnedCredentials, name_of};
+use super::{Error, Gateway, Refused};
+use crate::debug::DebugClass;
+use crate::session::Session;
+use core::fmt::Write;
+use core::net::{Ipv4Addr, SocketAddrV4};
+use core::time::Duration;
+use ppp_core::{Accept, AuthMethod};
+use radius_core::{
+    AccessRequest, AccountingRequest, AcctStatusType, AttributeType, Code, Event as RadiusEvent,
+    MsAttributeType, NasInfo,
+};
+use rand_core::CryptoRng;
+
+/// What the NAS says of itself in every request; `slot` is the NAS-Port.
+fn nas(options: &super::Options, slot: usize) -> NasInfo<'_> {
+    NasInfo {
+        nas_ip_address: options.nas_ip_address,
+        nas_identifier: Some(options.nas_identifier.as_bytes()),
+        nas_port: u32::try_from(slot).ok(),
+        calling_station_id: None,
+        called_station_id: None,
+        l2tp: true,
+    }
+}
+
+/// The text form of an address (Calling-Station-Id).
+fn address_text(a: Ipv4Addr) -> heapless::String<16> {
+    let mut s = heapless::String::new();
+    let _ = write!(s, "{a}");
+    s
+}
+
+/// The 20 octets of an `S=<40 hex digits>` authenticator response (the
+/// value of MS-CHAP2-Success after its Ident octet, RFC 2548 §2.3.3).
+fn authenticator_response(value: &[u8]) -> Option<[u8; 20]> {
+    let text = value.get(1..)?.strip_prefix(b"S=")?;
+    let hex = text.get(..40)?;
+    let mut out = [0u8; 20];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let s = core::str::from_utf8(pair).ok()?;
+        *o = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R: usize>
+    Gateway<N, IKE, ESP, X, R>
+{
+    fn radius_group(&self, name: &str) -> Option<usize> {
+        self.radius.iter().position(|g| g.name.as_str() == name)
+    }
+
+    /// Sends the user's credentials to the tunnel group's server group.
+    pub(super) fn radius_authenticate(
+        &mut self,
+        now: Duration,
+        slot: usize,
+        group: &str,
+        username: &str,
+        cred: OwnedCredentials,
+        method: crate::config::PppAuth,
+    ) {
+        let Some(g) = self.radius_group(group) else {
+            self.refuse(
+                now,
+                slot,
+                Refused::Policy(crate::policy::Refusal::UnknownServerGroup),
+            );
+            return;
+        };
+        let calling = self.peers[slot]
+            .as_ref()
+            .map(|p| address_text(*p.remote.ip()));
+        let mut nas = nas(&self.options, slot);
+        nas.calling_station_id = calling.as_ref().map(|s| s.as_bytes());
+        let (credentials, value) = cred.radius();
+        // The MS-CHAP response values were built beside the credentials.
+        let credentials = match credentials {
+            radius_core::Credentials::MsChapV1 {
+                ident, challenge, ..
+            } => radius_core::Credentials::MsChapV1 {
+                ident,
+                challenge,
+                response: &value,
+            },
+            radius_core::Credentials::MsChapV2 {
+                ident, challenge, ..
+            } => radius_core::Credentials::MsChapV2 {
+                ident,
+                challenge,
+                response: &value,
+            },
+            other => other,
+        };
+        let request = AccessRequest {
+            user_name: username.as_bytes(),
+            credentials,
+            nas,
+        };
+        let Some(group) = self.radius.get_mut(g) else {
+            return;
+        };
+        match group.client.access_request(now, &request) {
+            Ok(id) => {
+                let m = super::convert::ppp_method(method);
+                if let Some(p) = self.peers[slot].as_mut() {
+                    p.auth = Some(PendingAuth {
+                        group: u8::try_from(g).unwrap_or(u8::MAX),
+                        request: id,
+                        method: m,
+                    });
+                    p.fallback = Some(cred);
+                }
+            }
+            Err(_) => {
+                self.refuse(now, slot, Refused::ServerTimeout);
+            }
+        }
+    }
+
+    /// An EAP Response from the client (RFC 3579): the first one names the
+    /// user and selects the tunnel group; each goes to the server with the
+    /// State of the previous Access-Challenge.
+    pub(super) fn eap_from_peer(&mut self, now: Duration, slot: usize, eap: &[u8]) {
+        // EAP-Response/Identity (RFC 3748 §5.1): code 2, type 1.
+        let identity = (eap.len() >= 5 && eap[0] == 2 && eap[4] == 1)
+            .then(|| core::str::from_utf8(&eap[5..]).ok())
+            .flatten();
+        if let Some(identity) = identity {
+            match crate::policy::select_tunnel_group(&self.config, DEFAULT_GROUP, identity) {
+                Ok(sel) => {
+                    let (group, user) = (sel.tunnel_group.name.clone(), name_of(sel.username));
+                    if let Some(p) = self.peers[slot].as_mut() {
+                        p.tunnel_group = group;
+                        p.user = user;
+                    }
+                }
+                Err(r) => {
+                    self.refuse(now, slot, Refused::Policy(r));
+                    return;
+                }
+            }
+        }
+        let Some(p) = self.peers[slot].as_ref() else {
+            return;
+        };
+        let group = p.tunnel_group.clone();
+        let user = p.user.clone();
+        // The previous Challenge is answered: forget it.
+        if let Some(old) = p.eap_reply
+            && let Some(g) = self.radius.get_mut(usize::from(old.0))
+        {
+            let _ = g.client.release(old.1);
+        }
+        let server =
+            self.config
+                .tunnel_group(&group)
+                .and_then(|tg| {
+                    match crate::policy::check_auth_method(
+                        &self.config,
+                        tg,
+                        crate::config::PppAuth::EapProxy,
+                    ) {
+                        Ok(crate::policy::Authenticator::Server { group, .. }) => {
+                            Some(group.name.clone())
+                        }
+                        _ => None,
+                    }
+                });
+        let Some(server) = server else {
+            self.refuse(
+                now,
+                slot,
+                Refused::Policy(crate::policy::Refusal::EapNeedsRadius),
+            );
+            return;
+        };
+        let Some(g) = self.radius_group(&server) else {
+            self.refuse(
+                now,
+                slot,
+                Refused::Policy(crate::policy::Refusal::UnknownServerGroup),
+            );
+            return;
+        };
+        let state = self.peers[slot]
+            .as_ref()
+            .map(|p| p.eap_state.clone())
+            .unwrap_or_default();
+        let nas = nas(&self.options, slot);
+        let request = AccessRequest {
+            user_name: user.as_bytes(),
+            credentials: radius_core::Credentials::Eap {
+                message: eap,
+                state: (!state.is_empty()).then_some(&state[..]),
+            },
+            nas,
+        };
+        let result = self
+            .radius
+            .get_mut(g)
+            .map(|grp| grp.client.access_request(now, &request));
+        match result {
+            Some(Ok(id)) => {
+                if let Some(p) = self.peers[slot].as_mut() {
+                    p.eap_reply = None;
+                    p.auth = Some(PendingAuth {
+                        group: u8::try_from(g).unwrap_or(u8::MAX),
+                        request: id,
+                        method: AuthMethod::Eap,
+                    });
+                }
+            }
+            _ => self.refuse(now, slot, Refused::ServerTimeout),
+        }
+    }
+
+    /// Drains every RADIUS client's events; returns whether there were any.
+    pub(super) fn drain_radius(&mut self, now: Duration) -> bool {
+        let mut any = false;
+        for g in 0..self.radius.len() {
+            while let Some(event) = self
+                .radius
+                .get_mut(g)
+                .and_then(|grp| grp.client.poll_event())
+            {
+                any = true;
+                self.on_radius(now, g, event);
+            }
+        }
+        any
+    }
+
+    fn on_radius(&mut self, now: Duration, g: usize, event: RadiusEvent) {
+        match event {
+            RadiusEvent::Reply { request, code, .. } => {
+                let slot = self.peers.iter().position(|p| {
+                    p.as_ref()
+                        .and_then(|p| p.auth)
+                        .is_some_and(|a| usize::from(a.group) == g && a.request == request)
+                });
+                let Some(slot) = slot else {
+                    // Accounting answers, or an answer for a session that
+                    // has gone: nothing to do but free the request.
+                    if let Some(grp) = self.radius.get_mut(g) {
+                        let _ = grp.client.release(request);
+                    }
+                    return;
+                };
+                self.on_access_reply(now, slot, g, request, code);
+            }
+            RadiusEvent::TimedOut { request } => {
+                let slot = self.peers.iter().position(|p| {
+                    p.as_ref()
+                        .and_then(|p| p.auth)
+                        .is_some_and(|a| usize::from(a.group) == g && a.request == request)
+                });
+                if let Some(slot) = slot {
+                    self.server_timeout(now, slot);
+                }
+            }
+            RadiusEvent::ServerFailed { server } => {
+                self.debug(
+                    DebugClass::Error,
+                    1,
+                    format_args!("AAA: server {} of group {} failed", server.0, g),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// No server answered: the local database when the group allows
+    /// (`authentication-server-group G LOCAL`), otherwise a refusal.
+    fn server_timeout(&mut self, now: Duration, slot: usize) {
+        let Some(p) = self.peers[slot].as_mut() else {
+            return;
+        };
+        p.auth = None;
+        let fallback = p.fallback.take();
+        let (group, user) = (p.tunnel_group.clone(), p.user.clone());
+        let local = self.config.tunnel_group(&group).is_some_and(|tg| {
+            matches!(
+                tg.authentication_server,
+                crate::config::AuthServer::Group {
+                    fallback_local: true,
+                    ..
+                }
+            )
+        });
+        match fallback {
+            Some(cred) if local => {
+                let verdict = cred.verify_local(&self.config, &user);
+                self.decided(now, slot, verdict.map_err(Refused::Policy));
+            }
+            _ => self.refuse(now, slot, Refused::ServerTimeout),
+        }
+    }
+
+    fn on_access_reply(
+        &mut self,
+        now: Duration,
+        slot: usize,
+        g: usize,
+        request: radius_core::RequestId,
+        code: Code,
+    ) {
+        let method = self.peers[slot]
+            .as_ref()
+            .and_then(|p| p.auth)
+            .map(|a| a.method);
+        let Some(reply) = self.radius.get(g).and_then(|grp| grp.client.reply(request)) else {
+            return;
+        };
+        let framed = reply
+            .attribute(AttributeType::FramedIpAddress)
+            .and_then(|v| <[u8; 4]>::try_from(v).ok())
+            .map(Ipv4Addr::from)
+            .filter(|a| {
+                !a.is_unspecified()
+                    && *a != Ipv4Addr::BROADCAST
+                    && *a != Ipv4Addr::new(255, 255, 255, 254)
+            });
+        let seconds = |t| {
+            reply
+                .attribute(t)
+                .and_then(|v| <[u8; 4]>::try_from(v).ok())
+                .map(|v| Duration::from_secs(u64::from(u32::from_be_bytes(v))))
+        };
+        let (session_timeout, idle_timeout) = (
+            seconds(AttributeType::SessionTimeout),
+            seconds(AttributeType::IdleTimeout),
+        );
+        let class: heapless::Vec<u8, 64> = reply
+            .attribute(AttributeType::Class)
+            .and_then(|c| heapless::Vec::from_slice(&c[..c.len().min(64)]).ok())
+            .unwrap_or_default();
+        let filter = reply
+            .attribute(AttributeType::FilterId)
+            .and_then(|f| core::str::from_utf8(f).ok())
+            .map(name_of);
+        let state: heapless::Vec<u8, 64> = reply
+            .attribute(AttributeType::State)
+            .and_then(|s| heapless::Vec::from_slice(&s[..s.len().min(64)]).ok())
+            .unwrap_or_default();
+        let s_value = reply
+            .ms_attribute(MsAttributeType::MsChap2Success)
+            .and_then(authenticator_response);
+        let has_eap = reply.attribute(AttributeType::EapMessage).is_some();
+        let keep_reply = code == Code::AccessChallenge && has_eap;
+        if !keep_reply && let Some(grp) = self.radius.get_mut(g) {
+            let _ = grp.client.release(request);
+        }
+        let Some(p) = self.peers[slot].as_mut() else {
+            return;
+        };
+        p.auth = None;
+        match code {
+            Code::AccessAccept => {
+                p.fallback = None;
+                p.framed_ip = framed;
+                p.session_timeout = session_timeout;
+                p.idle_timeout = idle_timeout;
+                p.class = class;
+                if let Some(f) = filter {
+                    p.filter = f;
+                }
+                let accept = match method {
+                    Some(AuthMethod::MsChapV2) => match s_value {
+                        Some(s) => Ok(Accept::AuthenticatorResponse(s)),
+                        // An Accept without MS-CHAP2-Success cannot prove the
+                        // server to the client (RFC 2548 §2.3.3).
+                        None => Err(Refused::BadCredentials),
+                    },
+                    _ => Ok(Accept::Plain),
+                };
+                let group = self
+                    .config
+                    .tunnel_group(&p.tunnel_group)
+                    .and_then(|tg| tg.accounting_server_group.clone());
+                p.accounting = group
+                    .and_then(|name| self.radius.iter().position(|g| g.name == name))
+                    .and_then(|i| u8::try_from(i).ok());
+                self.decided(now, slot, accept);
+            }
+            Code::AccessChallenge if keep_reply => {
+                p.eap_state = state;
+                p.eap_reply = Some((u8::try_from(g).unwrap_or(u8::MAX), request));
+                p.eap_resend = true;
+                self.link_touched(slot);
+            }
+            _ => {
+                p.fallback = None;
+                self.refuse(now, slot, Refused::BadCredentials);
+            }
+        }
+    }
+
+    /// Frames the EAP Request kept from the last Access-Challenge into
+    /// `buf[at..]` and returns its PPP frame's range.
+    pub(super) fn frame_eap(
+        &mut self,
+        now: Duration,
+        slot: usize,
+        buf: &mut [u8],
+        at: usize,
+    ) -> Option<core::ops::Range<usize>> {
+        let (g, request) = self.peers.get(slot)?.as_ref()?.eap_reply?;
+        let reply = self.radius.get(usize::from(g))?.client.reply(request)?;
+        let mut end = at;
+        for attr in reply.attributes().map_while(Result::ok) {
+            if attr.kind == AttributeType::EapMessage {
+                let dst = buf.get_mut(end..end + attr.value.len())?;
+                dst.copy_from_slice(attr.value);
+                end += attr.value.len();
+            }
+        }
+        let link = self.peers.get_mut(slot)?.as_mut()?.link.as_mut()?;
+        link.send_eap(now, buf, at..end).ok()
+    }
+
+    /// A datagram from a RADIUS server.
+    ///
+    /// # Errors
+    /// [`Error::Radius`] for a datagram from no configured server or one the
+    /// client refused (counted there).
+    pub fn handle_radius(
+        &mut self,
+        now: Duration,
+        from: SocketAddrV4,
+        datagram: &[u8],
+        rng: &mut impl CryptoRng,
+    ) -> Result<(), Error> {
+        let found = self.radius.iter().enumerate().find_map(|(g, grp)| {
+            grp.servers
+                .iter()
+                .position(|(auth, acct)| *auth == from || *acct == from)
+                .map(|s| (g, s))
+        });
+        let Some((g, s)) = found else {
+            return Err(Error::Radius);
+        };
+        let server = radius_core::ServerId(u8::try_from(s).unwrap_or(u8::MAX));
+        let r = self
+            .radius
+            .get_mut(g)
+            .map(|grp| grp.client.handle_datagram(server, datagram));
+        self.pump(now, rng);
+        match r {
+            Some(Ok(())) => Ok(()),
+            _ => Err(Error::Radius),
+        }
+    }
+
+    pub(super) fn send_accounting_start(&mut self, now: Duration, slot: usize) {
+        self.account(now, slot, AcctStatusType::Start, None);
+    }
+
+    pub(super) fn send_accounting_stop(
+        &mut self,
+        now: Duration,
+        slot: usize,
+        record: Option<&Session>,
+    ) {
+        self.account(now, slot, AcctStatusType::Stop, record);
+    }
+
+    fn account(
+        &mut self,
+        now: Duration,
+        slot: usize,
+        status: AcctStatusType,
+        record: Option<&Session>,
+    ) {
+        let Some(p) = self.peers.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let Some(g) = p.accounting else { return };
+        if status == AcctStatusType::Stop && !p.acct_started {
+            return;
+        }
+        let mut session_id: heapless::String<16> = heapless::String::new();
+        let _ = write!(session_id, "{:08X}", p.acct_session_id);
+        let calling = address_text(*p.remote.ip());
+        let counters = p.link.as_ref().map(|l| *l.counters());
+        let (bytes_rx, bytes_tx) = record.map_or((0, 0), |r| (r.bytes_rx, r.bytes_tx));
+        let mut nas = nas(&self.options, slot);
+        nas.calling_station_id = Some(calling.as_bytes());
+        let request = AccountingRequest {
+            status,
+            session_id: session_id.as_bytes(),
+            user_name: p.user.as_bytes(),
+            framed_ip_address: p.address,
+            class: (!p.class.is_empty()).then_some(&p.class[..]),
+            input_octets: counters.map_or(bytes_rx, |c| c.rx_bytes),
+            output_octets: counters.map_or(bytes_tx, |c| c.tx_bytes),
+            input_packets: counters.map_or(0, |c| u32::try_from(c.rx_packets).unwrap_or(u32::MAX)),
+            output_packets: counters.map_or(0, |c| u32::try_from(c.tx_packets).unwrap_or(u32::MAX)),
+            session_time: (status != AcctStatusType::Start).then(|| {
+                u32::try_from(now.saturating_sub(p.login_at).as_secs()).unwrap_or(u32::MAX)
+            }),
+            terminate_cause: (status == AcctStatusType::Stop)
+                .then(|| p.cause.unwrap_or(super::TerminateCause::NasRequest)),
+            nas,
+        };
+        let sent = self
+            .radius
+            .get_mut(usize::from(g))
+            .is_some_and(|grp| grp.client.accounting_request(now, &request).is_ok());
+        if sent
+            && status == AcctStatusType::Start
+            && let Some(p) = self.peers[slot].as_mut()
+        {
+            p.acct_started = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ms_chap2_success_value() {
+        let mut v = [0u8; 43];
+        v[0] = 7;
+        v[1..3].copy_from_slice(b"S=");
+        v[3..].copy_from_slice(b"0123456789ABCDEF0123456789abcdef01234567");
+        let r = authenticator_response(&v).unwrap();
+        assert_eq!(r[..4], [0x01, 0x23, 0x45, 0x67]);
+        assert!(authenticator_response(&v[..20]).is_none());
+        v[1] = b'X';
+        assert!(authenticator_response(&v).is_none());
+    }
+}

@@ -1,0 +1,575 @@
+//! One remote client: the IKE SA, the IPsec SA pairs, the L2TP tunnel and
+//! call, the PPP link and the session record that belong together, and the
+//! teardown that unwinds them in order.
+
+use super::{DRAIN, Event, Gateway, PeerId, TICK, TerminateCause, convert};
+use crate::config::Name;
+use crate::debug::DebugClass;
+use crate::session::{
+    Counters as SessionCounters, Encapsulation as ViewEncapsulation, Idle, IkeAuthMode,
+    IkeSubSession, IpsecSubSession, L2tpSubSession, NegotiationMode, Protocol, Selector, TimeRekey,
+};
+use core::net::{Ipv4Addr, SocketAddrV4};
+use core::time::Duration;
+use esp_core::{Encryption, Integrity};
+
+/// One negotiated IPsec SA pair (both directions).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Child {
+    pub spi_in: u32,
+    pub spi_out: u32,
+    pub inbound: esp_core::Handle,
+    pub outbound: esp_core::Handle,
+    pub encryption: Encryption,
+    pub integrity: Integrity,
+    pub lifetime_seconds: u32,
+    pub lifetime_kilobytes: u32,
+    pub installed_at: Duration,
+}
+
+/// Where the client is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// IKE and Quick Mode; no L2TP yet.
+    Ipsec,
+    /// L2TP tunnel and call, PPP negotiation and authentication.
+    Connecting,
+    /// IPCP Opened: IPv4 flows.
+    Up,
+    /// Ending: wire messages are draining until `until`, then the SAs go.
+    Closing { until: Duration },
+}
+
+/// A RADIUS request in flight for this client.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PendingAuth {
+    pub group: u8,
+    pub request: radius_core::RequestId,
+    pub method: ppp_core::AuthMethod,
+}
+
+/// Everything of one remote client.
+pub(super) struct Peer {
+    pub id: PeerId,
+    pub phase: Phase,
+    pub remote: SocketAddrV4,
+    pub local: SocketAddrV4,
+    pub nat: bool,
+    pub ike_sa: Option<ike_core::SaHandle>,
+    pub ike_info: Option<IkeFacts>,
+    pub children: [Option<Child>; 2],
+    pub tunnel: Option<l2tp_core::TunnelHandle>,
+    pub call: Option<l2tp_core::SessionHandle>,
+    /// The client's inner UDP port (1701, or what its L2TP sends from).
+    pub inner_port: u16,
+    pub link: Option<ppp_core::Link>,
+    pub link_deadline: Option<Duration>,
+    pub ppp_queued: bool,
+    pub user: Name,
+    pub tunnel_group: Name,
+    pub group_policy: Name,
+    pub auth: Option<PendingAuth>,
+    /// The RADIUS group that authorised the session (for accounting and
+    /// the EAP State).
+    pub eap_state: heapless::Vec<u8, 64>,
+    pub framed_ip: Option<Ipv4Addr>,
+    pub address: Option<Ipv4Addr>,
+    pub dns: [Option<Ipv4Addr>; 2],
+    pub wins: [Option<Ipv4Addr>; 2],
+    pub class: heapless::Vec<u8, 64>,
+    pub filter: Name,
+    pub idle_timeout: Option<Duration>,
+    pub session_timeout: Option<Duration>,
+    pub accounting: Option<u8>,
+    pub acct_session_id: u32,
+    pub acct_started: bool,
+    pub auth_mode: Option<ppp_core::AuthMethod>,
+    pub session: Option<crate::session::SessionHandle>,
+    pub session_index: Option<u32>,
+    pub login_at: Duration,
+    pub cause: Option<TerminateCause>,
+    pub keepalive_at: Option<Duration>,
+    pub keepalive_due: bool,
+    pub last_rx: Duration,
+    /// The credentials while RADIUS decides, for the local fallback.
+    pub fallback: Option<super::ppp::OwnedCredentials>,
+    /// The Access-Challenge whose EAP Request the client must answer, kept
+    /// in the RADIUS client until the answer comes (for retransmission).
+    pub eap_reply: Option<(u8, radius_core::RequestId)>,
+    /// Frame that EAP Request (again).
+    pub eap_resend: bool,
+}
+
+/// What the session view shows of the IKE SA.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct IkeFacts {
+    pub cipher: crate::session::Cipher,
+    pub hash: crate::session::Hash,
+    pub group: u8,
+    pub lifetime: Duration,
+    pub established: Duration,
+}
+
+impl Peer {
+    pub(super) fn new(
+        id: PeerId,
+        remote: SocketAddrV4,
+        local: SocketAddrV4,
+        now: Duration,
+    ) -> Self {
+        Self {
+            id,
+            phase: Phase::Ipsec,
+            remote,
+            local,
+            nat: local.port() == super::NAT_T_PORT,
+            ike_sa: None,
+            ike_info: None,
+            children: [None, None],
+            tunnel: None,
+            call: None,
+            inner_port: super::inet::L2TP_PORT,
+            link: None,
+            link_deadline: None,
+            ppp_queued: false,
+            user: Name::new(),
+            tunnel_group: Name::new(),
+            group_policy: Name::new(),
+            auth: None,
+            eap_state: heapless::Vec::new(),
+            framed_ip: None,
+            address: None,
+            dns: [None, None],
+            wins: [None, None],
+            class: heapless::Vec::new(),
+            filter: Name::new(),
+            idle_timeout: None,
+            session_timeout: None,
+            accounting: None,
+            acct_session_id: 0,
+            acct_started: false,
+            auth_mode: None,
+            session: None,
+            session_index: None,
+            login_at: now,
+            cause: None,
+            keepalive_at: None,
+            keepalive_due: false,
+            last_rx: now,
+            fallback: None,
+            eap_reply: None,
+            eap_resend: false,
+        }
+    }
+
+    /// The SA pair in use: the newest.
+    pub(super) fn current(&self) -> Option<&Child> {
+        self.children
+            .iter()
+            .flatten()
+            .max_by_key(|c| c.installed_at)
+    }
+
+    pub(super) fn closing(&self) -> bool {
+        matches!(self.phase, Phase::Closing { .. })
+    }
+}
+
+impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R: usize>
+    Gateway<N, IKE, ESP, X, R>
+{
+    /// A new peer slot for a client that just completed Main Mode.
+    pub(super) fn new_peer(
+        &mut self,
+        now: Duration,
+        remote: SocketAddrV4,
+        local: SocketAddrV4,
+    ) -> Option<usize> {
+        let slot = self.peers.iter().position(Option::is_none)?;
+        let id = PeerId {
+            index: u16::try_from(slot).ok()?,
+            generation: self.generations[slot],
+        };
+        self.peers[slot] = Some(Peer::new(id, remote, local, now));
+        self.schedule_tick(now);
+        Some(slot)
+    }
+
+    /// The slot of a live peer handle.
+    pub(super) fn peer_slot(&self, id: PeerId) -> Option<usize> {
+        let slot = usize::from(id.index);
+        self.peers
+            .get(slot)?
+            .as_ref()
+            .filter(|p| p.id == id)
+            .map(|_| slot)
+    }
+
+    pub(super) fn schedule_tick(&mut self, now: Duration) {
+        if self.next_tick.is_none() {
+            self.next_tick = Some(now + TICK);
+        }
+    }
+
+    /// Records the peer's new link deadline and queues it for output and
+    /// for its events (drained by `pump`).
+    pub(super) fn link_touched(&mut self, slot: usize) {
+        let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        p.link_deadline = p.link.as_ref().and_then(ppp_core::Link::poll_timeout);
+        if p.link.is_some() && !p.ppp_queued {
+            p.ppp_queued = true;
+            let _ = self
+                .ppp_output
+                .push_back(u16::try_from(slot).unwrap_or(u16::MAX));
+        }
+    }
+
+    pub(super) fn map_address(&mut self, address: Ipv4Addr, slot: usize) {
+        let key = u32::from(address);
+        let Ok(slot) = u16::try_from(slot) else {
+            return;
+        };
+        match self.by_address.binary_search_by_key(&key, |&(a, _)| a) {
+            Ok(i) => self.by_address[i].1 = slot,
+            Err(i) => {
+                let _ = self.by_address.insert(i, (key, slot));
+            }
+        }
+    }
+
+    pub(super) fn unmap_address(&mut self, address: Ipv4Addr) {
+        let key = u32::from(address);
+        if let Ok(i) = self.by_address.binary_search_by_key(&key, |&(a, _)| a) {
+            self.by_address.remove(i);
+        }
+    }
+
+    /// The peer slot a client address belongs to.
+    pub(super) fn slot_of_address(&self, address: Ipv4Addr) -> Option<usize> {
+        let key = u32::from(address);
+        self.by_address
+            .binary_search_by_key(&key, |&(a, _)| a)
+            .ok()
+            .map(|i| usize::from(self.by_address[i].1))
+    }
+
+    /// Starts ending a client's session, from whichever layer noticed: PPP
+    /// is told to terminate, L2TP to send CDN and StopCCN, accounting to
+    /// stop; the SAs stay for [`DRAIN`] so that those messages still go out
+    /// through ESP, then IKE sends its Deletes and everything is freed.
+    pub(super) fn teardown(&mut self, now: Duration, slot: usize, cause: TerminateCause) {
+        let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if p.closing() {
+            return;
+        }
+        p.cause.get_or_insert(cause);
+        p.phase = Phase::Closing { until: now + DRAIN };
+        if let Some(link) = p.link.as_mut() {
+            link.close(now);
+        }
+        let (call, tunnel) = (p.call.take(), p.tunnel.take());
+        if let Some(call) = call {
+            let _ = self
+                .l2tp
+                .disconnect(call, l2tp_core::Reason::ADMINISTRATIVE);
+        }
+        if let Some(tunnel) = tunnel {
+            let _ = self
+                .l2tp
+                .close_tunnel(now, tunnel, l2tp_core::Reason::CLEAR);
+        }
+        self.link_touched(slot);
+        self.end_session(now, slot);
+        self.schedule_tick(now);
+        self.debug(
+            DebugClass::Event,
+            1,
+            format_args!("Tunnel of peer {} closing, cause {:?}", slot, cause),
+        );
+    }
+
+    /// Accounting Stop, the address back to its pool, the record out of
+    /// the table, the `SessionDown` event: what ends with the session
+    /// itself, before its SAs are gone.
+    pub(super) fn end_session(&mut self, now: Duration, slot: usize) {
+        self.refresh_record(now, slot);
+        let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let cause = p.cause.unwrap_or(TerminateCause::NasRequest);
+        let address = p.address.take();
+        let record = p.session.take();
+        let index = p.session_index.take();
+        if let Some(address) = address {
+            let _ = self.pool.release(address);
+            self.unmap_address(address);
+        }
+        let stats = record.and_then(|h| self.sessions.remove(h));
+        if let Some(auth) = self.peers[slot].as_mut().and_then(|p| p.auth.take())
+            && let Some(group) = self.radius.get_mut(usize::from(auth.group))
+        {
+            let _ = group.client.release(auth.request);
+        }
+        if let Some(index) = index {
+            self.send_accounting_stop(now, slot, stats.as_ref());
+            self.counters.sessions_down += 1;
+            self.emit(Event::SessionDown { index, cause });
+        }
+    }
+
+    /// Frees the slot for good: ESP SAs removed, IKE told to delete (its
+    /// Informational goes out if the ISAKMP SA lives), generation bumped so
+    /// that stale handles are refused.
+    pub(super) fn free_peer(
+        &mut self,
+        now: Duration,
+        slot: usize,
+        rng: &mut impl rand_core::CryptoRng,
+    ) {
+        self.end_session(now, slot);
+        let Some(p) = self.peers.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        for child in p.children.iter().flatten() {
+            self.remove_child_sas(child);
+            if let Some(sa) = p.ike_sa {
+                let _ = self.ike.delete_child_sa(now, sa, child.spi_in, rng);
+            }
+        }
+        if let Some(sa) = p.ike_sa {
+            let _ = self.ike.delete_sa(now, sa, rng);
+        }
+        if let Some(call) = p.call {
+            let _ = self
+                .l2tp
+                .disconnect(call, l2tp_core::Reason::ADMINISTRATIVE);
+        }
+        if let Some(tunnel) = p.tunnel {
+            let _ = self
+                .l2tp
+                .close_tunnel(now, tunnel, l2tp_core::Reason::CLEAR);
+        }
+        self.generations[slot] = self.generations[slot].wrapping_add(1);
+        self.ppp_output.retain(|&s| usize::from(s) != slot);
+    }
+
+    pub(super) fn remove_child_sas(&mut self, child: &Child) {
+        for h in [child.inbound, child.outbound] {
+            if let Some(owner) = self.esp_owner.get_mut(usize::from(h.index())) {
+                *owner = 0;
+            }
+            let _ = self.esp.remove(h);
+        }
+    }
+
+    /// Once a second: NAT keepalives, idle and session timeouts, the end of
+    /// drains.
+    pub(super) fn housekeeping(&mut self, now: Duration, rng: &mut impl rand_core::CryptoRng) {
+        self.next_tick = None;
+        let keepalive = self
+            .config
+            .nat_traversal
+            .map(|s| Duration::from_secs(u64::from(s.max(10))));
+        let mut any = false;
+        for slot in 0..N {
+            let Some(p) = self.peers[slot].as_mut() else {
+                continue;
+            };
+            any = true;
+            match p.phase {
+                Phase::Closing { until } if now >= until => {
+                    self.free_peer(now, slot, rng);
+                    continue;
+                }
+                Phase::Closing { .. } => continue,
+                _ => {}
+            }
+            if p.nat
+                && let Some(interval) = keepalive
+            {
+                let at = *p.keepalive_at.get_or_insert(now + interval);
+                if now >= at {
+                    p.keepalive_due = true;
+                    p.keepalive_at = Some(now + interval);
+                }
+            }
+            let last = p
+                .link
+                .as_ref()
+                .map_or(p.last_rx, ppp_core::Link::last_activity);
+            let idle = p
+                .idle_timeout
+                .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(last) >= t);
+            let expired = p
+                .session_timeout
+                .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.login_at) >= t);
+            if idle {
+                self.teardown(now, slot, TerminateCause::IdleTimeout);
+            } else if expired {
+                self.teardown(now, slot, TerminateCause::SessionTimeout);
+            }
+        }
+        if any {
+            self.next_tick = Some(now + TICK);
+        }
+    }
+
+    /// Whether a running session is still allowed after a configuration
+    /// change.
+    pub(super) fn still_allowed(&self, p: &Peer) -> bool {
+        let Some(tg) = self.config.tunnel_group(&p.tunnel_group) else {
+            return false;
+        };
+        let user = self.config.user(&p.user);
+        let Ok(auth) = crate::policy::authorize(&self.config, tg, user, None, p.framed_ip) else {
+            return false;
+        };
+        match (auth.address, p.address) {
+            (crate::policy::AddressSource::Static(a), Some(b)) => a == b,
+            (crate::policy::AddressSource::Pools(names), Some(b)) => {
+                crate::pool::pools_of(&self.config, names).any(|pool| pool.contains(b))
+            }
+            _ => true,
+        }
+    }
+
+    /// Copies one peer's live state into its session record.
+    pub(super) fn refresh_record(&mut self, now: Duration, slot: usize) {
+        let Some(p) = self.peers.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let Some(handle) = p.session else { return };
+        let child = p.current().copied();
+        let esp_counters = child.map(|c| {
+            let rx = self
+                .esp
+                .get(c.inbound)
+                .map(|sa| *sa.counters())
+                .unwrap_or_default();
+            let tx = self
+                .esp
+                .get(c.outbound)
+                .map(|sa| *sa.counters())
+                .unwrap_or_default();
+            (rx, tx)
+        });
+        let kb_left = child.and_then(|c| {
+            self.esp
+                .get(c.outbound)
+                .and_then(esp_core::Sa::kilobytes_left)
+        });
+        let ppp = p.link.as_ref().map(|l| *l.counters());
+        let l2tp_ids = p.call.and_then(|c| {
+            let s = self.l2tp.session(c)?;
+            let t = self.l2tp.tunnel(s.tunnel)?;
+            Some(([t.local_id, t.remote_id], [s.local_id, s.remote_id]))
+        });
+        let ike = p.ike_info;
+        let (remote, local, nat, address, user) =
+            (p.remote, p.local, p.nat, p.address, p.user.clone());
+        let last = p
+            .link
+            .as_ref()
+            .map_or(p.last_rx, ppp_core::Link::last_activity);
+        let idle = p.idle_timeout;
+        let auth_mode = p.auth_mode.map(convert::ppp_auth);
+        let index = p.session_index.unwrap_or(0);
+        let Some(rec) = self.sessions.get_mut(handle) else {
+            return;
+        };
+        let (bytes_rx, bytes_tx) = ppp.map_or((0, 0), |c| (c.rx_bytes, c.tx_bytes));
+        rec.bytes_rx = bytes_rx;
+        rec.bytes_tx = bytes_tx;
+        rec.assigned_ip = address;
+        if let Some(ike) = ike {
+            rec.ike = Some(IkeSubSession {
+                session_id: 1,
+                cookies: [0, 0],
+                udp_src_port: local.port(),
+                udp_dst_port: remote.port(),
+                negotiation_mode: NegotiationMode::Main,
+                auth_mode: IkeAuthMode::PreSharedKeys,
+                encryption: ike.cipher,
+                hashing: ike.hash,
+                rekey: TimeRekey::starting(ike.established, ike.lifetime),
+                dh_group: ike.group,
+            });
+        }
+        if let Some(c) = child {
+            let (rx, tx) = esp_counters.unwrap_or_default();
+            let any = Selector {
+                address: Ipv4Addr::UNSPECIFIED,
+                mask: Ipv4Addr::UNSPECIFIED,
+                protocol: 17,
+                port: super::inet::L2TP_PORT,
+            };
+            rec.ipsec = Some(IpsecSubSession {
+                session_id: 2,
+                inbound_spi: c.spi_in,
+                outbound_spi: c.spi_out,
+                local: Selector {
+                    address: *local.ip(),
+                    mask: Ipv4Addr::BROADCAST,
+                    ..any
+                },
+                remote: Selector {
+                    address: *remote.ip(),
+                    mask: Ipv4Addr::BROADCAST,
+                    ..any
+                },
+                encryption: convert::cipher_of(c.encryption),
+                hashing: convert::hash_of(c.integrity),
+                encapsulation: ViewEncapsulation::Transport,
+                rekey_time: TimeRekey::starting(
+                    c.installed_at,
+                    Duration::from_secs(u64::from(c.lifetime_seconds)),
+                ),
+                rekey_data: (c.lifetime_kilobytes != 0).then(|| crate::session::DataRekey {
+                    interval_kb: u64::from(c.lifetime_kilobytes),
+                    left_kb: kb_left.unwrap_or(0),
+                }),
+                idle: Idle {
+                    timeout: idle,
+                    last_activity: last,
+                },
+                counters: SessionCounters {
+                    bytes_tx: tx.bytes,
+                    bytes_rx: rx.bytes,
+                    packets_tx: tx.packets,
+                    packets_rx: rx.packets,
+                },
+            });
+        }
+        if let (Some((tunnel_ids, session_ids)), Some(address)) = (l2tp_ids, address) {
+            rec.l2tp = Some(L2tpSubSession {
+                session_id: 3,
+                tunnel_ids,
+                session_ids,
+                username: user,
+                assigned_ip: address,
+                encryption: crate::session::Cipher::None,
+                auth_mode: auth_mode.unwrap_or(crate::config::PppAuth::Pap),
+                idle: Idle {
+                    timeout: idle,
+                    last_activity: last,
+                },
+                counters: SessionCounters {
+                    bytes_tx: ppp.map_or(0, |c| c.tx_bytes),
+                    bytes_rx: ppp.map_or(0, |c| c.rx_bytes),
+                    packets_tx: ppp.map_or(0, |c| c.tx_packets),
+                    packets_rx: ppp.map_or(0, |c| c.rx_packets),
+                },
+            });
+        }
+        rec.protocol = if nat {
+            Protocol::L2tpOverIpsecOverNatT
+        } else {
+            Protocol::L2tpOverIpsec
+        };
+        let _ = (now, index);
+    }
+}

@@ -1,0 +1,311 @@
+//! The gateway against the project's own client roles over a simulated
+//! network: sessions come up through IKE, ESP, L2TP, PPP and IPCP, carry
+//! IPv4 both ways, and leave without a trace.
+#![allow(clippy::cast_possible_truncation)]
+
+mod sim;
+
+use ppp_core::AuthMethod;
+use sessiondb::gateway::Event;
+use sim::{Faults, Sim, big_stack, config};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+#[test]
+fn one_client_without_nat_comes_up_exchanges_and_leaves() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 1);
+        let c = sim.add_client(false, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(30));
+        let address = sim.clients[c].address.expect("client up");
+        assert_eq!(address, Ipv4Addr::new(10, 10, 0, 10), "first pool address");
+        assert!(
+            sim.gateway_events
+                .iter()
+                .any(|e| matches!(e, Event::SessionUp { .. })),
+            "{:?}",
+            sim.gateway_events
+        );
+
+        assert!(sim.client_sends(c, Ipv4Addr::new(10, 10, 0, 1), b"ping from client"));
+        sim.run_until(sim.now + secs(1));
+        assert_eq!(sim.inside.len(), 1);
+        assert_eq!(&sim.inside[0][20..], b"ping from client");
+        assert!(sim.inside_sends(Ipv4Addr::new(10, 10, 0, 1), address, b"pong from inside"));
+        sim.run_until(sim.now + secs(1));
+        assert_eq!(sim.clients[c].received.len(), 1);
+        assert_eq!(&sim.clients[c].received[0][20..], b"pong from inside");
+
+        let mut out = String::new();
+        let now = sim.now;
+        sim.gateway
+            .console(
+                now,
+                "show vpn-sessiondb detail remote filter protocol L2TPOverIPSec",
+                &mut out,
+            )
+            .unwrap();
+        assert!(out.contains("Username      : alice"), "{out}");
+        assert!(out.contains("L2TPOverIPSec"), "{out}");
+
+        let now = sim.now;
+        sim.clients[c].dialer.disconnect(now, &mut sim.client_rng);
+        sim.flush();
+        sim.run_until(sim.now + secs(5));
+        let now = sim.now;
+        sim.clients[c].dialer.delete_sas(now, &mut sim.client_rng);
+        sim.flush();
+        sim.run_until(sim.now + secs(20));
+        assert!(sim.gateway.sessions().is_empty(), "table empty");
+        assert!(
+            sim.gateway_events
+                .iter()
+                .any(|e| matches!(e, Event::SessionDown { .. }))
+        );
+    });
+}
+
+#[test]
+fn client_behind_nat_floats_to_4500_and_survives_a_rebinding() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 2);
+        let c = sim.add_client(true, "bob", "b0b-pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(30));
+        let address = sim.clients[c].address.expect("client up behind NAT");
+        let mut out = String::new();
+        let now = sim.now;
+        sim.gateway
+            .console(
+                now,
+                "show vpn-sessiondb detail remote filter protocol L2TPOverIPSecOverNatT",
+                &mut out,
+            )
+            .unwrap();
+        assert!(out.contains("Username      : bob"), "{out}");
+        assert!(out.contains("Public IP     : 198.51.100.1"), "{out}");
+
+        // The NAT gives the client a new public port; its session continues.
+        sim.rebind_nat(c);
+        assert!(sim.client_sends(c, Ipv4Addr::new(10, 10, 0, 1), b"after rebinding"));
+        sim.run_until(sim.now + secs(1));
+        assert!(sim.inside_sends(Ipv4Addr::new(10, 10, 0, 1), address, b"to the new port"));
+        sim.run_until(sim.now + secs(1));
+        assert_eq!(
+            sim.inside.last().map(|p| &p[20..]),
+            Some(&b"after rebinding"[..])
+        );
+        assert_eq!(
+            sim.clients[c].received.last().map(|p| &p[20..]),
+            Some(&b"to the new port"[..])
+        );
+    });
+}
+
+#[test]
+fn every_local_method_and_wrong_passwords() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 3);
+        let good = [
+            sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2),
+            sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV1),
+            sim.add_client(true, "bob", "b0b-pass", AuthMethod::Pap),
+        ];
+        let bad = [
+            sim.add_client(true, "alice", "wrong", AuthMethod::MsChapV2),
+            sim.add_client(true, "bob", "wrong", AuthMethod::Pap),
+            sim.add_client(true, "mallory", "whatever", AuthMethod::MsChapV1),
+        ];
+        for i in 0..6 {
+            sim.connect(i);
+        }
+        sim.run_until(secs(40));
+        for i in good {
+            assert!(sim.clients[i].address.is_some(), "client {i} up");
+        }
+        for i in bad {
+            assert!(sim.clients[i].address.is_none(), "client {i} refused");
+        }
+        let refused = sim
+            .gateway_events
+            .iter()
+            .filter(|e| matches!(e, Event::LoginRefused { .. }))
+            .count();
+        assert_eq!(refused, 3, "{:?}", sim.gateway_events);
+        assert_eq!(sim.gateway.sessions().len(), 3);
+        // The refused clients leave nothing behind once their teardown drained.
+        sim.run_until(secs(60));
+        assert_eq!(sim.gateway.sessions().len(), 3);
+        let addresses: std::collections::HashSet<_> =
+            good.iter().map(|&i| sim.clients[i].address).collect();
+        assert_eq!(addresses.len(), 3, "three distinct pool addresses");
+    });
+}
+
+#[test]
+fn wrong_preshared_key_fails_in_ike() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 4);
+        let c = sim.add_client(false, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        // The gateway knows another key.
+        let other = common_config_with_psk("not-the-key");
+        let now = sim.now;
+        sim.gateway.replace_config(now, other, &mut sim.gateway_rng);
+        sim.connect(c);
+        sim.run_until(secs(60));
+        assert!(sim.clients[c].address.is_none());
+        assert!(sim.gateway.sessions().is_empty());
+    });
+}
+
+fn common_config_with_psk(psk: &str) -> sessiondb::Config {
+    let base = config("");
+    let mut text = String::new();
+    base.write_running_config(&mut text, sessiondb::SecretDisplay::Clear)
+        .unwrap();
+    let text = text.replace(std::str::from_utf8(sim::PSK).unwrap(), psk);
+    sessiondb::Config::parse(&text).unwrap()
+}
+
+#[test]
+fn many_clients_through_a_lossy_nat() {
+    big_stack(|| {
+        let n = 64;
+        // Eight users with eight sessions each (the group policy allows it).
+        let users: String = (0..8)
+            .map(|i| format!("username user{i} password pw-{i} mschap\n"))
+            .collect::<String>()
+            + "group-policy DfltGrpPolicy attributes\n vpn-simultaneous-logins 8\n";
+        let mut sim = Sim::new(config(&users), 5);
+        sim.faults = Faults {
+            loss: 0.05,
+            duplicate: 0.05,
+            reorder: 0.10,
+        };
+        for i in 0..n {
+            let u = i % 8;
+            sim.add_client(
+                true,
+                &format!("user{u}"),
+                &format!("pw-{u}"),
+                AuthMethod::MsChapV2,
+            );
+        }
+        // One every 100 ms, all behind one NAT address.
+        for i in 0..n {
+            sim.connect(i);
+            let next = sim.now + Duration::from_millis(100);
+            sim.run_until(next);
+        }
+        sim.run_until(secs(120));
+        let up = sim.clients.iter().filter(|c| c.address.is_some()).count();
+        let failed: Vec<_> = sim
+            .clients
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.address.is_none())
+            .map(|(i, c)| (i, c.events.clone(), format!("{:?}", c.dialer)))
+            .collect();
+        assert_eq!(
+            up,
+            n,
+            "every client up despite 5% loss: {:?} {failed:?}",
+            sim.gateway.core_counters()
+        );
+        let downs: Vec<_> = sim
+            .gateway_events
+            .iter()
+            .filter(|e| !matches!(e, Event::SessionUp { .. }))
+            .collect();
+        assert_eq!(sim.gateway.sessions().len(), n, "{downs:?}");
+        for i in 0..n {
+            let body = format!("hello from {i}");
+            sim.client_sends(i, Ipv4Addr::new(10, 10, 0, 1), body.as_bytes());
+        }
+        sim.run_until(sim.now + secs(2));
+        assert!(
+            sim.inside.len() >= n * 8 / 10,
+            "most of {n} packets through 5% loss: {}",
+            sim.inside.len()
+        );
+        for i in 0..n {
+            let now = sim.now;
+            sim.clients[i].dialer.disconnect(now, &mut sim.client_rng);
+        }
+        sim.flush();
+        sim.run_until(sim.now + secs(10));
+        for i in 0..n {
+            let now = sim.now;
+            sim.clients[i].dialer.delete_sas(now, &mut sim.client_rng);
+        }
+        sim.flush();
+        sim.run_until(sim.now + secs(90));
+        assert_eq!(
+            sim.gateway.resources(),
+            sessiondb::gateway::Resources::default(),
+            "nothing leaked"
+        );
+        assert!(
+            sim.gateway.sessions().is_empty(),
+            "{} sessions left",
+            sim.gateway.sessions().len()
+        );
+    });
+}
+
+/// With `export_keys`, the gateway reports the keys of each SA it installs,
+/// and they open what it sent (what `--pcap` writes for tshark).
+#[test]
+fn exported_keys_open_the_gateways_esp() {
+    big_stack(|| {
+        let options = sessiondb::gateway::Options {
+            export_keys: true,
+            ..sim::options()
+        };
+        let mut sim = Sim::with_options(config(""), options, 6);
+        let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(30));
+        assert!(sim.clients[c].address.is_some());
+        let keys: Vec<_> = sim
+            .gateway_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::EspKeys(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys.len(), 2, "one pair");
+        let outbound = keys.iter().find(|k| !k.inbound).unwrap();
+        let config = esp_core::SaConfig {
+            encryption: outbound.encryption,
+            encryption_key: &outbound.encryption_key,
+            integrity: outbound.integrity,
+            integrity_key: &outbound.integrity_key,
+            encapsulation: esp_core::Encapsulation::None,
+            replay_window: 0,
+            lifetime: esp_core::Lifetime::UNLIMITED,
+        };
+        let mut sa = esp_core::Sa::<2>::new_inbound(Duration::ZERO, outbound.spi, &config).unwrap();
+        let mut opened = 0;
+        for w in &sim.to_clients {
+            if let sim::Wire::Udp { payload, .. } = w
+                && payload.len() > 8
+                && payload[..4] == outbound.spi.to_be_bytes()
+            {
+                let mut p = payload.clone();
+                let o = sa
+                    .open(Duration::ZERO, &mut p)
+                    .expect("exported keys open it");
+                assert_eq!(o.next_header, esp_core::IpProtocol::Udp);
+                opened += 1;
+            }
+        }
+        assert!(opened >= 5, "{opened} ESP datagrams opened");
+    });
+}
