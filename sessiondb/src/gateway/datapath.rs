@@ -8,8 +8,8 @@ use crate::debug::DebugClass;
 use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use core::ops::Range;
 use core::time::Duration;
-use esp_core::IpProtocol;
 use esp_core::wire::udp_encap::{self, Classification};
+use esp_core::{IpProtocol, SealError};
 use rand_core::CryptoRng;
 
 impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R: usize>
@@ -325,7 +325,12 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let sealed = self
             .esp
             .seal(now, outbound, buf, datagram, IpProtocol::Udp)
-            .map_err(|_| Error::BufferTooSmall)?;
+            .map_err(|e| match e {
+                SealError::BufferTooSmall { .. } | SealError::BadRange => Error::BufferTooSmall,
+                // Past its hard lifetime, or removed: nothing to send with
+                // until the rekey installs the next SA.
+                _ => Error::NotUp,
+            })?;
         let destination = match self.esp.get(outbound).map(esp_core::Sa::encapsulation) {
             Some(esp_core::Encapsulation::Udp { peer_port }) => Destination::Client {
                 local_port: NAT_T_PORT,
