@@ -1457,3 +1457,41 @@ fn load_in_place_resets_on_error() {
     c.load(CHAPTER_STEPS, |_| {}).unwrap();
     assert_eq!(c, chapter());
 }
+
+#[test]
+fn interim_accounting_update_forms() {
+    use sessiondb::config::InterimUpdate;
+    let group = |text: &str| {
+        let (r, ignored) = parse_collecting(&format!("aaa-server R protocol radius\n{text}"));
+        assert!(ignored.is_empty(), "{ignored:?}");
+        r.map(|c| c.aaa_groups[0].interim_update)
+    };
+    assert_eq!(group(""), Ok(None));
+    assert_eq!(
+        group(" interim-accounting-update\n"),
+        Ok(Some(InterimUpdate::AddressChange))
+    );
+    assert_eq!(
+        group(" interim-accounting-update periodic\n"),
+        Ok(Some(InterimUpdate::Periodic { hours: 24 }))
+    );
+    assert_eq!(
+        group(" interim-accounting-update periodic 120\n"),
+        Ok(Some(InterimUpdate::Periodic { hours: 120 }))
+    );
+    for bad in ["periodic 0", "periodic 121", "hourly", "periodic 2 3"] {
+        let e = group(&format!(" interim-accounting-update {bad}\n")).unwrap_err();
+        assert_eq!(e.line, 2, "{bad}: {e}");
+    }
+    // The printer writes it back in the group's mode.
+    let (c, _) = parse_collecting(
+        "aaa-server R protocol radius\n interim-accounting-update periodic 2\naaa-server R (inside) host 10.9.9.9\n key k\n",
+    );
+    let c = c.unwrap();
+    let text = c.running_config(SecretDisplay::Clear).to_string();
+    assert!(
+        text.contains("aaa-server R protocol radius\n interim-accounting-update periodic 2\n"),
+        "{text}"
+    );
+    assert_eq!(parse_collecting(&text).0.unwrap(), c);
+}

@@ -214,6 +214,37 @@ fn a_client_that_vanishes_is_cleaned_up() {
     });
 }
 
+/// Found by the `gateway` fuzz target: a client that finished Main Mode
+/// and never completed Quick Mode kept its slot and ISAKMP SA for the SA's
+/// lifetime (a day). A client that is not up within the setup time is
+/// ended; the same holds at every later step before "up".
+#[test]
+fn a_client_that_stops_at_any_setup_step_is_cleaned_up() {
+    big_stack(|| {
+        // Vanish after Main Mode, after Quick Mode, and after the L2TP
+        // tunnel: each a different half-done state.
+        let steps: [fn(&Resources) -> bool; 3] = [
+            |r| r.peers == 1,
+            |r| r.esp_sas >= 2,
+            |r| r.l2tp_tunnels == 1,
+        ];
+        for (seed, reached) in steps.into_iter().enumerate() {
+            let mut sim = Sim::new(config(""), 40 + seed as u64);
+            let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+            sim.connect(c);
+            let start = sim.now;
+            while !reached(&sim.gateway.resources()) {
+                assert!(sim.now < start + secs(10), "step {seed} never reached");
+                sim.run_until(sim.now + Duration::from_millis(1));
+            }
+            sim.vanish(c);
+            sim.run_until(sim.now + secs(200));
+            let r = sim.gateway.resources();
+            assert_eq!(r, Resources::default(), "step {seed}");
+        }
+    });
+}
+
 #[test]
 fn idle_timeout_and_logoff() {
     big_stack(|| {

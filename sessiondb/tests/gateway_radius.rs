@@ -220,6 +220,62 @@ fn more_logins_than_radius_slots_are_refused_as_busy_and_nothing_leaks() {
 }
 
 #[test]
+fn periodic_interim_updates_carry_the_session_time() {
+    big_stack(|| {
+        let mut sim = Sim::new(
+            config(
+                "aaa-server RAD protocol radius
+ interim-accounting-update periodic 1
+aaa-server RAD (inside) host 10.9.9.9
+ key radsecret
+tunnel-group DefaultRAGroup general-attributes
+ accounting-server-group RAD
+group-policy DfltGrpPolicy attributes
+ vpn-idle-timeout none
+",
+            ),
+            19,
+        );
+        let c = sim.add_lasting_client("alice", "s3cret-Pass");
+        sim.connect(c);
+        sim.run_until(secs(30));
+        assert!(sim.clients[c].address.is_some());
+        assert_eq!(sim.radius.starts.len(), 1);
+        // Two and a half hours: two Interim-Updates, an hour apart.
+        sim.run_until(secs(30 + 9000));
+        let id = sim.radius.starts[0].clone();
+        let times: Vec<u32> = sim
+            .radius
+            .interims
+            .iter()
+            .map(|(s, t)| {
+                assert_eq!(*s, id);
+                *t
+            })
+            .collect();
+        assert_eq!(
+            times.len(),
+            2,
+            "{times:?} {:?}",
+            sim.gateway_events
+                .iter()
+                .filter(|e| !matches!(e, Event::Debug(_) | Event::EspKeys(_)))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            (3599..=3602).contains(&times[0]) && (7199..=7202).contains(&times[1]),
+            "{times:?}"
+        );
+        let now = sim.now;
+        sim.clients[c].dialer.disconnect(now, &mut sim.client_rng);
+        sim.flush();
+        sim.run_until(sim.now + secs(30));
+        assert_eq!(sim.radius.stops.len(), 1);
+        assert_eq!(sim.radius.interims.len(), 2, "none after the Stop");
+    });
+}
+
+#[test]
 fn session_timeout_from_radius_ends_the_session() {
     big_stack(|| {
         let mut sim = run_clients(

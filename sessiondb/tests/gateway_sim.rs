@@ -180,7 +180,11 @@ fn many_clients_through_a_lossy_nat() {
         let users: String = (0..8)
             .map(|i| format!("username user{i} password pw-{i} mschap\n"))
             .collect::<String>()
-            + "group-policy DfltGrpPolicy attributes\n vpn-simultaneous-logins 8\n";
+            + "group-policy DfltGrpPolicy attributes\n vpn-simultaneous-logins 8\n"
+            // Accounting to the simulated RADIUS server, through the same
+            // lossy network.
+            + "aaa-server RAD protocol radius\naaa-server RAD (inside) host 10.9.9.9\n key radsecret\n timeout 10\n retry-interval 2\n"
+            + "tunnel-group DefaultRAGroup general-attributes\n accounting-server-group RAD\n";
         let mut sim = Sim::new(config(&users), 5);
         sim.faults = Faults {
             loss: 0.05,
@@ -255,6 +259,24 @@ fn many_clients_through_a_lossy_nat() {
             "{} sessions left",
             sim.gateway.sessions().len()
         );
+        // Accounting balanced: one Start and one Stop for each of the 64
+        // sessions (counted by Acct-Session-Id: the network duplicates
+        // datagrams, and the server would see those twice).
+        let starts: std::collections::BTreeSet<_> = sim.radius.starts.iter().cloned().collect();
+        let stops: std::collections::BTreeSet<_> =
+            sim.radius.stops.iter().map(|(s, _)| s.clone()).collect();
+        assert_eq!(
+            (starts.len(), stops.len()),
+            (n, n),
+            "{starts:?} {stops:?} {:?}",
+            sim.gateway.counters()
+        );
+        assert_eq!(starts, stops);
+        // 64 Stops at once against 8 RADIUS request slots: most waited for
+        // a free slot, none was given up.
+        let c = sim.gateway.counters();
+        assert!(c.accounting_deferred > 0, "{c:?}");
+        assert_eq!(c.accounting_lost, 0);
     });
 }
 

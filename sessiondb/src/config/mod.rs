@@ -1028,4 +1028,23 @@ pub struct AaaServerGroup {
     pub protocol: AaaProtocol,
     /// Hosts, tried in order.
     pub hosts: Vec<AaaServerHost, { capacity::AAA_HOSTS_PER_GROUP }>,
+    /// `interim-accounting-update [periodic [hours]]`.
+    pub interim_update: Option<InterimUpdate>,
+}
+
+/// When the group's accounting sends Interim-Update (RFC 2869 §5.1,
+/// `Acct-Status-Type` 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum InterimUpdate {
+    /// `interim-accounting-update`: when a session gets another address.
+    /// An L2TP session has one address for its life, so this sends nothing
+    /// for L2TP over IPsec; it is kept for `show running-config`.
+    AddressChange,
+    /// `interim-accounting-update periodic [hours]`: every `hours` (1 to
+    /// 120, 24 when omitted) for every session.
+    Periodic {
+        /// The interval in hours.
+        hours: u8,
+    },
 }

@@ -434,7 +434,6 @@ const AAA_GROUP_IGNORED: &[&str] = &[
     "accounting-mode",
     "max-failed-attempts",
     "reactivation-mode",
-    "interim-accounting-update",
     "dynamic-authorization",
     "merge-dacl",
     "ad-agent-mode",
@@ -564,7 +563,9 @@ impl Parser<'_, '_> {
             Mode::TunnelPpp(_) => in_list(TUNNEL_PPP_ATTRS, word),
             Mode::Username(_) => in_list(USER_ATTRS, word) || in_list(USER_IGNORED, word),
             Mode::IsakmpPolicy(_) => in_list(ISAKMP_POLICY_ATTRS, word),
-            Mode::AaaGroup(_) => in_list(AAA_GROUP_IGNORED, word),
+            Mode::AaaGroup(_) => {
+                kw(word, "interim-accounting-update") || in_list(AAA_GROUP_IGNORED, word)
+            }
             Mode::AaaHost(..) => in_list(AAA_HOST_ATTRS, word) || in_list(AAA_HOST_IGNORED, word),
         }
     }
@@ -611,7 +612,31 @@ impl Parser<'_, '_> {
             Mode::AaaGroup(g) => {
                 line.ctx = self.mode_ctx(ModeKind::AaaGroup, &self.cfg.aaa_groups[g].name);
                 let attr = line.req("an aaa-server group attribute")?;
-                if in_list(AAA_GROUP_IGNORED, attr) {
+                if kw(attr, "interim-accounting-update") {
+                    let update = match line.next() {
+                        None => InterimUpdate::AddressChange,
+                        Some(t) if kw(t, "periodic") => {
+                            let hours = match line.next() {
+                                None => 24,
+                                Some(h) => line.num(h, 1, 120)?,
+                            };
+                            InterimUpdate::Periodic {
+                                hours: u8::try_from(hours).unwrap_or(24),
+                            }
+                        }
+                        Some(t) => {
+                            return Err(line.err(
+                                ErrorKind::UnknownKeyword {
+                                    expected: "periodic",
+                                },
+                                t,
+                            ));
+                        }
+                    };
+                    line.end()?;
+                    self.cfg.aaa_groups[g].interim_update = Some(update);
+                    Ok(())
+                } else if in_list(AAA_GROUP_IGNORED, attr) {
                     self.ignore(line);
                     Ok(())
                 } else {
@@ -1776,6 +1801,7 @@ impl Parser<'_, '_> {
                             name,
                             protocol,
                             hosts: Vec::new(),
+                            interim_update: None,
                         })
                         .map_err(|g| {
                             too_many(line, "aaa-server groups", capacity::AAA_GROUPS, &g.name)

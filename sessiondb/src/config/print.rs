@@ -192,6 +192,15 @@ impl<W: Write> Printer<'_, W> {
             AaaProtocol::TacacsPlus => "tacacs+",
         };
         writeln!(self.out, "aaa-server {} protocol {proto}", g.name)?;
+        match g.interim_update {
+            None => {}
+            Some(InterimUpdate::AddressChange) => {
+                writeln!(self.out, " interim-accounting-update")?;
+            }
+            Some(InterimUpdate::Periodic { hours }) => {
+                writeln!(self.out, " interim-accounting-update periodic {hours}")?;
+            }
+        }
         for h in &g.hosts {
             writeln!(
                 self.out,

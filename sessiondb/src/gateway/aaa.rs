@@ -441,18 +441,11 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             self.refuse_as(now, slot, &login.user, Refused::BadCredentials);
             return;
         }
-        let accounting = self
-            .config
-            .tunnel_group(&login.tunnel_group)
-            .and_then(|tg| tg.accounting_server_group.clone())
-            .and_then(|name| self.radius.iter().position(|g| g.name == name))
-            .and_then(|i| u8::try_from(i).ok());
         if let Some(p) = self.peers[slot].as_mut() {
             p.framed_ip = framed;
             p.session_timeout = session_timeout;
             p.idle_timeout = idle_timeout;
             p.class = class;
-            p.accounting = accounting;
         }
         let accept = match method {
             AuthMethod::MsChapV2 => match s_value {
@@ -529,38 +522,87 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
     }
 
+    /// Accounting-Start (again on later ticks while the RADIUS client has
+    /// no free request slot).
     pub(super) fn send_accounting_start(&mut self, now: Duration, slot: usize) {
-        self.account(now, slot, AcctStatusType::Start, None);
+        if !self.account(now, slot, AcctStatusType::Start, None) {
+            return;
+        }
+        let hours = self.peers[slot]
+            .as_ref()
+            .and_then(|p| p.accounting)
+            .and_then(|g| self.interim_hours(usize::from(g)));
+        if let Some(p) = self.peers[slot].as_mut() {
+            p.interim_at = hours.map(|h| now + Duration::from_secs(u64::from(h) * 3600));
+        }
     }
 
+    /// The Interim-Update period of RADIUS group `g`, in hours.
+    fn interim_hours(&self, g: usize) -> Option<u8> {
+        let name = &self.radius.get(g)?.name;
+        match self.config.aaa_group(name)?.interim_update? {
+            crate::config::InterimUpdate::Periodic { hours } => Some(hours),
+            crate::config::InterimUpdate::AddressChange => None,
+        }
+    }
+
+    /// An Interim-Update with the counts so far (RFC 2869 §5.1), and the
+    /// next one scheduled.
+    pub(super) fn send_accounting_interim(&mut self, now: Duration, slot: usize) {
+        self.refresh_record(now, slot);
+        let record = self.peers[slot]
+            .as_ref()
+            .and_then(|p| p.session)
+            .and_then(|h| self.sessions.get(h))
+            .cloned();
+        self.account(now, slot, AcctStatusType::InterimUpdate, record.as_ref());
+        let hours = self.peers[slot]
+            .as_ref()
+            .and_then(|p| p.accounting)
+            .and_then(|g| self.interim_hours(usize::from(g)));
+        if let Some(p) = self.peers[slot].as_mut() {
+            p.interim_at = hours.map(|h| now + Duration::from_secs(u64::from(h) * 3600));
+        }
+    }
+
+    /// Accounting-Stop; `false` if the RADIUS client had no free request
+    /// slot, in which case the caller keeps what the Stop needs and tries
+    /// again (see `end_session`).
     pub(super) fn send_accounting_stop(
         &mut self,
         now: Duration,
         slot: usize,
         record: Option<&Session>,
-    ) {
-        self.account(now, slot, AcctStatusType::Stop, record);
+    ) -> bool {
+        self.account(now, slot, AcctStatusType::Stop, record)
     }
 
+    /// Sends one accounting request; `false` only if it was needed and the
+    /// RADIUS client could not take it.
     fn account(
         &mut self,
         now: Duration,
         slot: usize,
         status: AcctStatusType,
         record: Option<&Session>,
-    ) {
+    ) -> bool {
         let Some(p) = self.peers.get(slot).and_then(Option::as_ref) else {
-            return;
+            return true;
         };
-        let Some(g) = p.accounting else { return };
+        let Some(g) = p.accounting else { return true };
         let user = p
             .session
             .and_then(|h| self.sessions.get(h))
             .map(|r| r.username.as_bytes())
             .unwrap_or_default();
-        if status == AcctStatusType::Stop && !p.acct_started {
-            return;
+        if status != AcctStatusType::Start && !p.acct_started {
+            return true;
         }
+        // A deferred Stop counts the session up to its end, not its sending.
+        let end = match p.phase {
+            super::peer::Phase::Closing { until } => until.saturating_sub(super::DRAIN).min(now),
+            _ => now,
+        };
         let mut session_id: heapless::String<16> = heapless::String::new();
         let _ = write!(session_id, "{:08X}", p.acct_session_id);
         let calling = address_text(*p.remote.ip());
@@ -572,14 +614,14 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             status,
             session_id: session_id.as_bytes(),
             user_name: user,
-            framed_ip_address: p.address,
+            framed_ip_address: p.address.or(record.and_then(|r| r.assigned_ip)),
             class: (!p.class.is_empty()).then_some(&p.class[..]),
             input_octets: counters.map_or(bytes_rx, |c| c.rx_bytes),
             output_octets: counters.map_or(bytes_tx, |c| c.tx_bytes),
             input_packets: counters.map_or(0, |c| u32::try_from(c.rx_packets).unwrap_or(u32::MAX)),
             output_packets: counters.map_or(0, |c| u32::try_from(c.tx_packets).unwrap_or(u32::MAX)),
             session_time: (status != AcctStatusType::Start).then(|| {
-                u32::try_from(now.saturating_sub(p.login_at).as_secs()).unwrap_or(u32::MAX)
+                u32::try_from(end.saturating_sub(p.login_at).as_secs()).unwrap_or(u32::MAX)
             }),
             terminate_cause: (status == AcctStatusType::Stop)
                 .then(|| p.cause.unwrap_or(super::TerminateCause::NasRequest)),
@@ -595,6 +637,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         {
             p.acct_started = true;
         }
+        if !sent {
+            self.counters.accounting_deferred += 1;
+        }
+        sent
     }
 }
 

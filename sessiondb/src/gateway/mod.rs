@@ -70,6 +70,13 @@ const TICK: Duration = Duration::from_secs(1);
 /// How long a closing session keeps its SAs so that PPP Terminate, CDN and
 /// StopCCN can still go out through ESP.
 const DRAIN: Duration = Duration::from_secs(2);
+/// How long a client may take from Main Mode to IPCP: a client that is
+/// not up by then (it stopped after Main Mode, after Quick Mode, without
+/// an L2TP call, in authentication) is ended and its slot freed.
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a closed session's slot waits for a free RADIUS request slot
+/// for its Accounting-Stop before the Stop is counted lost.
+pub const STOP_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Settings of the gateway that are not in the appliance's configuration.
 #[derive(Debug, Clone)]
@@ -356,6 +363,13 @@ pub struct Counters {
     pub sessions_up: u64,
     /// Sessions that ended.
     pub sessions_down: u64,
+    /// Clients ended because they were not up within [`SETUP_TIMEOUT`].
+    pub setup_timeouts: u64,
+    /// Accounting requests that found every RADIUS request slot taken and
+    /// were sent on a later tick.
+    pub accounting_deferred: u64,
+    /// Accounting-Stops given up after [`STOP_PATIENCE`] of trying.
+    pub accounting_lost: u64,
 }
 
 /// What the gateway holds, from [`Gateway::resources`].

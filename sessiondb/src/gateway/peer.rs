@@ -2,7 +2,9 @@
 //! call, the PPP link and the session record that belong together, and the
 //! teardown that unwinds them in order.
 
-use super::{DRAIN, Event, Gateway, PeerId, TICK, TerminateCause, convert};
+use super::{
+    DRAIN, Event, Gateway, PeerId, SETUP_TIMEOUT, STOP_PATIENCE, TICK, TerminateCause, convert,
+};
 use crate::config::Name;
 use crate::debug::DebugClass;
 use crate::session::{
@@ -106,6 +108,12 @@ pub(super) struct Peer {
     pub accounting: Option<u8>,
     pub acct_session_id: u32,
     pub acct_started: bool,
+    /// The Accounting-Stop is still to be sent: the record stays in the
+    /// table (it holds the user and the address the Stop reports).
+    pub stop_pending: bool,
+    /// When the next Interim-Update is due (`interim-accounting-update
+    /// periodic`).
+    pub interim_at: Option<Duration>,
     pub auth_mode: Option<ppp_core::AuthMethod>,
     /// The session record, from authorization on: the user, tunnel group,
     /// group policy and filter live there and nowhere else.
@@ -166,6 +174,8 @@ impl Peer {
             accounting: None,
             acct_session_id: 0,
             acct_started: false,
+            stop_pending: false,
+            interim_at: None,
             auth_mode: None,
             session: None,
             session_index: None,
@@ -320,21 +330,23 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let cause = p.cause.unwrap_or(TerminateCause::NasRequest);
         let (record, index) = (p.session, p.session_index);
         let stats = record.and_then(|h| self.sessions.get(h)).cloned();
-        if index.is_some() {
-            // Accounting-Stop while the record still has its address.
-            self.send_accounting_stop(now, slot, stats.as_ref());
-        }
+        // Accounting-Stop while the record still has its address; if the
+        // RADIUS client is full, the record waits for a later tick.
+        let deferred = index.is_some() && !self.send_accounting_stop(now, slot, stats.as_ref());
         let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
         let address = p.address.take();
-        p.session = None;
         p.session_index = None;
+        p.stop_pending = deferred;
+        if !deferred {
+            p.session = None;
+        }
         if let Some(address) = address {
             let _ = self.pool.release(address);
             self.unmap_address(address);
         }
-        if let Some(h) = record {
+        if let Some(h) = record.filter(|_| !deferred) {
             let _ = self.sessions.remove(h);
         }
         self.drop_login(slot);
@@ -342,6 +354,29 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             self.counters.sessions_down += 1;
             self.emit(Event::SessionDown { index, cause });
         }
+    }
+
+    /// A deferred Accounting-Stop, tried once a tick after the drain;
+    /// returns whether the slot may be freed (sent, or given up after
+    /// [`STOP_PATIENCE`]).
+    fn retry_accounting_stop(&mut self, now: Duration, slot: usize, until: Duration) -> bool {
+        let record = self.peers[slot].as_ref().and_then(|p| p.session);
+        let stats = record.and_then(|h| self.sessions.get(h)).cloned();
+        let sent = self.send_accounting_stop(now, slot, stats.as_ref());
+        if !sent && now < until + STOP_PATIENCE {
+            return false;
+        }
+        if !sent {
+            self.counters.accounting_lost += 1;
+        }
+        if let Some(p) = self.peers[slot].as_mut() {
+            p.stop_pending = false;
+            p.session = None;
+        }
+        if let Some(h) = record {
+            let _ = self.sessions.remove(h);
+        }
+        true
     }
 
     /// Frees the slot for good: ESP SAs removed, IKE told to delete (its
@@ -405,6 +440,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             any = true;
             match p.phase {
                 Phase::Closing { until } if now >= until => {
+                    if p.stop_pending && !self.retry_accounting_stop(now, slot, until) {
+                        continue;
+                    }
                     self.free_peer(now, slot, rng);
                     continue;
                 }
@@ -420,13 +458,28 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     p.keepalive_at = Some(now + interval);
                 }
             }
+            let interim = p
+                .interim_at
+                .is_some_and(|t| p.phase == Phase::Up && now >= t);
             let idle = p
                 .idle_timeout
                 .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.last_data) >= t);
             let expired = p
                 .session_timeout
                 .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.login_at) >= t);
-            if idle {
+            let start_due = p.phase == Phase::Up && p.accounting.is_some() && !p.acct_started;
+            // `login_at` is the slot's creation until the session is up.
+            let stalled = p.phase != Phase::Up && now.saturating_sub(p.login_at) >= SETUP_TIMEOUT;
+            if interim {
+                self.send_accounting_interim(now, slot);
+            }
+            if start_due {
+                self.send_accounting_start(now, slot);
+            }
+            if stalled {
+                self.counters.setup_timeouts += 1;
+                self.teardown(now, slot, TerminateCause::NasRequest);
+            } else if idle {
                 self.teardown(now, slot, TerminateCause::IdleTimeout);
             } else if expired {
                 self.teardown(now, slot, TerminateCause::SessionTimeout);

@@ -449,6 +449,13 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 return;
             }
         };
+        // Accounting follows the tunnel group, however the user was
+        // authenticated (local database or RADIUS).
+        let accounting = tg
+            .accounting_server_group
+            .as_ref()
+            .and_then(|name| self.radius.iter().position(|g| g.name == *name))
+            .and_then(|i| u8::try_from(i).ok());
         let (limit, dns, wins, gp) = (
             auth.policy.simultaneous_logins,
             auth.policy.dns_servers,
@@ -499,6 +506,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         };
         if let Some(p) = self.peers[slot].as_mut() {
             p.session = Some(handle);
+            p.accounting = accounting;
             p.dns = dns;
             p.wins = wins;
             // RADIUS Idle-/Session-Timeout win over the group policy.

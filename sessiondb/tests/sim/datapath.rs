@@ -2,10 +2,9 @@
 //! data-path benchmark (`benches/datapath.rs`) and the instruction counter
 //! (`examples/datapath_count.rs`).
 
-use super::{GATEWAY, Sim, Wire, ipv4_packet};
+use super::{Sim, Wire, ipv4_packet};
 use esp_core::{Encapsulation, Lifetime, SaConfig};
-use ike_core::config::IpsecLifetime;
-use sessiondb::dialer::{Dialer, DialerConfig, DialerDestination};
+use sessiondb::dialer::DialerDestination;
 use sessiondb::gateway::{self, Event};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
@@ -38,32 +37,8 @@ pub fn setup() -> Setup {
          crypto ipsec security-association lifetime seconds 2147483647\n",
     );
     let mut sim = Sim::with_options(config, options, 7);
-    // A Windows-like client, except that it offers IPsec SAs without a
-    // limit (Windows offers 250,000 KB, which a benchmark uses up).
-    let private = Ipv4Addr::new(10, 0, 0, 2);
-    let mut config = DialerConfig::windows_like(
-        SocketAddrV4::new(GATEWAY, 500),
-        SocketAddrV4::new(private, 500),
-        super::PSK,
-        b"alice",
-        b"s3cret-Pass",
-    )
-    .unwrap()
-    .with_method(ppp_core::AuthMethod::MsChapV2);
-    config.ike.initiator.esp_lifetime = IpsecLifetime {
-        seconds: 0,
-        kilobytes: 0,
-    };
-    let i = sim.clients.len();
-    sim.clients.push(super::Client {
-        dialer: Dialer::new(&config).unwrap(),
-        private,
-        behind_nat: true,
-        up: None,
-        address: None,
-        received: Vec::new(),
-        events: Vec::new(),
-    });
+    // Windows offers 250,000 KB, which a benchmark uses up.
+    let i = sim.add_lasting_client("alice", "s3cret-Pass");
     sim.connect(i);
     sim.run_until(Duration::from_secs(20));
     let client = sim.clients[i].address.expect("the client came up");

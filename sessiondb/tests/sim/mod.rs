@@ -183,12 +183,7 @@ impl Sim {
         password: &str,
         method: ppp_core::AuthMethod,
     ) -> usize {
-        let i = self.clients.len();
-        let private = if behind_nat {
-            Ipv4Addr::new(10, 0, 0, 2 + i as u8)
-        } else {
-            Ipv4Addr::new(198, 51, 100, 10 + i as u8)
-        };
+        let private = self.next_client_address(behind_nat);
         let config = DialerConfig::windows_like(
             SocketAddrV4::new(GATEWAY, 500),
             SocketAddrV4::new(private, 500),
@@ -198,16 +193,54 @@ impl Sim {
         )
         .unwrap()
         .with_method(method);
+        self.add_dialer(behind_nat, &config)
+    }
+
+    /// The address a new client gets (private behind the NAT, public
+    /// otherwise).
+    pub fn next_client_address(&self, behind_nat: bool) -> Ipv4Addr {
+        let i = self.clients.len();
+        if behind_nat {
+            Ipv4Addr::new(10, 0, 0, 2 + i as u8)
+        } else {
+            Ipv4Addr::new(198, 51, 100, 10 + i as u8)
+        }
+    }
+
+    /// Adds a client made from `config` (whose `local` should be
+    /// [`next_client_address`](Self::next_client_address)).
+    pub fn add_dialer(&mut self, behind_nat: bool, config: &DialerConfig) -> usize {
         self.clients.push(Client {
-            dialer: Dialer::new(&config).unwrap(),
-            private,
+            dialer: Dialer::new(config).unwrap(),
+            private: *config.local.ip(),
             behind_nat,
             up: None,
             address: None,
             received: Vec::new(),
             events: Vec::new(),
         });
-        i
+        self.clients.len() - 1
+    }
+
+    /// A Windows-like client that offers IPsec SAs without a lifetime (the
+    /// dialer does not rekey; Windows offers an hour), for runs longer
+    /// than that.
+    pub fn add_lasting_client(&mut self, user: &str, password: &str) -> usize {
+        let private = self.next_client_address(true);
+        let mut config = DialerConfig::windows_like(
+            SocketAddrV4::new(GATEWAY, 500),
+            SocketAddrV4::new(private, 500),
+            PSK,
+            user.as_bytes(),
+            password.as_bytes(),
+        )
+        .unwrap()
+        .with_method(ppp_core::AuthMethod::MsChapV2);
+        config.ike.initiator.esp_lifetime = ike_core::config::IpsecLifetime {
+            seconds: 0,
+            kilobytes: 0,
+        };
+        self.add_dialer(true, &config)
     }
 
     pub fn connect(&mut self, i: usize) {

@@ -29,6 +29,8 @@ pub struct FakeRadius {
     pub rejects: usize,
     pub starts: Vec<String>,
     pub stops: Vec<(String, u32)>,
+    /// Interim-Updates: session and Acct-Session-Time.
+    pub interims: Vec<(String, u32)>,
     /// EAP-MD5 challenges handed out, by State.
     eap: HashMap<Vec<u8>, (String, u8, [u8; 16])>,
     next_state: u32,
@@ -67,6 +69,10 @@ impl FakeRadius {
                     Some(2) => self.stops.push((
                         session,
                         attr_u32(&req, AttributeType::AcctTerminateCause).unwrap_or(0),
+                    )),
+                    Some(3) => self.interims.push((
+                        session,
+                        attr_u32(&req, AttributeType::AcctSessionTime).unwrap_or(u32::MAX),
                     )),
                     _ => {}
                 }
