@@ -257,6 +257,61 @@ fn windows10_list_selects_aes256_sha1_modp2048() {
 }
 
 #[test]
+fn windows10_list_selects_ecp384_when_the_lns_has_group_20() {
+    let mut lns = lns();
+    lns.isakmp_policies
+        .push(ike_core::config::IsakmpPolicy {
+            priority: 5,
+            proposal: ike(CipherAlg::Aes256, HashAlg::Sha1, DhGroup::Ecp384, 86_400),
+        })
+        .unwrap();
+    let mut sim = Sim::pair(
+        initiator_config(proposals::windows10(), PSK),
+        lns,
+        true,
+        Faults::LOSSY,
+        12,
+    );
+    sim.connect(I);
+    sim.run_for(Duration::from_secs(60));
+    let r = &established(&sim, R)[0];
+    assert_eq!((r.cipher, r.group), (CipherAlg::Aes256, DhGroup::Ecp384));
+    assert_same_keys(&sim.children(I)[0], &sim.children(R)[0]);
+}
+
+/// Groups 19 and 20 (RFC 5903) as phase 1 groups and as PFS groups, with
+/// loss, duplication and a NAT; and a KE that is not on the curve.
+#[test]
+fn ecp_groups_19_and_20_phase1_and_pfs() {
+    for (k, g) in [DhGroup::Ecp256, DhGroup::Ecp384].into_iter().enumerate() {
+        let p = ike(CipherAlg::Aes128, HashAlg::Sha256, g, 86_400);
+        let e = esp(
+            EspEncryption::AesCbc { key_bits: 128 },
+            EspIntegrity::HmacSha256,
+        );
+        let mut ic = proposals::single(p, e);
+        ic.pfs = Some(g);
+        let mut rc = responder_config(
+            &[p],
+            &[set(
+                EspEncryption::AesCbc { key_bits: 128 },
+                EspIntegrity::HmacSha256,
+            )],
+        );
+        rc.pfs = Some(g);
+        let mut sim = Sim::pair(initiator_config(ic, PSK), rc, true, Faults::LOSSY, 40 + k as u64);
+        sim.connect(I);
+        sim.run_for(Duration::from_secs(120));
+        let info = &established(&sim, R)[0];
+        assert_eq!(info.group, g);
+        let (ic, rc) = (sim.children(I), sim.children(R));
+        assert_eq!((ic.len(), rc.len()), (1, 1), "{g:?}");
+        assert_eq!(rc[0].pfs, Some(g));
+        assert_same_keys(&ic[0], &rc[0]);
+    }
+}
+
+#[test]
 fn android_list_selects_aes128_group2_and_3des_with_responder_lifetime() {
     let mut sim = Sim::pair(
         initiator_config(proposals::android(), PSK),

@@ -13,9 +13,9 @@ use ike_core::{ChildSa, EspKeys};
 
 /// The `crypto isakmp policy` entries, transform sets, lifetimes, the
 /// pre-shared key of `DefaultRAGroup` and NAT-T settings as ike-core's
-/// responder configuration. Entries ike-core cannot serve (DES, ECP groups
-/// before issue 6, RSA signatures) are left out: a client that offers only
-/// those gets NO-PROPOSAL-CHOSEN, as from an appliance without them.
+/// responder configuration. Entries ike-core cannot serve (DES, RSA
+/// signatures without a trust point) are left out: a client that offers
+/// only those gets NO-PROPOSAL-CHOSEN, as from an appliance without them.
 pub(crate) fn ike_config(cfg: &Config) -> ike_core::Config {
     let mut ike = ike_core::Config::default();
     for p in &cfg.isakmp_policies {
@@ -103,7 +103,8 @@ fn ike_group(g: DhGroup) -> Option<ikex::DhGroup> {
         DhGroup::Group2 => Some(ikex::DhGroup::Modp1024),
         DhGroup::Group5 => Some(ikex::DhGroup::Modp1536),
         DhGroup::Group14 => Some(ikex::DhGroup::Modp2048),
-        DhGroup::Group19 | DhGroup::Group20 => None,
+        DhGroup::Group19 => Some(ikex::DhGroup::Ecp256),
+        DhGroup::Group20 => Some(ikex::DhGroup::Ecp384),
     }
 }
 
