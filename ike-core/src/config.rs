@@ -324,6 +324,38 @@ impl Limits {
     };
 }
 
+/// Dead Peer Detection timers (RFC 3706 §5.5): the appliance's
+/// `isakmp keepalive threshold N retry M`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DpdTimers {
+    /// `threshold`: how long the peer may be silent (no authenticated IKE
+    /// message, no inbound traffic reported with
+    /// [`crate::Endpoint::peer_activity`]) before an R-U-THERE is sent.
+    pub threshold: Duration,
+    /// `retry`: the interval between R-U-THEREs while none is answered.
+    pub retry: Duration,
+    /// Unanswered R-U-THEREs after which the peer is declared dead (the
+    /// appliance's syntax has no knob for it; 5, as Cisco IOS).
+    pub max_retries: u8,
+}
+
+impl DpdTimers {
+    /// The appliance's remote-access default: threshold 300 s, retry 2 s;
+    /// 5 unanswered R-U-THEREs.
+    pub const DEFAULT: Self = Self {
+        threshold: Duration::from_secs(300),
+        retry: Duration::from_secs(2),
+        max_retries: 5,
+    };
+
+    /// The longest a dead peer goes unnoticed: `threshold + retry ×
+    /// (max_retries + 1)`.
+    pub fn detection_time(&self) -> Duration {
+        self.threshold + self.retry * (u32::from(self.max_retries) + 1)
+    }
+}
+
 /// What this endpoint offers when it initiates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitiatorConfig {
@@ -386,6 +418,10 @@ pub struct Config {
     pub nat_keepalive: Option<Duration>,
     /// Announce DPD (RFC 3706) and answer R-U-THERE.
     pub dpd: bool,
+    /// Probe peers that announced DPD after they fall silent, and declare
+    /// them dead (`isakmp keepalive threshold N retry M`); `None` answers
+    /// R-U-THEREs without sending any (`isakmp keepalive disable`).
+    pub dpd_keepalive: Option<DpdTimers>,
     /// The UDP port for NAT-T (4500).
     pub nat_t_port: u16,
     /// The IKE port (500).
@@ -411,6 +447,7 @@ impl Default for Config {
             nat_traversal: true,
             nat_keepalive: Some(Duration::from_secs(20)),
             dpd: true,
+            dpd_keepalive: Some(DpdTimers::DEFAULT),
             nat_t_port: 4500,
             ike_port: 500,
             timers: Timers::DEFAULT,

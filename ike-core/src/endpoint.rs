@@ -386,6 +386,15 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 self.expire_sa(i, now, rng);
                 continue;
             }
+            if sa.timers[SaTimer::Dpd as usize].is_some_and(|t| t <= now) {
+                self.dpd_timer(i, now, rng);
+                if self.sas[i].sa.is_none() {
+                    continue;
+                }
+            }
+            let Some(sa) = &mut self.sas[i].sa else {
+                continue;
+            };
             if sa.timers[SaTimer::Keepalive as usize].is_some_and(|t| t <= now) {
                 let next = self.config.nat_keepalive.map(|k| now + k);
                 sa.set_timer(SaTimer::Keepalive, next);
@@ -504,6 +513,24 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     fn room_for_work(&self) -> bool {
         self.events.capacity() - self.events.len() >= 2 + 2 * crate::state::MAX_CHILDREN
             && self.tx.capacity() - self.tx.len() >= 3
+    }
+
+    /// The peer of SA `i` was heard (an authenticated message, or traffic
+    /// the caller reported): DPD starts counting its silence again
+    /// (RFC 3706 §5.5). A DPD timer in its retry phase is pushed back to
+    /// the threshold.
+    pub(crate) fn peer_heard(&mut self, i: usize, now: Duration) {
+        let threshold = self.config.dpd_keepalive.map(|t| t.threshold);
+        let Some(sa) = self.sas[i].sa.as_mut() else {
+            return;
+        };
+        sa.last_heard = sa.last_heard.max(now);
+        if sa.dpd_outstanding > 0 {
+            sa.dpd_outstanding = 0;
+            if let Some(t) = threshold {
+                sa.set_timer(SaTimer::Dpd, Some(now + t));
+            }
+        }
     }
 
     pub(crate) fn emit(&mut self, e: Event) {

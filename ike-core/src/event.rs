@@ -275,6 +275,8 @@ pub enum DeleteReason {
     InitialContact,
     /// The caller deleted it.
     Local,
+    /// Dead Peer Detection declared the peer dead (RFC 3706 §5.5).
+    PeerDead,
 }
 
 /// What happened; drained with [`crate::Endpoint::poll_event`].
@@ -347,6 +349,16 @@ pub enum Event {
         sa: SaHandle,
         /// The sequence number it acknowledged.
         sequence: u32,
+    },
+    /// The peer did not answer `max_retries` R-U-THEREs after falling
+    /// silent (RFC 3706 §5.5): the ISAKMP SA and its IPsec SAs are removed
+    /// (`ChildSaDeleted` and `Phase1Deleted` with [`DeleteReason::PeerDead`]
+    /// follow).
+    PeerDead {
+        /// The ISAKMP SA (now invalid).
+        sa: SaHandle,
+        /// The peer.
+        remote: SocketAddr,
     },
     /// The peer sent a Notify that needs no action (debug).
     NotifyReceived {
@@ -493,4 +505,8 @@ pub struct Counters {
     pub events_lost: u64,
     /// Datagrams dropped because the transmit queue was full.
     pub transmits_lost: u64,
+    /// R-U-THEREs sent by the DPD timer (RFC 3706).
+    pub dpd_probes: u64,
+    /// Peers declared dead by DPD.
+    pub dpd_dead_peers: u64,
 }

@@ -426,6 +426,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         rng: &mut impl CryptoRng,
     ) {
         let keepalive = self.config.nat_keepalive;
+        let dpd = self.config.dpd_keepalive;
         let Some(sa) = self.sas[i].sa.as_mut() else {
             return;
         };
@@ -437,6 +438,11 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         );
         if sa.nat_detected() {
             sa.set_timer(SaTimer::Keepalive, keepalive.map(|k| now + k));
+        }
+        sa.last_heard = now;
+        // RFC 3706 §5.5: probe only a peer that announced DPD.
+        if self.config.dpd && sa.peer_dpd {
+            sa.set_timer(SaTimer::Dpd, dpd.map(|t| now + t.threshold));
         }
         let role = sa.role;
         self.counters.phase1_established += 1;

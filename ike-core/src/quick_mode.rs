@@ -223,6 +223,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let _ = rng;
         match r {
             Ok(child) => {
+                self.peer_heard(i, now);
                 if let Some(child) = child {
                     self.child_negotiated(i, mid, child);
                 }
@@ -318,6 +319,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if let Some(sa) = self.sas[i].sa.as_mut() {
             sa.remember_mid(mid);
         }
+        self.peer_heard(i, now);
         // An authentic Quick Mode proves that the peer has our last Main
         // Mode message, so the Main Mode need not linger to resend it: its
         // slot serves the next negotiation at once (a burst of clients

@@ -61,8 +61,7 @@ pub(crate) enum SaTimer {
     Expire = 0,
     /// Next NAT-keepalive.
     Keepalive = 1,
-    /// Dead Peer Detection (reserved).
-    #[allow(dead_code)]
+    /// Dead Peer Detection: the next R-U-THERE, or the verdict.
     Dpd = 2,
     /// Phase 1 rekey (reserved).
     #[allow(dead_code)]
@@ -116,6 +115,11 @@ pub(crate) struct IkeSa {
     pub(crate) recent_next: u8,
     /// Sequence number of our last R-U-THERE (RFC 3706 §7).
     pub(crate) dpd_seq: u32,
+    /// Our R-U-THEREs not answered yet (0: none outstanding).
+    pub(crate) dpd_outstanding: u8,
+    /// When the peer was last heard: an authenticated message, an
+    /// R-U-THERE-ACK, or traffic the caller reported.
+    pub(crate) last_heard: Duration,
 }
 
 impl IkeSa {
@@ -146,6 +150,8 @@ impl IkeSa {
             recent_mids: [0; 4],
             recent_next: 0,
             dpd_seq: 0,
+            dpd_outstanding: 0,
+            last_heard: Duration::ZERO,
         }
     }
 

@@ -299,7 +299,13 @@ fn ecp_groups_19_and_20_phase1_and_pfs() {
             )],
         );
         rc.pfs = Some(g);
-        let mut sim = Sim::pair(initiator_config(ic, PSK), rc, true, Faults::LOSSY, 40 + k as u64);
+        let mut sim = Sim::pair(
+            initiator_config(ic, PSK),
+            rc,
+            true,
+            Faults::LOSSY,
+            40 + k as u64,
+        );
         sim.connect(I);
         sim.run_for(Duration::from_secs(120));
         let info = &established(&sim, R)[0];
@@ -714,4 +720,81 @@ fn a_burst_of_clients_does_not_wait_for_lingering_main_modes() {
         assert_eq!(sim.children(c).len(), 1, "client {c} has its IPsec SAs");
     }
     assert_eq!(sim.children(R).len(), 8);
+}
+
+/// DPD (RFC 3706) with the appliance's `isakmp keepalive threshold 30
+/// retry 5` and 3 retries: a peer that answers stays up however idle it
+/// is; a peer that falls silent is declared dead after the threshold and
+/// the retries, not before, and its SAs are removed.
+#[test]
+fn dpd_keeps_a_live_idle_peer_and_declares_a_silent_one_dead() {
+    let timers = ike_core::config::DpdTimers {
+        threshold: Duration::from_secs(30),
+        retry: Duration::from_secs(5),
+        max_retries: 3,
+    };
+    let mut lns = lns();
+    lns.dpd_keepalive = Some(timers);
+    let mut client = initiator_config(proposals::windows10(), PSK);
+    client.dpd_keepalive = None; // the client only answers
+    let mut sim = Sim::pair(client, lns, true, Faults::NONE, 23);
+    sim.connect(I);
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(sim.children(R).len(), 1);
+
+    // Ten idle minutes with an answering client: probes every threshold,
+    // each answered, nothing deleted.
+    sim.run_for(Duration::from_secs(600));
+    let alive = sim.count(R, |e| matches!(e, Event::PeerAlive { .. }));
+    assert!((18..=21).contains(&alive), "{alive} probes answered");
+    assert_eq!(sim.count(R, |e| matches!(e, Event::PeerDead { .. })), 0);
+    assert_eq!(sim.nodes[R].ep.counters().dpd_probes as usize, alive);
+
+    // Inbound traffic reported by the caller counts as life: no probe.
+    let rh = sim.nodes[R].ep.sa_handles().next().unwrap();
+    let probes = sim.nodes[R].ep.counters().dpd_probes;
+    for _ in 0..12 {
+        sim.run_for(Duration::from_secs(10));
+        let now = sim.now;
+        sim.nodes[R].ep.peer_activity(now, rh).unwrap();
+    }
+    assert_eq!(sim.nodes[R].ep.counters().dpd_probes, probes);
+
+    // The client goes silent.
+    sim.nodes[I].mute = true;
+    let silent_at = sim.now;
+    sim.run_for(timers.threshold - Duration::from_secs(1));
+    assert_eq!(sim.count(R, |e| matches!(e, Event::PeerDead { .. })), 0);
+    sim.run_for(timers.detection_time());
+    let dead_at = sim.now;
+    let dead = sim
+        .events(R)
+        .iter()
+        .position(|e| matches!(e, Event::PeerDead { .. }))
+        .expect("declared dead");
+    let tail = &sim.events(R)[dead..];
+    assert!(
+        matches!(
+            tail[1],
+            Event::ChildSaDeleted {
+                reason: DeleteReason::PeerDead,
+                ..
+            }
+        ),
+        "{tail:?}"
+    );
+    assert!(tail.iter().any(|e| matches!(
+        e,
+        Event::Phase1Deleted {
+            reason: DeleteReason::PeerDead,
+            ..
+        }
+    )));
+    assert_eq!(sim.nodes[R].ep.sa_handles().count(), 0);
+    assert_eq!(sim.nodes[R].ep.counters().dpd_dead_peers, 1);
+    assert!(dead_at - silent_at <= timers.detection_time() + timers.threshold);
+    assert_eq!(
+        sim.nodes[R].ep.counters().dpd_probes - probes,
+        u64::from(timers.max_retries) + 1
+    );
 }

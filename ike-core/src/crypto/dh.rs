@@ -18,11 +18,11 @@
 use super::Secret;
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
 use crypto_bigint::{Odd, U384, U768, U1024, U1536, U2048, Uint};
-use rand_core::CryptoRng;
 use elliptic_curve::CurveGroup;
 use elliptic_curve::point::AffineCoordinates;
 use elliptic_curve::sec1::{FromSec1Point, ToSec1Point};
 use p256::elliptic_curve;
+use rand_core::CryptoRng;
 use zeroize::Zeroize;
 
 /// Largest public value or shared secret (MODP 2048).
@@ -572,7 +572,10 @@ mod tests {
                 a.shared_secret(&[0u8; 96][..n]).err(),
                 Some(DhError::OutOfRange)
             );
-            assert_eq!(a.shared_secret(&pb[..n - 1]).err(), Some(DhError::BadLength));
+            assert_eq!(
+                a.shared_secret(&pb[..n - 1]).err(),
+                Some(DhError::BadLength)
+            );
             assert!(!a.public_value(&mut pa[..n - 1]));
         }
         // Scalars out of range are refused: zero and the group order.

@@ -80,6 +80,21 @@ pub(crate) fn ike_config(cfg: &Config) -> ike_core::Config {
         .tunnel_group("DefaultRAGroup")
         .and_then(|tg| tg.pre_shared_key.as_ref())
         .and_then(|k| ikec::Psk::new(k.expose()));
+    // DPD: `isakmp keepalive` of DefaultRAGroup, where every peer of the
+    // dynamic map lands (the appliance's default when the group does not
+    // exist).
+    let keepalive = cfg
+        .tunnel_group("DefaultRAGroup")
+        .map(|tg| tg.isakmp_keepalive)
+        .unwrap_or_default();
+    ike.dpd_keepalive = match keepalive {
+        config::IsakmpKeepalive::Disabled => None,
+        config::IsakmpKeepalive::Enabled { threshold, retry } => Some(ikec::DpdTimers {
+            threshold: core::time::Duration::from_secs(u64::from(threshold)),
+            retry: core::time::Duration::from_secs(u64::from(retry)),
+            ..ikec::DpdTimers::DEFAULT
+        }),
+    };
     ike.nat_traversal = cfg.nat_traversal.is_some();
     ike.nat_keepalive = cfg
         .nat_traversal

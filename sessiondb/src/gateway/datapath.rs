@@ -147,6 +147,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         };
         p.last_rx = now;
         p.inner_port = inner.src_port;
+        // Authentic inbound ESP: the client is alive, DPD need not probe.
+        if let Some(sa) = p.ike_sa {
+            let _ = self.ike.peer_activity(now, sa);
+        }
         // A NAT that rebinds gives the client a new public port; its ESP
         // proves it is the same client, so answers follow the new port.
         if udp && remote != p.remote {

@@ -138,10 +138,11 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     .as_ref()
                     .map_or(0, |p| p.children.iter().flatten().count());
                 if left == 0 {
-                    let cause = if reason == DeleteReason::Expired {
-                        TerminateCause::SessionTimeout
-                    } else {
-                        TerminateCause::UserRequest
+                    let cause = match reason {
+                        DeleteReason::Expired => TerminateCause::SessionTimeout,
+                        // DPD found the client gone (RFC 3706).
+                        DeleteReason::PeerDead => TerminateCause::LostCarrier,
+                        _ => TerminateCause::UserRequest,
                     };
                     // The client deleted the SA that carried L2TP: nothing
                     // more can go out; end the rest now.
