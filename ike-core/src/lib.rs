@@ -15,6 +15,7 @@ extern crate std;
 mod fmt;
 
 mod buf;
+pub mod cert;
 pub mod config;
 pub mod crypto;
 mod endpoint;
