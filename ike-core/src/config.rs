@@ -31,8 +31,8 @@ pub const MAX_PSK_LEN: usize = 128;
 pub enum Authentication {
     /// `pre-share`: pre-shared keys (RFC 2409 §5.4).
     PreShare,
-    /// `rsa-sig`: RSA signatures (RFC 2409 §5.1). Configurable, never
-    /// chosen until certificate support lands.
+    /// `rsa-sig`: RSA signatures with X.509 certificates (RFC 2409 §5.1);
+    /// chosen when [`crate::cert::Credentials::usable`].
     RsaSig,
 }
 
@@ -292,17 +292,20 @@ pub struct Timers {
     /// How long a finished exchange keeps its last message to answer a
     /// retransmission of the peer's.
     pub linger: Duration,
+    /// How long the fragments of an incomplete message are kept.
+    pub fragment_timeout: Duration,
 }
 
 impl Timers {
     /// 2 s, doubling to 16 s, 5 retransmissions; 60 s half-open; 30 s
-    /// linger.
+    /// linger; 10 s for fragments.
     pub const DEFAULT: Self = Self {
         retransmit_initial: Duration::from_secs(2),
         retransmit_max: Duration::from_secs(16),
         retransmit_tries: 5,
         half_open_timeout: Duration::from_secs(60),
         linger: Duration::from_secs(30),
+        fragment_timeout: Duration::from_secs(10),
     };
 }
 
@@ -422,6 +425,15 @@ pub struct Config {
     /// them dead (`isakmp keepalive threshold N retry M`); `None` answers
     /// R-U-THEREs without sending any (`isakmp keepalive disable`).
     pub dpd_keepalive: Option<DpdTimers>,
+    /// Announce IKE fragmentation (the Cisco/Microsoft vendor ID), accept
+    /// fragments, and fragment our messages longer than `fragment_size`
+    /// for a peer that announced it.
+    pub fragmentation: bool,
+    /// Largest datagram (ISAKMP header included) sent unfragmented to a
+    /// peer that supports fragmentation, and the size of each fragment.
+    pub fragment_size: usize,
+    /// Certificates and trust points for RSA-signature authentication.
+    pub credentials: crate::cert::Credentials,
     /// The UDP port for NAT-T (4500).
     pub nat_t_port: u16,
     /// The IKE port (500).
@@ -448,6 +460,9 @@ impl Default for Config {
             nat_keepalive: Some(Duration::from_secs(20)),
             dpd: true,
             dpd_keepalive: Some(DpdTimers::DEFAULT),
+            fragmentation: true,
+            fragment_size: 1280,
+            credentials: crate::cert::Credentials::default(),
             nat_t_port: 4500,
             ike_port: 500,
             timers: Timers::DEFAULT,

@@ -11,14 +11,15 @@
 //!                            <--     HDR*, IDir, HASH_R
 //! ```
 
+use crate::auth::MAX_OWN_ID;
+use crate::buf::Buf;
+use crate::config::Authentication;
 use crate::config::IkeProposal;
-use crate::crypto::{
-    DhPrivate, MAX_DH_LEN, Phase1Keys, hash_i, hash_r, nat_d, phase1_iv, skeyid_psk,
-};
+use crate::crypto::{DhPrivate, MAX_DH_LEN, Phase1Keys, hash_i, hash_r, nat_d, phase1_iv};
 use crate::endpoint::Endpoint;
 use crate::event::{Error, Event, FailReason, NatTVariant, PeerId, Role, SaHandle};
-use crate::message::{Parsed, decrypt, detect_nat, encrypt};
-use crate::policy::{Phase1Params, Rejection, parse_ike_transform, select_isakmp};
+use crate::message::{Parsed, decrypt, detect_nat};
+use crate::policy::{Phase1Params, Rejection, parse_ike_transform, select_isakmp_with};
 use crate::state::{
     ExData, ExState, Exchange, IkeSa, MAX_NONCE, MainData, NONCE_LEN, P1State, SaKeys, SaTimer,
 };
@@ -154,14 +155,35 @@ pub(crate) fn emit_ike_transform(w: &mut Writer<'_>, last: bool, number: u8, p: 
     TransformRepr::end(w, at);
 }
 
+/// The fragmentation vendor ID we send: MD5("FRAGMENTATION") and the
+/// capability flags 0x80000000 (fragmenting Main Mode), as Windows and
+/// racoon send it.
+const FRAGMENTATION_VID: [u8; 20] = {
+    let mut v = [0u8; 20];
+    let h = crate::wire::FRAGMENTATION_VID_HASH;
+    let mut i = 0;
+    while i < 16 {
+        v[i] = h[i];
+        i += 1;
+    }
+    v[16] = 0x80;
+    v
+};
+
 fn nonce_ok(n: &[u8]) -> bool {
     (8..=MAX_NONCE).contains(&n.len())
 }
 
 fn peer_id_of(id: &IdRepr<'_>) -> PeerId {
-    let mut data = heapless::Vec::new();
-    let n = id.data.len().min(data.capacity());
-    let _ = data.extend_from_slice(&id.data[..n]);
+    let mut data: heapless::Vec<u8, { crate::event::MAX_PEER_ID_LEN }> = heapless::Vec::new();
+    if id.data.len() <= data.capacity() {
+        let _ = data.extend_from_slice(id.data);
+    } else {
+        let keep = data.capacity() - 32;
+        let _ = data.extend_from_slice(&id.data[..keep]);
+        let d = crate::crypto::HashAlg::Sha256.hash(&[id.data]);
+        let _ = data.extend_from_slice(d.as_slice());
+    }
     PeerId {
         id_type: id.id_type.into(),
         data,
@@ -233,24 +255,25 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         };
         let sa_payload = parsed.get(PayloadType::Sa).ok_or(Error::MissingPayload)?;
         let sa_repr = SaRepr::parse(sa_payload.body)?;
-        let psk_available = self.config.pre_shared_keys.lookup(remote.ip()).is_some();
-        let choice =
-            match select_isakmp(&self.config.isakmp_policies, &sa_repr, psk_available, |g| {
-                self.config.group_allowed(g)
-            }) {
-                Ok(c) => c,
-                Err(r) => {
-                    self.send_clear_notify(
-                        now,
-                        remote,
-                        local,
-                        hdr.initiator_cookie,
-                        [0; 8],
-                        rejection_notify(r),
-                    );
-                    return Err(Error::NoProposalChosen(r));
-                }
-            };
+        let choice = match select_isakmp_with(
+            &self.config.isakmp_policies,
+            &sa_repr,
+            |a| self.method_available(a, remote.ip()),
+            |g| self.config.group_allowed(g),
+        ) {
+            Ok(c) => c,
+            Err(r) => {
+                self.send_clear_notify(
+                    now,
+                    remote,
+                    local,
+                    hdr.initiator_cookie,
+                    [0; 8],
+                    rejection_notify(r),
+                );
+                return Err(Error::NoProposalChosen(r));
+            }
+        };
         let vendors = Vendors::read(&parsed);
         let mut data = MainData::new();
         if !data.sai_b.set(sa_payload.body) {
@@ -296,6 +319,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         }
         if self.config.dpd {
             m.payload(PayloadType::VendorId, KnownVendor::Dpd.bytes());
+        }
+        if self.config.fragmentation && vendors.fragmentation {
+            m.payload(PayloadType::VendorId, &FRAGMENTATION_VID);
         }
         let len = m.finish().map_err(|_| Error::MessageTooLarge)?;
         ex.tx.set_len(len);
@@ -491,15 +517,13 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if ke.body.len() != p.group.public_len() {
             return Err(bad_ke());
         }
-        let psk = self
-            .config
-            .pre_shared_keys
-            .lookup(sa.remote.ip())
-            .ok_or(StepError::Fail(
+        if !self.method_available(p.authentication, sa.remote.ip()) {
+            return Err(StepError::Fail(
                 FailReason::AuthenticationFailed,
                 Error::NotConfigured,
                 None,
-            ))?;
+            ));
+        }
         // The responder's first Diffie-Hellman work, only now.
         let dh = DhPrivate::generate(p.group, rng);
         let n = p.group.public_len();
@@ -511,7 +535,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         drop(dh);
         let mut nr = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nr);
-        let skeyid = skeyid_psk(p.hash, psk.as_bytes(), ni.body, &nr);
+        let skeyid = self.skeyid(&p, sa.remote.ip(), ni.body, &nr, gxy.as_slice())?;
         let keys = Phase1Keys::derive(
             p.hash,
             skeyid.as_slice(),
@@ -552,6 +576,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let mut m = MessageWriter::new(ex.tx.storage_mut(), &h4);
         m.payload(PayloadType::KeyExchange, &gxr[..n]);
         m.payload(PayloadType::Nonce, &nr);
+        if p.authentication == Authentication::RsaSig {
+            self.write_cert_requests(&mut m);
+        }
         if let Some(v) = sa.nat_t {
             let t = nat_d_type(v);
             m.payload(t, nat_d(p.hash, &sa.cky_i, &sa.cky_r, sa.remote).as_slice());
@@ -593,10 +620,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let Ok(parsed) = Parsed::new(hdr.next_payload, Self::body_of(msg)) else {
             return Err(auth_failed(NotifyType::PayloadMalformed));
         };
-        let (Some(id), Some(hash)) = (
-            parsed.get(PayloadType::Identification),
-            parsed.get(PayloadType::Hash),
-        ) else {
+        let Some(id) = parsed.get(PayloadType::Identification) else {
             return Err(auth_failed(NotifyType::PayloadMalformed));
         };
         let ExData::Main(md) = &mut ex.data else {
@@ -612,12 +636,17 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             md.sai_b.as_slice(),
             id.body,
         );
-        if !expected.ct_eq(hash.body) {
-            return Err(auth_failed(NotifyType::InvalidHashInformation));
-        }
         let Ok(idr) = IdRepr::parse(id.body) else {
             return Err(auth_failed(NotifyType::InvalidIdInformation));
         };
+        self.verify_peer_auth(
+            &p,
+            &parsed,
+            &idr,
+            &expected,
+            now,
+            auth_failed(NotifyType::PayloadMalformed),
+        )?;
         let initial_contact = parsed.all(PayloadType::Notification).any(|n| {
             NotifyRepr::parse(n.body).is_ok_and(|r| r.notify_type == NotifyType::InitialContact)
         });
@@ -627,12 +656,8 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         sa.remote = remote;
         sa.local = local;
 
-        let mut ipbuf = [0u8; 16];
-        let my_id = IdRepr::from_ip(sa.local.ip(), idr.protocol, idr.port, &mut ipbuf);
-        let mut idb = [0u8; 24];
-        let mut w = Writer::new(&mut idb);
-        my_id.emit(&mut w);
-        let idlen = w.finish().map_err(|_| Error::MessageTooLarge)?;
+        let mut idb: Buf<MAX_OWN_ID> = Buf::new();
+        self.own_id(&p, sa.local.ip(), idr.protocol, idr.port, &mut idb)?;
         let hr = hash_r(
             p.hash,
             md.skeyid.as_slice(),
@@ -641,22 +666,24 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             &sa.cky_i,
             &sa.cky_r,
             md.sai_b.as_slice(),
-            &idb[..idlen],
+            idb.as_slice(),
         );
-        let mut m = MessageWriter::new(ex.tx.storage_mut(), &h6);
-        m.payload(PayloadType::Identification, &idb[..idlen]);
-        m.payload(PayloadType::Hash, hr.as_slice());
-        let len = m.finish().map_err(|_| Error::MessageTooLarge)?;
-        ex.iv = next_iv;
-        let total = encrypt(
-            p.cipher,
-            keys.ka.as_slice(),
-            &mut ex.iv,
-            ex.tx.storage_mut(),
-            len,
+        let ka = keys.ka.clone();
+        let mut iv = next_iv;
+        self.write_auth_message(
+            ex,
+            &h6,
+            &p,
+            ka.as_slice(),
+            &mut iv,
+            idb.as_slice(),
+            &hr,
+            None,
         )?;
-        ex.tx.set_len(total);
-        keys.last_block = ex.iv.clone();
+        ex.iv = iv;
+        if let Some(keys) = sa.keys.as_mut() {
+            keys.last_block = ex.iv.clone();
+        }
         sa.state = P1State::Established;
         ex.state = ExState::MainModeDone;
         ex.data = ExData::Done;
@@ -684,7 +711,10 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         rng: &mut impl CryptoRng,
     ) -> Result<SaHandle, Error> {
         let proposals = &self.config.initiator.ike_proposals;
-        if proposals.is_empty() || self.config.pre_shared_keys.lookup(remote.ip()).is_none() {
+        if !proposals
+            .iter()
+            .any(|p| self.method_available(p.authentication, remote.ip()))
+        {
             return Err(Error::NotConfigured);
         }
         let slot = self.free_sa_slot().ok_or(Error::TableFull)?;
@@ -722,6 +752,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         }
         if self.config.dpd {
             m.payload(PayloadType::VendorId, KnownVendor::Dpd.bytes());
+        }
+        if self.config.fragmentation {
+            m.payload(PayloadType::VendorId, &FRAGMENTATION_VID);
         }
         let len = m.finish().map_err(|_| Error::MessageTooLarge)?;
         ex.tx.set_len(len);
@@ -814,6 +847,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let mut m = MessageWriter::new(ex.tx.storage_mut(), &h3);
         m.payload(PayloadType::KeyExchange, &gxi[..n]);
         m.payload(PayloadType::Nonce, &ni);
+        if q.authentication == Authentication::RsaSig {
+            self.write_cert_requests(&mut m);
+        }
         if let Some(v) = sa.nat_t {
             let t = nat_d_type(v);
             m.payload(t, nat_d(o.hash, &sa.cky_i, &sa.cky_r, sa.remote).as_slice());
@@ -859,15 +895,6 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             Error::InvalidKeyInformation,
             Some(NotifyType::InvalidKeyInformation),
         );
-        let psk = self
-            .config
-            .pre_shared_keys
-            .lookup(sa.remote.ip())
-            .ok_or(StepError::Fail(
-                FailReason::AuthenticationFailed,
-                Error::NotConfigured,
-                None,
-            ))?;
         let ExData::Main(md) = &mut ex.data else {
             return Err(Error::UnexpectedMessage.into());
         };
@@ -880,7 +907,11 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         drop(dh);
         md.gxr.set(ke.body);
         md.nr.set(nr.body);
-        let skeyid = skeyid_psk(p.hash, psk.as_bytes(), md.ni.as_slice(), nr.body);
+        let ni = md.ni.clone();
+        let skeyid = self.skeyid(&p, sa.remote.ip(), ni.as_slice(), nr.body, gxy.as_slice())?;
+        let ExData::Main(md) = &mut ex.data else {
+            return Err(Error::UnexpectedMessage.into());
+        };
         let keys = Phase1Keys::derive(
             p.hash,
             skeyid.as_slice(),
@@ -914,50 +945,41 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             md.gxr.as_slice(),
             p.cipher.block_len(),
         );
-        let mut ipbuf = [0u8; 16];
-        let my_id = IdRepr::from_ip(sa.local.ip(), 0, 0, &mut ipbuf);
-        let mut idb = [0u8; 24];
-        let mut w = Writer::new(&mut idb);
-        my_id.emit(&mut w);
-        let idlen = w.finish().map_err(|_| Error::MessageTooLarge)?;
-        let hi = hash_i(
-            p.hash,
-            md.skeyid.as_slice(),
-            md.gxi.as_slice(),
-            md.gxr.as_slice(),
-            &sa.cky_i,
-            &sa.cky_r,
-            md.sai_b.as_slice(),
-            &idb[..idlen],
-        );
+        let mut idb: Buf<MAX_OWN_ID> = Buf::new();
+        let hi = {
+            let ExData::Main(md) = &ex.data else {
+                return Err(Error::UnexpectedMessage.into());
+            };
+            self.own_id(&p, sa.local.ip(), 0, 0, &mut idb)?;
+            hash_i(
+                p.hash,
+                md.skeyid.as_slice(),
+                md.gxi.as_slice(),
+                md.gxr.as_slice(),
+                &sa.cky_i,
+                &sa.cky_r,
+                md.sai_b.as_slice(),
+                idb.as_slice(),
+            )
+        };
         let h5 = Self::header(sa, ExchangeType::IdentityProtection, true, 0);
-        let mut m = MessageWriter::new(ex.tx.storage_mut(), &h5);
-        m.payload(PayloadType::Identification, &idb[..idlen]);
-        m.payload(PayloadType::Hash, hi.as_slice());
-        if self.config.initiator.initial_contact {
-            let mut spi = [0u8; 16];
-            spi[..8].copy_from_slice(&sa.cky_i);
-            spi[8..].copy_from_slice(&sa.cky_r);
-            let mark = m.begin(PayloadType::Notification);
-            NotifyRepr {
-                doi: crate::wire::DOI_IPSEC,
-                protocol: ProtocolId::Isakmp,
-                notify_type: NotifyType::InitialContact,
-                spi: &spi,
-                data: &[],
-            }
-            .emit(m.body());
-            m.end(mark);
-        }
-        let len = m.finish().map_err(|_| Error::MessageTooLarge)?;
-        let total = encrypt(
-            p.cipher,
+        let initial_contact = (self.config.initiator.initial_contact && sa.rekey_of.is_none())
+            .then(|| {
+                let mut spi = [0u8; 16];
+                spi[..8].copy_from_slice(&sa.cky_i);
+                spi[8..].copy_from_slice(&sa.cky_r);
+                spi
+            });
+        self.write_auth_message(
+            ex,
+            &h5,
+            &p,
             keys.ka.as_slice(),
             &mut iv,
-            ex.tx.storage_mut(),
-            len,
+            idb.as_slice(),
+            &hi,
+            initial_contact,
         )?;
-        ex.tx.set_len(total);
         ex.iv = iv;
         sa.keys = Some(SaKeys {
             skeyid_d: keys.skeyid_d.clone(),
@@ -993,10 +1015,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let Ok(parsed) = Parsed::new(hdr.next_payload, Self::body_of(msg)) else {
             return Err(auth_failed);
         };
-        let (Some(id), Some(hash)) = (
-            parsed.get(PayloadType::Identification),
-            parsed.get(PayloadType::Hash),
-        ) else {
+        let Some(id) = parsed.get(PayloadType::Identification) else {
             return Err(auth_failed);
         };
         let ExData::Main(md) = &mut ex.data else {
@@ -1012,12 +1031,10 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             md.sai_b.as_slice(),
             id.body,
         );
-        if !expected.ct_eq(hash.body) {
-            return Err(auth_failed);
-        }
         let Ok(idr) = IdRepr::parse(id.body) else {
             return Err(auth_failed);
         };
+        self.verify_peer_auth(&p, &parsed, &idr, &expected, now, auth_failed)?;
         sa.peer_id = Some(peer_id_of(&idr));
         keys.last_block = next_iv.clone();
         ex.iv = next_iv;

@@ -177,6 +177,26 @@ pub fn select_isakmp<'a>(
     psk_available: bool,
     group_allowed: impl Fn(DhGroup) -> bool,
 ) -> Result<IkeChoice<'a>, Rejection> {
+    select_isakmp_with(
+        policies,
+        sa,
+        |a| a == Authentication::PreShare && psk_available,
+        group_allowed,
+    )
+}
+
+/// Chooses a phase 1 transform as a responder (RFC 2409 §5), with the
+/// authentication methods `available` says this peer can use (a
+/// pre-shared key for it; certificates, a key and trust points).
+///
+/// # Errors
+/// A [`Rejection`] naming the Notify to answer with.
+pub fn select_isakmp_with<'a>(
+    policies: &[IsakmpPolicy],
+    sa: &SaRepr<'a>,
+    available: impl Fn(Authentication) -> bool,
+    group_allowed: impl Fn(DhGroup) -> bool,
+) -> Result<IkeChoice<'a>, Rejection> {
     check_sa(sa)?;
     // Validate the whole structure once, so that a malformed tail is
     // BAD-PROPOSAL-SYNTAX even when an early transform would match.
@@ -193,7 +213,7 @@ pub fn select_isakmp<'a>(
     for &i in &order {
         let policy = &policies[i];
         let want = &policy.proposal;
-        if want.authentication != Authentication::PreShare || !psk_available {
+        if !available(want.authentication) {
             continue;
         }
         if !group_allowed(want.group) {

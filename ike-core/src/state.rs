@@ -120,6 +120,9 @@ pub(crate) struct IkeSa {
     /// When the peer was last heard: an authenticated message, an
     /// R-U-THERE-ACK, or traffic the caller reported.
     pub(crate) last_heard: Duration,
+    /// The ISAKMP SA this one replaces (a phase 1 rekey we started):
+    /// (slot, generation).
+    pub(crate) rekey_of: Option<(u16, u16)>,
 }
 
 impl IkeSa {
@@ -152,6 +155,7 @@ impl IkeSa {
             dpd_seq: 0,
             dpd_outstanding: 0,
             last_heard: Duration::ZERO,
+            rekey_of: None,
         }
     }
 
@@ -310,6 +314,8 @@ pub(crate) struct Exchange {
     pub(crate) interval: Duration,
     /// Give up (a negotiation) or forget (a lingering exchange) at.
     pub(crate) deadline: Option<Duration>,
+    /// Our last message lives in this large-message slot instead of `tx`.
+    pub(crate) large: Option<u8>,
     pub(crate) data: ExData,
 }
 
@@ -333,6 +339,7 @@ impl Exchange {
             retransmit_at: None,
             interval: Duration::ZERO,
             deadline: None,
+            large: None,
             data,
         }
     }

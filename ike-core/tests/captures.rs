@@ -518,7 +518,7 @@ fn group1_only_when_configured_and_payload_15_is_answered() {
 }
 
 #[test]
-fn rsa_signature_offer_is_refused_until_certificates_land() {
+fn rsa_signature_offer_is_refused_without_credentials() {
     let msgs = ike_messages(&testdata("ikev1-natt-rsasig-3des-mm-qm-esp-openswan.pcap"));
     let (u1, mm1) = &msgs[0];
     let mut ep = Ep::new(lns_like(&[

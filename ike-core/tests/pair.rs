@@ -748,7 +748,7 @@ fn dpd_keeps_a_live_idle_peer_and_declares_a_silent_one_dead() {
     let alive = sim.count(R, |e| matches!(e, Event::PeerAlive { .. }));
     assert!((18..=21).contains(&alive), "{alive} probes answered");
     assert_eq!(sim.count(R, |e| matches!(e, Event::PeerDead { .. })), 0);
-    assert_eq!(sim.nodes[R].ep.counters().dpd_probes as usize, alive);
+    assert_eq!(sim.nodes[R].ep.counters().dpd_probes, alive as u64);
 
     // Inbound traffic reported by the caller counts as life: no probe.
     let rh = sim.nodes[R].ep.sa_handles().next().unwrap();

@@ -18,7 +18,6 @@ pub(crate) mod tag {
     pub(crate) const UTC_TIME: u8 = 0x17;
     pub(crate) const GENERALIZED_TIME: u8 = 0x18;
     pub(crate) const SEQUENCE: u8 = 0x30;
-    pub(crate) const SET: u8 = 0x31;
 }
 
 /// Why DER could not be read.

@@ -95,6 +95,10 @@ pub struct Credentials {
     pub trust_anchors: heapless::Vec<u8, MAX_TRUST_ANCHORS_LEN>,
     /// How validity periods are checked.
     pub validity: ValidityCheck,
+    /// The identity we send with certificates; `None` sends the subject
+    /// DN of our certificate (ID_DER_ASN1_DN, as Windows and the appliance
+    /// do). It must be named by the certificate.
+    pub identity: Option<(IdType, heapless::Vec<u8, 128>)>,
 }
 
 impl Default for Credentials {
@@ -104,6 +108,7 @@ impl Default for Credentials {
             private_key: None,
             trust_anchors: heapless::Vec::new(),
             validity: ValidityCheck::WallClock,
+            identity: None,
         }
     }
 }

@@ -319,7 +319,7 @@ where
     elliptic_curve::AffinePoint<C>: FromSec1Point<C> + ToSec1Point<C>,
 {
     let field = peer.len() / 2;
-    if peer.len() % 2 != 0 || field == 0 || field > MAX_DH_LEN / 2 {
+    if !peer.len().is_multiple_of(2) || field == 0 || field > MAX_DH_LEN / 2 {
         return Err(DhError::BadLength);
     }
     let mut sec1 = [0u8; 1 + 2 * 66];

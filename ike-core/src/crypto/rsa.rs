@@ -125,8 +125,8 @@ impl<'a> RsaPublicKey<'a> {
             return Err(RsaError::BufferSize);
         }
         match k {
-            ..=256 => public_op::<{ U2048::LIMBS }>(self.n, self.e, sig, out),
-            ..=384 => public_op::<{ U3072::LIMBS }>(self.n, self.e, sig, out),
+            0..=256 => public_op::<{ U2048::LIMBS }>(self.n, self.e, sig, out),
+            257..=384 => public_op::<{ U3072::LIMBS }>(self.n, self.e, sig, out),
             _ => public_op::<{ U4096::LIMBS }>(self.n, self.e, sig, out),
         }
     }
@@ -354,9 +354,9 @@ impl RsaPrivateKey {
         let k = self.len();
         let half = self.p.len().max(self.q.len());
         let r = match k.max(2 * half) {
-            ..=256 => crt::<{ U2048::LIMBS }, { U1024::LIMBS }>(self, m, out),
-            ..=384 => crt::<{ U3072::LIMBS }, { U1536::LIMBS }>(self, m, out),
-            ..=512 => crt::<{ U4096::LIMBS }, { U2048::LIMBS }>(self, m, out),
+            0..=256 => crt::<{ U2048::LIMBS }, { U1024::LIMBS }>(self, m, out),
+            257..=384 => crt::<{ U3072::LIMBS }, { U1536::LIMBS }>(self, m, out),
+            385..=512 => crt::<{ U4096::LIMBS }, { U2048::LIMBS }>(self, m, out),
             _ => Err(RsaError::UnsupportedKey),
         };
         r?;
