@@ -226,6 +226,16 @@ pub struct IpsecLifetime {
     pub kilobytes: u32,
 }
 
+/// The shortest lifetime in seconds this crate offers or imposes: Windows
+/// does not accept a phase 2 lifetime below 300 s (its own minimum for
+/// "Key lifetime (in minutes)" is 5).
+pub const MIN_LIFETIME_SECONDS: u32 = 300;
+
+/// How long an IPsec SA pair that a rekey replaced keeps taking inbound
+/// packets before it is deleted (the peer switches to the new pair when
+/// its Quick Mode completes; packets already in flight arrive on the old).
+pub const REKEY_OVERLAP: Duration = Duration::from_secs(30);
+
 impl IpsecLifetime {
     /// The appliance's default: 28800 seconds and 4608000 kilobytes.
     pub const DEFAULT: Self = Self {
@@ -374,6 +384,10 @@ pub struct InitiatorConfig {
     pub initial_contact: bool,
     /// Start a Quick Mode for the L2TP selector as soon as phase 1 is up.
     pub quick_mode_after_phase1: bool,
+    /// Rekey before expiry what we initiated: a new Main Mode at 90 % of
+    /// the ISAKMP SA's lifetime, a new Quick Mode at 90 % of an IPsec SA
+    /// pair's (RFC 2409 §4 leaves the choice to the implementation).
+    pub rekey: bool,
     /// The NAT-T vendor IDs sent in message 1 (when NAT-T is on), so that a
     /// client that only speaks a draft can be mirrored.
     pub nat_t_vendor_ids: heapless::Vec<NatTVariant, 4>,
@@ -391,6 +405,7 @@ impl Default for InitiatorConfig {
             },
             initial_contact: true,
             quick_mode_after_phase1: true,
+            rekey: true,
             nat_t_vendor_ids: heapless::Vec::from_slice(&[
                 NatTVariant::Rfc3947,
                 NatTVariant::Draft02N,
@@ -472,7 +487,49 @@ impl Default for Config {
     }
 }
 
+/// What a Quick Mode initiator offers (see [`Config::quick_mode_offer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuickModeOffer {
+    /// ESP transforms, in order of preference.
+    pub esp_proposals: heapless::Vec<EspProposal, MAX_PROPOSALS>,
+    /// PFS group.
+    pub pfs: Option<DhGroup>,
+    /// Lifetime offered.
+    pub esp_lifetime: IpsecLifetime,
+}
+
 impl Config {
+    /// What we offer when we start a Quick Mode: the initiator settings;
+    /// without initiator ESP proposals (a responder renewing a pair it
+    /// answered), the transport-mode transform sets, `set pfs` and the
+    /// IPsec lifetime the responder side uses.
+    pub fn quick_mode_offer(&self) -> QuickModeOffer {
+        let ic = &self.initiator;
+        if !ic.esp_proposals.is_empty() {
+            return QuickModeOffer {
+                esp_proposals: ic.esp_proposals.clone(),
+                pfs: ic.pfs,
+                esp_lifetime: ic.esp_lifetime,
+            };
+        }
+        let mut esp_proposals = heapless::Vec::new();
+        for t in self
+            .transform_sets
+            .iter()
+            .filter(|t| t.mode == Mode::Transport)
+        {
+            let _ = esp_proposals.push(EspProposal {
+                encryption: t.encryption,
+                integrity: t.integrity,
+            });
+        }
+        QuickModeOffer {
+            esp_proposals,
+            pfs: self.pfs,
+            esp_lifetime: self.ipsec_lifetime,
+        }
+    }
+
     /// Whether `group` may be negotiated: groups 2, 5 and 14 always; group 1
     /// only if a policy or the PFS setting names it explicitly.
     pub fn group_allowed(&self, group: DhGroup) -> bool {

@@ -478,6 +478,14 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 self.expire_sa(i, now, rng);
                 continue;
             }
+            if sa.timers[SaTimer::Rekey as usize].is_some_and(|t| t <= now) {
+                sa.set_timer(SaTimer::Rekey, None);
+                self.rekey_phase1(i, now, rng);
+            }
+            self.child_timers(i, now, rng);
+            let Some(sa) = &mut self.sas[i].sa else {
+                continue;
+            };
             if sa.timers[SaTimer::Dpd as usize].is_some_and(|t| t <= now) {
                 self.dpd_timer(i, now, rng);
                 if self.sas[i].sa.is_none() {
@@ -640,6 +648,10 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 for t in sa.timers {
                     take(t);
                 }
+                for c in &sa.children {
+                    take(c.rekey_at);
+                    take(c.expire_at);
+                }
             }
         }
         self.next_timeout = next;
@@ -650,6 +662,51 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     fn room_for_work(&self) -> bool {
         self.events.capacity() - self.events.len() >= 2 + 2 * crate::state::MAX_CHILDREN
             && self.tx.capacity() - self.tx.len() >= 3
+    }
+
+    /// The lifetime timers of SA `i`'s IPsec SA pairs: start the rekey of
+    /// the ones we negotiated at 90 %, delete the ones past their lifetime
+    /// or past the overlap after their replacement.
+    fn child_timers(&mut self, i: usize, now: Duration, rng: &mut impl CryptoRng) {
+        let handle = self.handle_of(i);
+        let mut k = 0;
+        loop {
+            let Some(c) = self.sas[i]
+                .sa
+                .as_ref()
+                .and_then(|s| s.children.get(k))
+                .copied()
+            else {
+                return;
+            };
+            if c.expire_at.is_some_and(|t| t <= now) {
+                if let Some(sa) = self.sas[i].sa.as_mut() {
+                    sa.children.remove(k);
+                }
+                let _ = self.delete_child_spi(i, c.spi_in, rng);
+                self.emit(Event::ChildSaDeleted {
+                    sa: handle,
+                    spi_in: c.spi_in,
+                    spi_out: c.spi_out,
+                    reason: if c.replaced {
+                        DeleteReason::Rekeyed
+                    } else {
+                        DeleteReason::Expired
+                    },
+                });
+                continue;
+            }
+            if c.rekey_at.is_some_and(|t| t <= now) {
+                // Retried every minute until a replacement completes.
+                if let Some(r) = self.sas[i].sa.as_mut().and_then(|s| s.children.get_mut(k)) {
+                    r.rekey_at = Some(now + Duration::from_secs(60));
+                }
+                if !self.rekey_running(i, c.spi_in) {
+                    let _ = self.rekey_child_sa(now, handle, c.spi_in, rng);
+                }
+            }
+            k += 1;
+        }
     }
 
     /// The peer of SA `i` was heard (an authenticated message, or traffic
@@ -994,6 +1051,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             peer_ms_nt5: sa.peer_ms_nt5,
             peer_id: sa.peer_id.clone(),
             child_sas: sa.children.len(),
+            replaces: sa
+                .rekey_of
+                .map(|(index, generation)| SaHandle { index, generation }),
         })
     }
 

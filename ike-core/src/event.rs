@@ -126,6 +126,10 @@ pub struct SaInfo {
     pub peer_id: Option<PeerId>,
     /// Number of IPsec SA pairs negotiated on it and not deleted.
     pub child_sas: usize,
+    /// The ISAKMP SA of the same peer this one replaces (a phase 1 rekey):
+    /// its IPsec SAs now belong to this one, and it is deleted after an
+    /// overlap or at its expiry.
+    pub replaces: Option<SaHandle>,
 }
 
 /// Longest phase 1 identity kept.
@@ -286,6 +290,8 @@ pub enum DeleteReason {
     Local,
     /// Dead Peer Detection declared the peer dead (RFC 3706 §5.5).
     PeerDead,
+    /// A newer pair replaced it (a rekey) and the overlap is over.
+    Rekeyed,
 }
 
 /// What happened; drained with [`crate::Endpoint::poll_event`].
@@ -532,4 +538,6 @@ pub struct Counters {
     pub reassemblies_expired: u64,
     /// IKE fragments sent.
     pub fragments_sent: u64,
+    /// ISAKMP SAs that replaced an established one of the same peer.
+    pub phase1_rekeys: u64,
 }

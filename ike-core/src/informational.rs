@@ -495,7 +495,19 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             .position(|c| c.spi_in == spi_in)
             .ok_or(Error::InvalidHandle)?;
         s.children.remove(k);
-        let r = self.send_protected(
+        let r = self.delete_child_spi(i, spi_in, rng);
+        self.update_timeout();
+        r
+    }
+
+    /// Sends a Delete for our inbound SPI of an IPsec SA pair.
+    pub(crate) fn delete_child_spi(
+        &mut self,
+        i: usize,
+        spi_in: u32,
+        rng: &mut impl CryptoRng,
+    ) -> Result<(), Error> {
+        self.send_protected(
             i,
             InfoBody::Delete {
                 protocol: ProtocolId::Esp,
@@ -503,9 +515,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 spis: &spi_in.to_be_bytes(),
             },
             rng,
-        );
-        self.update_timeout();
-        r
+        )
     }
 
     /// Deletes an ISAKMP SA: sends a Delete for its IPsec SAs, then one for

@@ -453,6 +453,10 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     ) {
         let keepalive = self.config.nat_keepalive;
         let dpd = self.config.dpd_keepalive;
+        let rekey = self.config.initiator.rekey;
+        if !initial_contact {
+            self.adopt_replaced(i, now);
+        }
         let Some(sa) = self.sas[i].sa.as_mut() else {
             return;
         };
@@ -462,6 +466,12 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             SaTimer::Expire,
             Some(now + Duration::from_secs(u64::from(life))),
         );
+        if sa.role == Role::Initiator && rekey && life > 0 {
+            sa.set_timer(
+                SaTimer::Rekey,
+                Some(now + Duration::from_secs(u64::from(life)).mul_f32(0.9)),
+            );
+        }
         if sa.nat_detected() {
             sa.set_timer(SaTimer::Keepalive, keepalive.map(|k| now + k));
         }
@@ -479,9 +489,62 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if initial_contact {
             self.initial_contact(i);
         }
-        if role == Role::Initiator && self.config.initiator.quick_mode_after_phase1 {
+        let rekeyed = self.sas[i]
+            .sa
+            .as_ref()
+            .is_some_and(|s| s.rekey_of.is_some());
+        if role == Role::Initiator && self.config.initiator.quick_mode_after_phase1 && !rekeyed {
             let _ = self.request_child_sa(now, handle, rng);
         }
+    }
+
+    /// A new ISAKMP SA `i` of a peer that has an established one: ours
+    /// (a rekey we started) or the peer's (a new Main Mode from the same
+    /// address and identity, without INITIAL-CONTACT). The IPsec SAs move
+    /// to the new SA; the old one is deleted after the overlap (ours) or
+    /// when the peer deletes it or it expires.
+    fn adopt_replaced(&mut self, i: usize, now: Duration) {
+        let Some(new) = self.sas[i].sa.as_ref() else {
+            return;
+        };
+        let old = match new.rekey_of {
+            Some((j, g)) => Some(usize::from(j)).filter(|&j| {
+                self.sas
+                    .get(j)
+                    .is_some_and(|s| s.generation == g && s.sa.is_some())
+            }),
+            None => (0..SAS).find(|&j| {
+                j != i
+                    && self.sas[j].sa.as_ref().is_some_and(|o| {
+                        o.established() && o.remote == new.remote && o.peer_id == new.peer_id
+                    })
+            }),
+        };
+        let Some(j) = old else {
+            if let Some(s) = self.sas[i].sa.as_mut() {
+                s.rekey_of = None;
+            }
+            return;
+        };
+        let ours = new.rekey_of.is_some();
+        let generation = self.sas[j].generation;
+        let Some(o) = self.sas[j].sa.as_mut() else {
+            return;
+        };
+        let children = core::mem::take(&mut o.children);
+        o.set_timer(SaTimer::Rekey, None);
+        if ours {
+            let end = now + crate::config::REKEY_OVERLAP;
+            let expire = o.timers[SaTimer::Expire as usize].map_or(end, |e| e.min(end));
+            o.set_timer(SaTimer::Expire, Some(expire));
+        }
+        if let Some(s) = self.sas[i].sa.as_mut() {
+            s.rekey_of = Some((u16::try_from(j).unwrap_or(u16::MAX), generation));
+            for c in children {
+                let _ = s.children.push(c);
+            }
+        }
+        self.counters.phase1_rekeys += 1;
     }
 
     /// Responder: message 3 (KE, Ni, NAT-D) -> message 4.
@@ -710,6 +773,37 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         local: SocketAddr,
         rng: &mut impl CryptoRng,
     ) -> Result<SaHandle, Error> {
+        self.connect_inner(now, remote, local, None, rng)
+    }
+
+    /// The phase 1 rekey timer of SA `i` fired: a new Main Mode to the same
+    /// peer, from the same addresses, while the old SA lives on (RFC 2409
+    /// §4: a new ISAKMP SA replaces an expiring one). Its IPsec SAs move to
+    /// the new SA when it is established; the old one is deleted after the
+    /// overlap.
+    pub(crate) fn rekey_phase1(&mut self, i: usize, now: Duration, rng: &mut impl CryptoRng) {
+        let Some(sa) = self.sas[i].sa.as_ref().filter(|s| s.established()) else {
+            return;
+        };
+        let (remote, local) = (sa.remote, sa.local);
+        let old = (u16::try_from(i).unwrap_or(u16::MAX), self.sas[i].generation);
+        if let Err(e) = self.connect_inner(now, remote, local, Some(old), rng) {
+            debug!("phase 1 rekey not started: {:?}", e);
+            // Try again in a minute while the old SA lives.
+            if let Some(sa) = self.sas[i].sa.as_mut() {
+                sa.set_timer(SaTimer::Rekey, Some(now + Duration::from_secs(60)));
+            }
+        }
+    }
+
+    fn connect_inner(
+        &mut self,
+        now: Duration,
+        remote: SocketAddr,
+        local: SocketAddr,
+        rekey_of: Option<(u16, u16)>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SaHandle, Error> {
         let proposals = &self.config.initiator.ike_proposals;
         if !proposals
             .iter()
@@ -721,6 +815,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let x = self.free_exchange_slot().ok_or(Error::ExchangesFull)?;
         let cky_i = Self::new_cookie(rng, slot);
         let mut sa = IkeSa::new(Role::Initiator, cky_i, remote, local);
+        sa.rekey_of = rekey_of;
         let sa_gen = self.sas[slot].generation;
         let mut ex = Exchange::new(
             u16::try_from(slot).unwrap_or(u16::MAX),

@@ -347,6 +347,15 @@ const DEFAULT_IPSEC_SECONDS: u32 = 28_800;
 
 fn shorten(offered: Option<u32>, ours: u32, default: u32) -> (u32, bool) {
     let offered = offered.unwrap_or(default);
+    let ours = if default == 0 {
+        ours
+    } else {
+        // Seconds: never impose less than Windows accepts.
+        match ours {
+            0 => 0,
+            m => m.max(crate::config::MIN_LIFETIME_SECONDS),
+        }
+    };
     match (offered, ours) {
         (o, 0) => (o, false),
         (0, m) => (m, true),
@@ -533,5 +542,8 @@ mod tests {
         assert_eq!(shorten(None, 0, 0), (0, false));
         assert_eq!(shorten(Some(250_000), 4_608_000, 0), (250_000, false));
         assert_eq!(shorten(None, 4_608_000, 0), (4_608_000, true));
+        // Never below the 300 s Windows accepts.
+        assert_eq!(shorten(Some(3600), 120, 28800), (300, true));
+        assert_eq!(shorten(Some(200), 120, 28800), (200, false));
     }
 }

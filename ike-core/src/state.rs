@@ -63,8 +63,7 @@ pub(crate) enum SaTimer {
     Keepalive = 1,
     /// Dead Peer Detection: the next R-U-THERE, or the verdict.
     Dpd = 2,
-    /// Phase 1 rekey (reserved).
-    #[allow(dead_code)]
+    /// Phase 1 rekey: start the replacing Main Mode (initiator).
     Rekey = 3,
 }
 
@@ -80,11 +79,18 @@ pub(crate) struct SaKeys {
     pub(crate) last_block: Secret<MAX_BLOCK_LEN>,
 }
 
-/// A negotiated pair of IPsec SAs.
+/// A negotiated pair of IPsec SAs and its lifetime timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ChildRef {
     pub(crate) spi_in: u32,
     pub(crate) spi_out: u32,
+    /// Start a replacing Quick Mode at (we initiated this one).
+    pub(crate) rekey_at: Option<Duration>,
+    /// Delete it at: its lifetime, or the end of the overlap after its
+    /// replacement.
+    pub(crate) expire_at: Option<Duration>,
+    /// Replaced: deleted at `expire_at` with `DeleteReason::Rekeyed`.
+    pub(crate) replaced: bool,
 }
 
 /// An ISAKMP SA.
@@ -252,6 +258,8 @@ pub(crate) struct QuickData {
     pub(crate) params: Option<QmParams>,
     /// The chosen transform as received (responder echoes it).
     pub(crate) transform: Buf<MAX_TRANSFORM>,
+    /// The inbound SPI of the pair this Quick Mode replaces (a rekey).
+    pub(crate) replaces: Option<u32>,
     /// IDci and IDcr bodies as received or sent.
     pub(crate) idci: Buf<MAX_ID_BODY>,
     pub(crate) idcr: Buf<MAX_ID_BODY>,
@@ -274,6 +282,7 @@ impl QuickData {
             spi_out: 0,
             params: None,
             transform: Buf::new(),
+            replaces: None,
             idci: Buf::new(),
             idcr: Buf::new(),
             nat_oa_i: None,

@@ -643,6 +643,7 @@ fn phase1_expiry_sends_delete_and_reports() {
     for p in ic.ike_proposals.iter_mut() {
         p.lifetime_seconds = 600;
     }
+    ic.rekey = false; // expiry itself, without a replacement
     let mut sim = Sim::pair(initiator_config(ic, PSK), short, false, Faults::NONE, 20);
     sim.connect(I);
     sim.run_for(Duration::from_secs(700));

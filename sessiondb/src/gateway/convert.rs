@@ -13,18 +13,20 @@ use ike_core::{ChildSa, EspKeys};
 
 /// The `crypto isakmp policy` entries, transform sets, lifetimes, the
 /// pre-shared key of `DefaultRAGroup` and NAT-T settings as ike-core's
-/// responder configuration. Entries ike-core cannot serve (DES, RSA
-/// signatures without a trust point) are left out: a client that offers
-/// only those gets NO-PROPOSAL-CHOSEN, as from an appliance without them.
+/// responder configuration. Entries ike-core cannot serve (DES) are left
+/// out: a client that offers only those gets NO-PROPOSAL-CHOSEN, as from an
+/// appliance without them; `rsa-sig` entries wait for certificates.
 pub(crate) fn ike_config(cfg: &Config) -> ike_core::Config {
     let mut ike = ike_core::Config::default();
     for p in &cfg.isakmp_policies {
         let (Some(encryption), Some(group)) = (ike_cipher(p.encryption), ike_group(p.group)) else {
             continue;
         };
+        // rsa-sig is chosen only once the port has supplied the trust
+        // point's certificates (Gateway::set_ike_credentials).
         let authentication = match p.authentication {
             IkeAuthentication::PreShare => ikec::Authentication::PreShare,
-            IkeAuthentication::RsaSig => continue,
+            IkeAuthentication::RsaSig => ikec::Authentication::RsaSig,
         };
         let hash = match p.hash {
             IkeHash::Md5 => ikex::HashAlg::Md5,

@@ -43,7 +43,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     let _ = self.ike.delete_sa(now, sa, rng);
                     return;
                 };
-                let slot = match self.slot_of_ike_sa(sa) {
+                // A phase 1 rekey: the client's session moves to the new
+                // ISAKMP SA with its IPsec SAs.
+                let rekeyed = info.replaces.and_then(|old| self.slot_of_ike_sa(old));
+                let slot = match rekeyed.or_else(|| self.slot_of_ike_sa(sa)) {
                     Some(s) => Some(s),
                     None => self.new_peer(now, remote, local),
                 };
