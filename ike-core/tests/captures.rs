@@ -652,8 +652,10 @@ fn an_sa_in_the_table_is_small() {
     // with its exchange slot): the budget of issue 5 is 1 KiB.
     const { assert!(ike_core::IKE_SA_SIZE <= 1024) };
     println!(
-        "IKE SA {} bytes, exchange slot {} bytes",
+        "IKE SA {} bytes, exchange slot {} bytes, Config {} bytes, Endpoint<16, 4> {} bytes",
         ike_core::IKE_SA_SIZE,
-        ike_core::EXCHANGE_SIZE
+        ike_core::EXCHANGE_SIZE,
+        size_of::<ike_core::Config>(),
+        size_of::<ike_core::Endpoint<16, 4>>(),
     );
 }
