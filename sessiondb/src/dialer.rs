@@ -635,10 +635,10 @@ impl Dialer {
                     .push_back(DialerEvent::Down(DownCause::IpsecDeleted));
             }
             // A phase 1 rekey: the new ISAKMP SA is the one to delete.
-            IkeEvent::Phase1Established { sa, info } => {
-                if info.replaces.is_some() && info.replaces == self.ike_sa {
-                    self.ike_sa = Some(sa);
-                }
+            IkeEvent::Phase1Established { sa, info }
+                if info.replaces.is_some() && info.replaces == self.ike_sa =>
+            {
+                self.ike_sa = Some(sa);
             }
             _ => {}
         }
