@@ -164,7 +164,7 @@ fn bench_handshake(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     assert!(handshake(&i, &r, &mut rng) >= 9);
     g.bench_function("rsa-sig-group14", |b| {
-        b.iter(|| handshake(&i, &r, &mut rng))
+        b.iter(|| handshake(&i, &r, &mut rng));
     });
     g.finish();
 }
