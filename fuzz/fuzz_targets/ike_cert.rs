@@ -41,7 +41,12 @@ fuzz_target!(|input: Input| {
     let _ = c.set_own(&input.raw, &input.raw);
 
     // A real certificate with bytes changed.
-    let originals: [&[u8]; 4] = [pki!("client1.der"), pki!("lns.der"), pki!("big-client.der"), pki!("ca.der")];
+    let originals: [&[u8]; 4] = [
+        pki!("client1.der"),
+        pki!("lns.der"),
+        pki!("big-client.der"),
+        pki!("ca.der"),
+    ];
     let original = originals[usize::from(input.which) % originals.len()];
     let mut cert = original.to_vec();
     for (at, x) in input.edits.iter().take(8) {
