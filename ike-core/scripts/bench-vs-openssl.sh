@@ -18,8 +18,11 @@
 # The handshake table adds the OpenSSL time of the four exponentiations a
 # handshake performs (at our exponent sizes, scaled from the per-bit cost
 # of the operation above) to show how much of a handshake is the bignum.
-# Times are criterion medians. On a shared machine they move with the load
-# (printed before and after); compare rows of one run, not across runs.
+# Times are criterion medians (wall clock). OpenSSL runs with -elapsed, so
+# that it too is timed by the wall clock: `openssl speed` otherwise counts
+# user CPU time, which does not grow with the load while criterion's does.
+# On a shared machine both move with the load (printed before and after);
+# compare rows of one run, not across runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${OPENSSL_SECONDS:-3}"
@@ -35,7 +38,7 @@ echo "load average after the benchmarks: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-openssl speed -mr -seconds "$secs" ffdh2048 dsa1024 rsa2048 ecdhp256 ecdhp384 2>/dev/null >"$tmp"
+openssl speed -elapsed -mr -seconds "$secs" ffdh2048 dsa1024 rsa2048 ecdhp256 ecdhp384 2>/dev/null >"$tmp"
 
 python3 - "$tmp" <<'PY'
 import json, os, sys

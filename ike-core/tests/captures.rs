@@ -553,6 +553,51 @@ fn rsa_signature_offer_is_refused_without_credentials() {
     assert_eq!(ep.sa_handles().count(), 0);
 }
 
+/// The same Openswan message 1 (RSA signatures, 3DES) against an LNS with
+/// credentials and an rsa-sig policy: the responder chooses the RSA
+/// transform the real Openswan responder chose and echoes it.
+#[test]
+fn rsa_signature_offer_of_the_openswan_capture_is_chosen_with_credentials() {
+    let msgs = ike_messages(&testdata("ikev1-natt-rsasig-3des-mm-qm-esp-openswan.pcap"));
+    let (u1, mm1) = &msgs[0];
+    let (_, mm2) = &msgs[1];
+    let file = |n: &str| std::fs::read(testdata(&format!("certs/{n}"))).unwrap();
+    let mut policies = Vec::new();
+    for (hash, group) in [
+        (HashAlg::Md5, DhGroup::Modp1536),
+        (HashAlg::Sha1, DhGroup::Modp1536),
+        (HashAlg::Sha1, DhGroup::Modp1024),
+        (HashAlg::Md5, DhGroup::Modp1024),
+    ] {
+        let mut p = ike(CipherAlg::TripleDes, hash, group, 86_400);
+        p.authentication = ike_core::config::Authentication::RsaSig;
+        policies.push(p);
+    }
+    let mut cfg = lns_like(&policies);
+    cfg.credentials
+        .set_own(&file("lns.der"), &file("lns.key"))
+        .unwrap();
+    cfg.credentials.add_trust_anchor(&file("ca.der")).unwrap();
+    let mut ep = Ep::new(cfg);
+    let (r, out) = answer(&mut ep, u1.src, u1.dst, mm1);
+    assert_eq!(r, Ok(()));
+    assert_eq!(out.len(), 1);
+    let (ours_b, theirs_b) = (sa_body(&out[0]), sa_body(mm2));
+    let ours = SaRepr::parse(&ours_b).unwrap();
+    let theirs = SaRepr::parse(&theirs_b).unwrap();
+    let pick = |sa: &SaRepr<'_>| {
+        let p = sa.proposals.clone().next().unwrap().unwrap();
+        let t = p.transforms.clone().next().unwrap().unwrap();
+        ike_core::policy::parse_ike_transform(&t).unwrap()
+    };
+    let (o, t) = (pick(&ours), pick(&theirs));
+    assert_eq!(o.auth_method, 3, "RSA signatures");
+    assert_eq!(
+        (o.cipher, o.hash, o.group, o.auth_method),
+        (t.cipher, t.hash, t.group, t.auth_method)
+    );
+}
+
 fn with_cookie(mm1: &[u8], n: u64) -> Vec<u8> {
     let mut m = mm1.to_vec();
     m[..8].copy_from_slice(&n.to_be_bytes());
