@@ -4,8 +4,11 @@
 //! messages of one side, injects arbitrary datagrams (raw, or behind a
 //! known SA's cookies to get past the lookup), advances the clock and
 //! issues commands. Nothing may panic; every poll must succeed with a
-//! buffer of `MAX_MESSAGE_LEN + 4`; when both sides report the same pair of
-//! IPsec SAs, their keys must agree.
+//! buffer of `MAX_LARGE_MESSAGE + 4`; when both sides report the same pair
+//! of IPsec SAs, their keys must agree. Suites cover pre-shared keys in
+//! MODP and ECP groups, and RSA signatures with certificates (the test PKI)
+//! with a small fragment size, so that messages 5 and 6 travel in
+//! fragments; the fuzzer can also forge fragments for a known SA.
 
 use arbitrary::Arbitrary;
 use ike_core::config::{
@@ -13,7 +16,7 @@ use ike_core::config::{
     TransformSet,
 };
 use ike_core::crypto::{CipherAlg, DhGroup, HashAlg};
-use ike_core::{ChildSa, Config, Endpoint, Event, MAX_MESSAGE_LEN, proposals};
+use ike_core::{ChildSa, Config, Endpoint, Event, MAX_LARGE_MESSAGE, proposals};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::collections::VecDeque;
@@ -57,6 +60,14 @@ pub enum Op {
     DeleteSa,
     RUThere,
     WithholdSpi,
+    RekeyChild,
+    PeerActivity,
+    InjectFragment {
+        id: u16,
+        number: u8,
+        last: bool,
+        data: Vec<u8>,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -91,8 +102,14 @@ pub struct Harness {
 
 const PSK: &[u8] = b"fuzz-psk";
 
+macro_rules! pki {
+    ($f:literal) => {
+        include_bytes!(concat!("../../testdata/ike-core/certs/", $f))
+    };
+}
+
 fn configs(suite: u8) -> (Config, Config) {
-    let (c, h, g, pfs) = match suite % 4 {
+    let (c, h, g, pfs) = match suite % 7 {
         0 => (CipherAlg::Aes128, HashAlg::Sha1, DhGroup::Modp1024, None),
         1 => (
             CipherAlg::TripleDes,
@@ -101,14 +118,26 @@ fn configs(suite: u8) -> (Config, Config) {
             Some(DhGroup::Modp1024),
         ),
         2 => (CipherAlg::Aes256, HashAlg::Sha256, DhGroup::Modp1536, None),
+        3 => (
+            CipherAlg::Aes128,
+            HashAlg::Sha256,
+            DhGroup::Ecp256,
+            Some(DhGroup::Ecp384),
+        ),
+        4 | 5 => (CipherAlg::Aes256, HashAlg::Sha1, DhGroup::Ecp256, None),
         _ => (CipherAlg::Aes192, HashAlg::Sha1, DhGroup::Modp768, None),
     };
+    let rsa = matches!(suite % 7, 4 | 5);
     let p = IkeProposal {
         encryption: c,
         hash: h,
-        authentication: Authentication::PreShare,
+        authentication: if rsa {
+            Authentication::RsaSig
+        } else {
+            Authentication::PreShare
+        },
         group: g,
-        lifetime_seconds: 120,
+        lifetime_seconds: 400,
     };
     let e = EspProposal {
         encryption: EspEncryption::AesCbc { key_bits: 128 },
@@ -129,11 +158,31 @@ fn configs(suite: u8) -> (Config, Config) {
     r.timers.half_open_timeout = Duration::from_secs(20);
     let mut ic = proposals::single(p, e);
     ic.pfs = pfs;
+    ic.esp_lifetime.seconds = 300;
     let mut i = Config {
         initiator: ic,
         ..Config::default()
     };
     i.pre_shared_keys.default_remote_access = Psk::new(PSK);
+    if rsa {
+        // Suite 5: the client's certificate is expired (a refusal path).
+        let client = if suite % 7 == 5 {
+            &pki!("client1-expired.der")[..]
+        } else {
+            &pki!("client1.der")[..]
+        };
+        let _ = i.credentials.set_own(client, pki!("client1.key"));
+        let _ = i.credentials.add_trust_anchor(pki!("ca.der"));
+        let _ = r.credentials.set_own(pki!("lns.der"), pki!("lns.key"));
+        let _ = r.credentials.add_trust_anchor(pki!("ca.der"));
+        i.fragment_size = 500;
+        r.fragment_size = 500;
+    }
+    r.dpd_keepalive = Some(ike_core::config::DpdTimers {
+        threshold: Duration::from_secs(10),
+        retry: Duration::from_secs(2),
+        max_retries: 2,
+    });
     (i, r)
 }
 
@@ -161,6 +210,14 @@ impl Harness {
             nat: input.nat,
             children: Vec::new(),
         }
+        .with_clock()
+    }
+
+    fn with_clock(mut self) -> Self {
+        // 2027-01-01, inside the test PKI's validity.
+        self.i.set_wall_clock(self.now, 1_798_761_600);
+        self.r.set_wall_clock(self.now, 1_798_761_600);
+        self
     }
 
     fn ep(&mut self, s: Side) -> (&mut Ep, &mut ChaCha20Rng) {
@@ -171,7 +228,7 @@ impl Harness {
     }
 
     fn drain(&mut self) {
-        let mut buf = vec![0u8; MAX_MESSAGE_LEN + 4];
+        let mut buf = vec![0u8; MAX_LARGE_MESSAGE + 4];
         for side in [Side::Initiator, Side::Responder] {
             loop {
                 let now = self.now;
@@ -393,6 +450,61 @@ impl Harness {
                     if let Some(h) = handles.first() {
                         let _ = ep.send_r_u_there(now, *h, rng);
                     }
+                }
+                Op::RekeyChild => {
+                    let now = self.now;
+                    let targets: Vec<_> = self
+                        .children
+                        .iter()
+                        .filter(|(s, _)| *s == focus)
+                        .map(|(_, c)| (c.ike_sa, c.spi_in))
+                        .collect();
+                    let (ep, rng) = self.ep(focus);
+                    if let Some((sa, spi)) = targets.last() {
+                        let _ = ep.rekey_child_sa(now, *sa, *spi, rng);
+                    }
+                }
+                Op::PeerActivity => {
+                    let now = self.now;
+                    let (ep, _) = self.ep(focus);
+                    let handles: Vec<_> = ep.sa_handles().collect();
+                    if let Some(h) = handles.first() {
+                        let _ = ep.peer_activity(now, *h);
+                    }
+                }
+                Op::InjectFragment {
+                    id,
+                    number,
+                    last,
+                    data,
+                } => {
+                    // A fragment (payload 132) with the cookies of the last
+                    // message seen.
+                    let Some((src, dst, t)) =
+                        self.queue.front().map(|w| (w.src, w.dst, w.data.clone()))
+                    else {
+                        continue;
+                    };
+                    if t.len() < 28 {
+                        continue;
+                    }
+                    let mut m = t[..28].to_vec();
+                    m[16] = 132;
+                    m[19] = 0;
+                    let len = 36 + data.len();
+                    m[24..28].copy_from_slice(&u32::try_from(len).unwrap_or(0).to_be_bytes());
+                    m.extend_from_slice(&[0, 0]);
+                    m.extend_from_slice(&u16::try_from(8 + data.len()).unwrap_or(0).to_be_bytes());
+                    m.extend_from_slice(&id.to_be_bytes());
+                    m.push(*number);
+                    m.push(u8::from(*last));
+                    m.extend_from_slice(data);
+                    self.deliver(Wire {
+                        to: focus,
+                        src,
+                        dst,
+                        data: m,
+                    });
                 }
                 Op::WithholdSpi => {
                     self.withhold_spi = !self.withhold_spi;

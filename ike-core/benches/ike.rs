@@ -9,6 +9,13 @@
 //!   `ChildSaNegotiated` events;
 //! * `dh/<group>/keygen`, `dh/<group>/derive`: one g^x and one y^x with the
 //!   exponent size this crate draws (`DhGroup::exponent_bits`);
+//! * `dh/group19/..`, `dh/group20/..`: the same for ECP P-256 and P-384
+//!   (d·G and d·Q with the RustCrypto curves);
+//! * `rsa/<bits>/sign`, `rsa/<bits>/verify`: PKCS#1 v1.5 over a 20-octet
+//!   HASH_I with the test PKI's keys (CRT signing, e = 65537);
+//! * `handshake/rsa-sig-group14`: a full Main Mode + Quick Mode with
+//!   certificates (2048-bit keys, one CA), both sides validating the other's
+//!   chain: 2 signatures, 4 verifications, 4 exponentiations;
 //! * `modexp/<bits>/e<ebits>`: the bare constant-time exponentiation of
 //!   crypto-bigint with the exponent size OpenSSL uses for the comparable
 //!   `openssl speed` operation: `ffdh2048` derives with a 225-bit private
@@ -21,11 +28,12 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
 use crypto_bigint::{Odd, U384, U1024, U1536, U2048, Uint};
+use ike_core::cert::ValidityCheck;
 use ike_core::config::{
     Authentication, EspEncryption, EspIntegrity, EspProposal, IkeProposal, IsakmpPolicy, Mode, Psk,
     TransformSet,
 };
-use ike_core::crypto::{CipherAlg, DhGroup, DhPrivate, HashAlg};
+use ike_core::crypto::{CipherAlg, DhGroup, DhPrivate, HashAlg, RsaPrivateKey};
 use ike_core::{Config, Endpoint, Event, proposals};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -35,11 +43,21 @@ use std::time::Duration;
 
 type Ep = Endpoint<2, 2>;
 
+macro_rules! pki {
+    ($f:literal) => {
+        include_bytes!(concat!("../../testdata/ike-core/certs/", $f))
+    };
+}
+
 fn configs(group: DhGroup) -> (Config, Config) {
+    configs_with(group, Authentication::PreShare)
+}
+
+fn configs_with(group: DhGroup, authentication: Authentication) -> (Config, Config) {
     let p = IkeProposal {
         encryption: CipherAlg::Aes256,
         hash: HashAlg::Sha1,
-        authentication: Authentication::PreShare,
+        authentication,
         group,
         lifetime_seconds: 28_800,
     };
@@ -67,6 +85,18 @@ fn configs(group: DhGroup) -> (Config, Config) {
         ..Config::default()
     };
     i.pre_shared_keys.default_remote_access = Psk::new(b"bench-psk");
+    if authentication == Authentication::RsaSig {
+        i.credentials
+            .set_own(pki!("client1.der"), pki!("client1.key"))
+            .unwrap();
+        i.credentials.add_trust_anchor(pki!("ca.der")).unwrap();
+        i.credentials.validity = ValidityCheck::NoClock;
+        r.credentials
+            .set_own(pki!("lns.der"), pki!("lns.key"))
+            .unwrap();
+        r.credentials.add_trust_anchor(pki!("ca.der")).unwrap();
+        r.credentials.validity = ValidityCheck::NoClock;
+    }
     (i, r)
 }
 
@@ -79,7 +109,7 @@ fn handshake(i_cfg: &Config, r_cfg: &Config, rng: &mut ChaCha20Rng) -> usize {
     let mut i = Ep::new(i_cfg.clone());
     let mut r = Ep::new(r_cfg.clone());
     i.connect(now, R_ADDR, I_ADDR, rng).unwrap();
-    let mut buf = [0u8; 1500];
+    let mut buf = [0u8; 8192];
     let (mut done_i, mut done_r, mut datagrams, mut spi) = (false, false, 0, 0x1000);
     while !(done_i && done_r) {
         let mut progress = false;
@@ -130,6 +160,12 @@ fn bench_handshake(c: &mut Criterion) {
         assert_eq!(handshake(&i, &r, &mut rng), 9);
         g.bench_function(name, |b| b.iter(|| handshake(&i, &r, &mut rng)));
     }
+    let (i, r) = configs_with(DhGroup::Modp2048, Authentication::RsaSig);
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    assert!(handshake(&i, &r, &mut rng) >= 9);
+    g.bench_function("rsa-sig-group14", |b| {
+        b.iter(|| handshake(&i, &r, &mut rng));
+    });
     g.finish();
 }
 
@@ -139,6 +175,8 @@ fn bench_dh(c: &mut Criterion) {
         ("group2", DhGroup::Modp1024),
         ("group5", DhGroup::Modp1536),
         ("group14", DhGroup::Modp2048),
+        ("group19", DhGroup::Ecp256),
+        ("group20", DhGroup::Ecp384),
     ] {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let a = DhPrivate::generate(group, &mut rng);
@@ -180,5 +218,28 @@ fn bench_modexp(c: &mut Criterion) {
     modexp::<{ U2048::LIMBS }>(c, 2048, 256, DhGroup::Modp2048);
 }
 
-criterion_group!(benches, bench_modexp, bench_dh, bench_handshake);
+fn bench_rsa(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rsa");
+    let keys: [(&str, &[u8]); 3] = [
+        ("2048", pki!("lns.key")),
+        ("3072", pki!("rsa3072.key")),
+        ("4096", pki!("big-client.key")),
+    ];
+    let hash = [0x5au8; 20];
+    for (bits, der) in keys {
+        let key = RsaPrivateKey::from_der(der).unwrap();
+        let mut sig = vec![0u8; key.len()];
+        key.sign_pkcs1v15(&[], &hash, &mut sig).unwrap();
+        g.bench_function(format!("{bits}/sign"), |b| {
+            b.iter(|| key.sign_pkcs1v15(&[], black_box(&hash), &mut sig).unwrap());
+        });
+        let public = key.public_key();
+        g.bench_function(format!("{bits}/verify"), |b| {
+            b.iter(|| assert!(public.verify_pkcs1v15(&[], black_box(&hash), black_box(&sig))));
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_modexp, bench_dh, bench_rsa, bench_handshake);
 criterion_main!(benches);

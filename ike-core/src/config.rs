@@ -31,8 +31,8 @@ pub const MAX_PSK_LEN: usize = 128;
 pub enum Authentication {
     /// `pre-share`: pre-shared keys (RFC 2409 §5.4).
     PreShare,
-    /// `rsa-sig`: RSA signatures (RFC 2409 §5.1). Configurable, never
-    /// chosen until certificate support lands.
+    /// `rsa-sig`: RSA signatures with X.509 certificates (RFC 2409 §5.1);
+    /// chosen when [`crate::cert::Credentials::usable`].
     RsaSig,
 }
 
@@ -226,6 +226,16 @@ pub struct IpsecLifetime {
     pub kilobytes: u32,
 }
 
+/// The shortest lifetime in seconds this crate offers or imposes: Windows
+/// does not accept a phase 2 lifetime below 300 s (its own minimum for
+/// "Key lifetime (in minutes)" is 5).
+pub const MIN_LIFETIME_SECONDS: u32 = 300;
+
+/// How long an IPsec SA pair that a rekey replaced keeps taking inbound
+/// packets before it is deleted (the peer switches to the new pair when
+/// its Quick Mode completes; packets already in flight arrive on the old).
+pub const REKEY_OVERLAP: Duration = Duration::from_secs(30);
+
 impl IpsecLifetime {
     /// The appliance's default: 28800 seconds and 4608000 kilobytes.
     pub const DEFAULT: Self = Self {
@@ -292,17 +302,20 @@ pub struct Timers {
     /// How long a finished exchange keeps its last message to answer a
     /// retransmission of the peer's.
     pub linger: Duration,
+    /// How long the fragments of an incomplete message are kept.
+    pub fragment_timeout: Duration,
 }
 
 impl Timers {
     /// 2 s, doubling to 16 s, 5 retransmissions; 60 s half-open; 30 s
-    /// linger.
+    /// linger; 10 s for fragments.
     pub const DEFAULT: Self = Self {
         retransmit_initial: Duration::from_secs(2),
         retransmit_max: Duration::from_secs(16),
         retransmit_tries: 5,
         half_open_timeout: Duration::from_secs(60),
         linger: Duration::from_secs(30),
+        fragment_timeout: Duration::from_secs(10),
     };
 }
 
@@ -324,6 +337,38 @@ impl Limits {
     };
 }
 
+/// Dead Peer Detection timers (RFC 3706 §5.5): the appliance's
+/// `isakmp keepalive threshold N retry M`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DpdTimers {
+    /// `threshold`: how long the peer may be silent (no authenticated IKE
+    /// message, no inbound traffic reported with
+    /// [`crate::Endpoint::peer_activity`]) before an R-U-THERE is sent.
+    pub threshold: Duration,
+    /// `retry`: the interval between R-U-THEREs while none is answered.
+    pub retry: Duration,
+    /// Unanswered R-U-THEREs after which the peer is declared dead (the
+    /// appliance's syntax has no knob for it; 5, as Cisco IOS).
+    pub max_retries: u8,
+}
+
+impl DpdTimers {
+    /// The appliance's remote-access default: threshold 300 s, retry 2 s;
+    /// 5 unanswered R-U-THEREs.
+    pub const DEFAULT: Self = Self {
+        threshold: Duration::from_secs(300),
+        retry: Duration::from_secs(2),
+        max_retries: 5,
+    };
+
+    /// The longest a dead peer goes unnoticed: `threshold + retry ×
+    /// (max_retries + 1)`.
+    pub fn detection_time(&self) -> Duration {
+        self.threshold + self.retry * (u32::from(self.max_retries) + 1)
+    }
+}
+
 /// What this endpoint offers when it initiates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitiatorConfig {
@@ -339,6 +384,10 @@ pub struct InitiatorConfig {
     pub initial_contact: bool,
     /// Start a Quick Mode for the L2TP selector as soon as phase 1 is up.
     pub quick_mode_after_phase1: bool,
+    /// Rekey before expiry what we initiated: a new Main Mode at 90 % of
+    /// the ISAKMP SA's lifetime, a new Quick Mode at 90 % of an IPsec SA
+    /// pair's (RFC 2409 §4 leaves the choice to the implementation).
+    pub rekey: bool,
     /// The NAT-T vendor IDs sent in message 1 (when NAT-T is on), so that a
     /// client that only speaks a draft can be mirrored.
     pub nat_t_vendor_ids: heapless::Vec<NatTVariant, 4>,
@@ -356,6 +405,7 @@ impl Default for InitiatorConfig {
             },
             initial_contact: true,
             quick_mode_after_phase1: true,
+            rekey: true,
             nat_t_vendor_ids: heapless::Vec::from_slice(&[
                 NatTVariant::Rfc3947,
                 NatTVariant::Draft02N,
@@ -386,6 +436,19 @@ pub struct Config {
     pub nat_keepalive: Option<Duration>,
     /// Announce DPD (RFC 3706) and answer R-U-THERE.
     pub dpd: bool,
+    /// Probe peers that announced DPD after they fall silent, and declare
+    /// them dead (`isakmp keepalive threshold N retry M`); `None` answers
+    /// R-U-THEREs without sending any (`isakmp keepalive disable`).
+    pub dpd_keepalive: Option<DpdTimers>,
+    /// Announce IKE fragmentation (the Cisco/Microsoft vendor ID), accept
+    /// fragments, and fragment our messages longer than `fragment_size`
+    /// for a peer that announced it.
+    pub fragmentation: bool,
+    /// Largest datagram (ISAKMP header included) sent unfragmented to a
+    /// peer that supports fragmentation, and the size of each fragment.
+    pub fragment_size: usize,
+    /// Certificates and trust points for RSA-signature authentication.
+    pub credentials: crate::cert::Credentials,
     /// The UDP port for NAT-T (4500).
     pub nat_t_port: u16,
     /// The IKE port (500).
@@ -411,6 +474,10 @@ impl Default for Config {
             nat_traversal: true,
             nat_keepalive: Some(Duration::from_secs(20)),
             dpd: true,
+            dpd_keepalive: Some(DpdTimers::DEFAULT),
+            fragmentation: true,
+            fragment_size: 1280,
+            credentials: crate::cert::Credentials::default(),
             nat_t_port: 4500,
             ike_port: 500,
             timers: Timers::DEFAULT,
@@ -420,7 +487,49 @@ impl Default for Config {
     }
 }
 
+/// What a Quick Mode initiator offers (see [`Config::quick_mode_offer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuickModeOffer {
+    /// ESP transforms, in order of preference.
+    pub esp_proposals: heapless::Vec<EspProposal, MAX_PROPOSALS>,
+    /// PFS group.
+    pub pfs: Option<DhGroup>,
+    /// Lifetime offered.
+    pub esp_lifetime: IpsecLifetime,
+}
+
 impl Config {
+    /// What we offer when we start a Quick Mode: the initiator settings;
+    /// without initiator ESP proposals (a responder renewing a pair it
+    /// answered), the transport-mode transform sets, `set pfs` and the
+    /// IPsec lifetime the responder side uses.
+    pub fn quick_mode_offer(&self) -> QuickModeOffer {
+        let ic = &self.initiator;
+        if !ic.esp_proposals.is_empty() {
+            return QuickModeOffer {
+                esp_proposals: ic.esp_proposals.clone(),
+                pfs: ic.pfs,
+                esp_lifetime: ic.esp_lifetime,
+            };
+        }
+        let mut esp_proposals = heapless::Vec::new();
+        for t in self
+            .transform_sets
+            .iter()
+            .filter(|t| t.mode == Mode::Transport)
+        {
+            let _ = esp_proposals.push(EspProposal {
+                encryption: t.encryption,
+                integrity: t.integrity,
+            });
+        }
+        QuickModeOffer {
+            esp_proposals,
+            pfs: self.pfs,
+            esp_lifetime: self.ipsec_lifetime,
+        }
+    }
+
     /// Whether `group` may be negotiated: groups 2, 5 and 14 always; group 1
     /// only if a policy or the PFS setting names it explicitly.
     pub fn group_allowed(&self, group: DhGroup) -> bool {

@@ -2,9 +2,14 @@
 //! the handlers, commands and polls the caller drives.
 
 use crate::buf::Buf;
+use crate::cert::WallClock;
 use crate::config::Config;
 use crate::event::{
     Counters, DeleteReason, Error, Event, FailReason, PeerId, Role, SaHandle, SaInfo, SpiRequest,
+};
+use crate::fragment::{
+    Added, FragmentRepr, LARGE_MESSAGES, LargeSlot, MAX_LARGE_MESSAGE, REASSEMBLY_SLOTS,
+    Reassembly, fragment_count, write_fragment,
 };
 use crate::message::digest;
 use crate::state::{ExSlot, ExState, Exchange, IkeSa, P1State, SaSlot, SaTimer};
@@ -48,9 +53,12 @@ pub struct Transmit {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum TxItem {
+    /// The last message of an exchange: whole (`fragment` 0) or its
+    /// fragment number `fragment`.
     Exchange {
         index: u16,
         generation: u16,
+        fragment: u8,
     },
     OneShot {
         remote: SocketAddr,
@@ -94,6 +102,9 @@ pub struct Endpoint<const SAS: usize, const EXCHANGES: usize> {
     pub(crate) counters: Counters,
     next_timeout: Option<Duration>,
     clear_notify_window: (Duration, u8),
+    pub(crate) large: [LargeSlot; LARGE_MESSAGES],
+    reassembly: [Reassembly; REASSEMBLY_SLOTS],
+    pub(crate) wall_clock: Option<WallClock>,
 }
 
 impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
@@ -108,7 +119,23 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             counters: Counters::default(),
             next_timeout: None,
             clear_notify_window: (Duration::ZERO, 0),
+            large: [const { LargeSlot::EMPTY }; LARGE_MESSAGES],
+            reassembly: [const { Reassembly::EMPTY }; REASSEMBLY_SLOTS],
+            wall_clock: None,
         }
+    }
+
+    /// Tells the endpoint the wall-clock time, for certificate validity
+    /// (RFC 5280 §6.1.3): `unix_seconds` since 1970-01-01T00:00:00Z is the
+    /// time at `now`; later times follow the monotonic clock. Without it,
+    /// and unless the credentials say
+    /// [`ValidityCheck::NoClock`](crate::cert::ValidityCheck::NoClock),
+    /// every certificate is refused.
+    pub fn set_wall_clock(&mut self, now: Duration, unix_seconds: u64) {
+        self.wall_clock = Some(WallClock {
+            at: now,
+            unix: unix_seconds,
+        });
     }
 
     /// The configuration.
@@ -170,7 +197,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         rng: &mut impl CryptoRng,
     ) -> Result<(), Error> {
         self.counters.rx_datagrams += 1;
-        let r = self.dispatch(now, remote, local, datagram, rng);
+        let r = self.dispatch(now, remote, local, datagram, rng, false);
         if let Err(e) = r {
             self.count_error(e);
             debug!("dropped datagram: {:?}", e);
@@ -192,7 +219,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             Error::UnexpectedMessage | Error::UnsupportedExchange(_) | Error::InvalidMessageId => {
                 c.unexpected += 1;
             }
-            Error::AuthenticationFailed => c.authentication_failures += 1,
+            Error::AuthenticationFailed | Error::Certificate(_) | Error::InvalidSignature => {
+                c.authentication_failures += 1;
+            }
             Error::IntegrityCheckFailed => c.integrity_failures += 1,
             Error::NoProposalChosen(_) => c.no_proposal_chosen += 1,
             Error::HalfOpenLimit => c.half_open_refused += 1,
@@ -208,6 +237,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         local: SocketAddr,
         datagram: &mut [u8],
         rng: &mut impl CryptoRng,
+        reassembled: bool,
     ) -> Result<(), Error> {
         let hdr = {
             let h = Header::new_checked(&*datagram)?;
@@ -231,6 +261,12 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let msg = datagram
             .get_mut(..len)
             .ok_or(Error::Wire(WireError::BadLength))?;
+        if hdr.next_payload == PayloadType::Fragment && !hdr.flags.encryption() {
+            if reassembled {
+                return Err(Error::Wire(WireError::Malformed));
+            }
+            return self.fragment(now, remote, local, &hdr, msg, rng);
+        }
         let dig = digest(msg);
         if hdr.initiator_cookie == [0; 8] {
             return Err(Error::UnknownSa);
@@ -308,6 +344,55 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         r
     }
 
+    /// A fragment (payload 132) of a message for a known SA: stored until
+    /// the message is complete, which is then handled as if it had arrived
+    /// whole.
+    fn fragment(
+        &mut self,
+        now: Duration,
+        remote: SocketAddr,
+        local: SocketAddr,
+        hdr: &HeaderRepr,
+        msg: &[u8],
+        rng: &mut impl CryptoRng,
+    ) -> Result<(), Error> {
+        if !self.config.fragmentation {
+            return Err(Error::InvalidPayloadType(PayloadType::Fragment.into()));
+        }
+        let i = self.find_sa(hdr).ok_or(Error::UnknownSa)?;
+        let f = FragmentRepr::parse(msg).ok_or(Error::Wire(WireError::Malformed))?;
+        self.counters.fragments_received += 1;
+        let key = (
+            u16::try_from(i).unwrap_or(u16::MAX),
+            self.sas[i].generation,
+            f.id,
+        );
+        let slot = match self.reassembly.iter().position(|r| r.key == Some(key)) {
+            Some(k) => k,
+            None => {
+                // A free slot, or the oldest one (its peer loses that
+                // reassembly and retransmits).
+                let k = self
+                    .reassembly
+                    .iter()
+                    .position(|r| r.key.is_none())
+                    .or_else(|| (0..REASSEMBLY_SLOTS).min_by_key(|&k| self.reassembly[k].started))
+                    .unwrap_or(0);
+                self.reassembly[k].start(key, now);
+                k
+            }
+        };
+        let mut whole = [0u8; MAX_LARGE_MESSAGE];
+        match self.reassembly[slot].add(&f, &mut whole) {
+            Added::Incomplete => Ok(()),
+            Added::Refused => Err(Error::MessageTooLarge),
+            Added::Complete(n) => {
+                self.counters.messages_reassembled += 1;
+                self.dispatch(now, remote, local, &mut whole[..n], rng, true)
+            }
+        }
+    }
+
     /// Finds the SA a message with both cookies belongs to: our own cookie
     /// carries the slot index (`cookie % SAS`), so this is one lookup and a
     /// comparison, never a scan.
@@ -340,6 +425,13 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     /// after [`poll_timeout`](Self::poll_timeout); calling it early does
     /// nothing.
     pub fn handle_timeout(&mut self, now: Duration, rng: &mut impl CryptoRng) {
+        let ttl = self.config.timers.fragment_timeout;
+        for r in &mut self.reassembly {
+            if r.key.is_some() && r.started + ttl <= now {
+                r.clear();
+                self.counters.reassemblies_expired += 1;
+            }
+        }
         for x in 0..EXCHANGES {
             if !self.room_for_work() {
                 // Back-pressure: the rest stays due; poll_timeout says so
@@ -386,6 +478,23 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 self.expire_sa(i, now, rng);
                 continue;
             }
+            if sa.timers[SaTimer::Rekey as usize].is_some_and(|t| t <= now) {
+                sa.set_timer(SaTimer::Rekey, None);
+                self.rekey_phase1(i, now, rng);
+            }
+            self.child_timers(i, now, rng);
+            let Some(sa) = &mut self.sas[i].sa else {
+                continue;
+            };
+            if sa.timers[SaTimer::Dpd as usize].is_some_and(|t| t <= now) {
+                self.dpd_timer(i, now, rng);
+                if self.sas[i].sa.is_none() {
+                    continue;
+                }
+            }
+            let Some(sa) = &mut self.sas[i].sa else {
+                continue;
+            };
             if sa.timers[SaTimer::Keepalive as usize].is_some_and(|t| t <= now) {
                 let next = self.config.nat_keepalive.map(|k| now + k);
                 sa.set_timer(SaTimer::Keepalive, next);
@@ -422,7 +531,11 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 return Ok(None);
             };
             let (remote, local, marker, data) = match item {
-                TxItem::Exchange { index, generation } => {
+                TxItem::Exchange {
+                    index,
+                    generation,
+                    fragment,
+                } => {
                     let slot = &self.exchanges[usize::from(*index)];
                     let Some(ex) = slot.ex.as_ref().filter(|_| slot.generation == *generation)
                     else {
@@ -434,7 +547,42 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                         continue;
                     };
                     let marker = sa.local.port() == self.config.nat_t_port;
-                    (sa.remote, sa.local, marker, ex.tx.as_slice())
+                    let message = match ex.large {
+                        Some(k) => self
+                            .large
+                            .get(usize::from(k))
+                            .map_or(&[][..], |l| l.buf.as_slice()),
+                        None => ex.tx.as_slice(),
+                    };
+                    if *fragment > 0 {
+                        let prefix = if marker { NON_ESP_MARKER.len() } else { 0 };
+                        let chunk = self.fragment_chunk();
+                        let id = *index;
+                        let needed =
+                            prefix + HEADER_LEN + crate::fragment::FRAGMENT_HEADER_LEN + chunk;
+                        let Some(out) = buf.get_mut(prefix..) else {
+                            return Err(BufferTooSmall { needed });
+                        };
+                        let Some(n) = write_fragment(message, chunk, id, *fragment, out) else {
+                            if out.len() < needed - prefix {
+                                return Err(BufferTooSmall { needed });
+                            }
+                            self.tx.pop_front();
+                            continue;
+                        };
+                        buf[..prefix].fill(0);
+                        let t = Transmit {
+                            remote: sa.remote,
+                            local: sa.local,
+                            len: prefix + n,
+                            non_esp_marker: marker,
+                        };
+                        self.tx.pop_front();
+                        self.counters.tx_datagrams += 1;
+                        self.counters.fragments_sent += 1;
+                        return Ok(Some(t));
+                    }
+                    (sa.remote, sa.local, marker, message)
                 }
                 TxItem::OneShot {
                     remote,
@@ -489,10 +637,20 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 take(ex.deadline);
             }
         }
+        let ttl = self.config.timers.fragment_timeout;
+        for r in &self.reassembly {
+            if r.key.is_some() {
+                take(Some(r.started + ttl));
+            }
+        }
         for s in &self.sas {
             if let Some(sa) = &s.sa {
                 for t in sa.timers {
                     take(t);
+                }
+                for c in &sa.children {
+                    take(c.rekey_at);
+                    take(c.expire_at);
                 }
             }
         }
@@ -504,6 +662,69 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     fn room_for_work(&self) -> bool {
         self.events.capacity() - self.events.len() >= 2 + 2 * crate::state::MAX_CHILDREN
             && self.tx.capacity() - self.tx.len() >= 3
+    }
+
+    /// The lifetime timers of SA `i`'s IPsec SA pairs: start the rekey of
+    /// the ones we negotiated at 90 %, delete the ones past their lifetime
+    /// or past the overlap after their replacement.
+    fn child_timers(&mut self, i: usize, now: Duration, rng: &mut impl CryptoRng) {
+        let handle = self.handle_of(i);
+        let mut k = 0;
+        loop {
+            let Some(c) = self.sas[i]
+                .sa
+                .as_ref()
+                .and_then(|s| s.children.get(k))
+                .copied()
+            else {
+                return;
+            };
+            if c.expire_at.is_some_and(|t| t <= now) {
+                if let Some(sa) = self.sas[i].sa.as_mut() {
+                    sa.children.remove(k);
+                }
+                let _ = self.delete_child_spi(i, c.spi_in, rng);
+                self.emit(Event::ChildSaDeleted {
+                    sa: handle,
+                    spi_in: c.spi_in,
+                    spi_out: c.spi_out,
+                    reason: if c.replaced {
+                        DeleteReason::Rekeyed
+                    } else {
+                        DeleteReason::Expired
+                    },
+                });
+                continue;
+            }
+            if c.rekey_at.is_some_and(|t| t <= now) {
+                // Retried every minute until a replacement completes.
+                if let Some(r) = self.sas[i].sa.as_mut().and_then(|s| s.children.get_mut(k)) {
+                    r.rekey_at = Some(now + Duration::from_secs(60));
+                }
+                if !self.rekey_running(i, c.spi_in) {
+                    let _ = self.rekey_child_sa(now, handle, c.spi_in, rng);
+                }
+            }
+            k += 1;
+        }
+    }
+
+    /// The peer of SA `i` was heard (an authenticated message, or traffic
+    /// the caller reported): DPD starts counting its silence again
+    /// (RFC 3706 §5.5). A DPD timer in its retry phase is pushed back to
+    /// the threshold.
+    pub(crate) fn peer_heard(&mut self, i: usize, now: Duration) {
+        let threshold = self.config.dpd_keepalive.map(|t| t.threshold);
+        let Some(sa) = self.sas[i].sa.as_mut() else {
+            return;
+        };
+        sa.last_heard = sa.last_heard.max(now);
+        if sa.dpd_outstanding > 0 {
+            sa.dpd_outstanding = 0;
+            if let Some(t) = threshold {
+                sa.set_timer(SaTimer::Dpd, Some(now + t));
+            }
+        }
     }
 
     pub(crate) fn emit(&mut self, e: Event) {
@@ -518,12 +739,63 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         }
     }
 
+    /// Data bytes per fragment.
+    fn fragment_chunk(&self) -> usize {
+        self.config
+            .fragment_size
+            .saturating_sub(HEADER_LEN + crate::fragment::FRAGMENT_HEADER_LEN)
+            .max(64)
+    }
+
+    /// Queues the last message of exchange `x`: whole, or in fragments
+    /// when it is longer than `fragment_size` and the peer announced
+    /// fragmentation.
     pub(crate) fn queue_exchange(&mut self, x: usize) {
         let generation = self.exchanges[x].generation;
-        self.queue(TxItem::Exchange {
-            index: u16::try_from(x).unwrap_or(u16::MAX),
-            generation,
-        });
+        let index = u16::try_from(x).unwrap_or(u16::MAX);
+        let mut fragments = 0;
+        if let Some(ex) = self.exchanges[x].ex.as_ref() {
+            let len = match ex.large {
+                Some(k) => self
+                    .large
+                    .get(usize::from(k))
+                    .map_or(0, |l| l.buf.as_slice().len()),
+                None => ex.tx.as_slice().len(),
+            };
+            let peer = self.sas[usize::from(ex.sa)]
+                .sa
+                .as_ref()
+                .is_some_and(|s| s.peer_fragmentation);
+            if peer && self.config.fragmentation && len > self.config.fragment_size {
+                fragments =
+                    fragment_count(len, self.fragment_chunk()).min(crate::fragment::MAX_FRAGMENTS);
+            }
+        }
+        if fragments == 0 {
+            self.queue(TxItem::Exchange {
+                index,
+                generation,
+                fragment: 0,
+            });
+        }
+        for n in 1..=fragments {
+            self.queue(TxItem::Exchange {
+                index,
+                generation,
+                fragment: u8::try_from(n).unwrap_or(u8::MAX),
+            });
+        }
+    }
+
+    /// A large-message slot for exchange `ex`, reusing the one it has.
+    pub(crate) fn large_slot(&mut self, ex: &mut Exchange) -> Option<usize> {
+        if let Some(k) = ex.large {
+            return Some(usize::from(k));
+        }
+        let k = self.large.iter().position(|l| !l.used)?;
+        self.large[k].used = true;
+        ex.large = u8::try_from(k).ok();
+        Some(k)
     }
 
     pub(crate) fn handle_of(&self, i: usize) -> SaHandle {
@@ -567,6 +839,10 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     /// Frees an exchange slot (zeroizing its secrets on drop).
     pub(crate) fn free_exchange(&mut self, x: usize) {
         if let Some(ex) = self.exchanges[x].ex.take() {
+            if let Some(l) = ex.large.and_then(|k| self.large.get_mut(usize::from(k))) {
+                l.used = false;
+                l.buf.set_len(0);
+            }
             let sa = usize::from(ex.sa);
             if let Some(s) = self.sas.get_mut(sa).and_then(|s| s.sa.as_mut())
                 && s.phase1_exchange.is_some_and(|(i, _)| usize::from(i) == x)
@@ -775,6 +1051,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             peer_ms_nt5: sa.peer_ms_nt5,
             peer_id: sa.peer_id.clone(),
             child_sas: sa.children.len(),
+            replaces: sa
+                .rekey_of
+                .map(|(index, generation)| SaHandle { index, generation }),
         })
     }
 

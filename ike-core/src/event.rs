@@ -1,6 +1,7 @@
 //! What the endpoint reports: events, the negotiated IPsec SAs as plain
 //! data, facts about ISAKMP SAs for the session view, errors and counters.
 
+use crate::cert::CertError;
 use crate::config::{Authentication, EspEncryption, EspIntegrity, IpsecLifetime};
 use crate::crypto::{CipherAlg, DhGroup, HashAlg, Secret};
 use crate::policy::Rejection;
@@ -125,13 +126,19 @@ pub struct SaInfo {
     pub peer_id: Option<PeerId>,
     /// Number of IPsec SA pairs negotiated on it and not deleted.
     pub child_sas: usize,
+    /// The ISAKMP SA of the same peer this one replaces (a phase 1 rekey):
+    /// its IPsec SAs now belong to this one, and it is deleted after an
+    /// overlap or at its expiry.
+    pub replaces: Option<SaHandle>,
 }
 
 /// Longest phase 1 identity kept.
-pub const MAX_PEER_ID_LEN: usize = 64;
+pub const MAX_PEER_ID_LEN: usize = 128;
 
-/// A phase 1 identity (RFC 2407 §4.6.2): type and data (truncated to
-/// [`MAX_PEER_ID_LEN`]).
+/// A phase 1 identity (RFC 2407 §4.6.2): type and data. Data longer than
+/// [`MAX_PEER_ID_LEN`] (a long distinguished name) keeps its first 96
+/// octets followed by the SHA-256 of the whole, so that two identities
+/// still compare equal only if they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerId {
     /// ID type value.
@@ -260,6 +267,12 @@ pub enum FailReason {
     MessageTooLarge,
     /// The ISAKMP SA the Quick Mode ran on went away (deleted or expired).
     IkeSaGone,
+    /// The peer's certificate was refused (RFC 4945 §3.3, RFC 5280 §6):
+    /// expired, not yet valid, unknown CA, tampered, wrong identity, ...
+    Certificate(CertError),
+    /// The peer's SIG payload did not verify with its certificate's key
+    /// (INVALID-SIGNATURE).
+    InvalidSignature,
 }
 
 /// Why an SA went away.
@@ -275,6 +288,10 @@ pub enum DeleteReason {
     InitialContact,
     /// The caller deleted it.
     Local,
+    /// Dead Peer Detection declared the peer dead (RFC 3706 §5.5).
+    PeerDead,
+    /// A newer pair replaced it (a rekey) and the overlap is over.
+    Rekeyed,
 }
 
 /// What happened; drained with [`crate::Endpoint::poll_event`].
@@ -348,6 +365,16 @@ pub enum Event {
         /// The sequence number it acknowledged.
         sequence: u32,
     },
+    /// The peer did not answer `max_retries` R-U-THEREs after falling
+    /// silent (RFC 3706 §5.5): the ISAKMP SA and its IPsec SAs are removed
+    /// (`ChildSaDeleted` and `Phase1Deleted` with [`DeleteReason::PeerDead`]
+    /// follow).
+    PeerDead {
+        /// The ISAKMP SA (now invalid).
+        sa: SaHandle,
+        /// The peer.
+        remote: SocketAddr,
+    },
     /// The peer sent a Notify that needs no action (debug).
     NotifyReceived {
         /// The ISAKMP SA, if the Notify was protected.
@@ -417,6 +444,10 @@ pub enum Error {
     InvalidState,
     /// Something the command needs is not configured (proposals, a key).
     NotConfigured,
+    /// The peer's certificate was refused.
+    Certificate(CertError),
+    /// The peer's SIG payload did not verify (INVALID-SIGNATURE).
+    InvalidSignature,
 }
 
 impl From<WireError> for Error {
@@ -448,6 +479,8 @@ impl fmt::Display for Error {
             Self::InvalidHandle => f.write_str("stale or unknown handle"),
             Self::InvalidState => f.write_str("command not valid in this state"),
             Self::NotConfigured => f.write_str("not configured"),
+            Self::Certificate(e) => write!(f, "certificate refused ({e:?})"),
+            Self::InvalidSignature => f.write_str("signature did not verify"),
         }
     }
 }
@@ -493,4 +526,18 @@ pub struct Counters {
     pub events_lost: u64,
     /// Datagrams dropped because the transmit queue was full.
     pub transmits_lost: u64,
+    /// R-U-THEREs sent by the DPD timer (RFC 3706).
+    pub dpd_probes: u64,
+    /// Peers declared dead by DPD.
+    pub dpd_dead_peers: u64,
+    /// IKE fragments received (payload 132).
+    pub fragments_received: u64,
+    /// Messages completed from fragments.
+    pub messages_reassembled: u64,
+    /// Reassemblies dropped incomplete after the fragment timeout.
+    pub reassemblies_expired: u64,
+    /// IKE fragments sent.
+    pub fragments_sent: u64,
+    /// ISAKMP SAs that replaced an established one of the same peer.
+    pub phase1_rekeys: u64,
 }

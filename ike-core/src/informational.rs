@@ -7,7 +7,7 @@ use crate::crypto::{informational_hash, phase2_iv};
 use crate::endpoint::{Endpoint, ONESHOT_LEN, TxItem};
 use crate::event::{DeleteReason, Error, Event, FailReason, SaHandle};
 use crate::message::{Parsed, decrypt, encrypt};
-use crate::state::{ExState, P1State};
+use crate::state::{ExState, P1State, SaTimer};
 use crate::wire::{
     DOI_IPSEC, DeleteRepr, ExchangeType, HeaderRepr, MessageWriter, NotifyRepr, NotifyType,
     PayloadType, ProtocolId,
@@ -152,7 +152,6 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         msg: &mut [u8],
         rng: &mut impl CryptoRng,
     ) -> Result<(), Error> {
-        let _ = now;
         let sa = self.sas[i].sa.as_ref().ok_or(Error::UnknownSa)?;
         let p = sa.params.ok_or(Error::UnexpectedMessage)?;
         let keys = sa.keys.as_ref().ok_or(Error::UnexpectedMessage)?;
@@ -185,6 +184,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if let Some(sa) = self.sas[i].sa.as_mut() {
             sa.remember_mid(mid);
         }
+        self.peer_heard(i, now);
         let handle = self.handle_of(i);
         for pl in &parsed.items[1..] {
             match pl.kind {
@@ -206,14 +206,23 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                         NotifyType::InitialContact => self.initial_contact(i),
                         NotifyType::RUThereAck => {
                             let seq = n.data.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok());
-                            let expected = self.sas[i].sa.as_ref().map(|s| s.dpd_seq);
-                            if let (Some(seq), Some(exp)) = (seq, expected)
-                                && u32::from_be_bytes(seq) == exp
-                            {
-                                self.emit(Event::PeerAlive {
-                                    sa: handle,
-                                    sequence: exp,
-                                });
+                            let state = self.sas[i]
+                                .sa
+                                .as_ref()
+                                .map(|s| (s.dpd_seq, s.dpd_outstanding));
+                            // RFC 3706 §7: the ACK echoes the sequence
+                            // number of one of our R-U-THEREs (any of those
+                            // still outstanding, or the last one).
+                            if let (Some(seq), Some((last, outstanding))) = (seq, state) {
+                                let seq = u32::from_be_bytes(seq);
+                                if last != 0
+                                    && last.wrapping_sub(seq) < u32::from(outstanding.max(1))
+                                {
+                                    self.emit(Event::PeerAlive {
+                                        sa: handle,
+                                        sequence: seq,
+                                    });
+                                }
                             }
                         }
                         t => {
@@ -369,9 +378,45 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         self.remove_sa(i);
     }
 
+    /// The DPD timer of SA `i` fired (RFC 3706 §5.5): probe a peer that
+    /// has been silent for the threshold, probe again after `retry` while
+    /// unanswered, and declare it dead after `max_retries` probes.
+    pub(crate) fn dpd_timer(&mut self, i: usize, now: Duration, rng: &mut impl CryptoRng) {
+        let Some(t) = self.config.dpd_keepalive else {
+            if let Some(sa) = self.sas[i].sa.as_mut() {
+                sa.set_timer(SaTimer::Dpd, None);
+            }
+            return;
+        };
+        let Some(sa) = self.sas[i].sa.as_mut() else {
+            return;
+        };
+        if sa.dpd_outstanding == 0 {
+            let due = sa.last_heard + t.threshold;
+            if due > now {
+                sa.set_timer(SaTimer::Dpd, Some(due));
+                return;
+            }
+        } else if sa.dpd_outstanding > t.max_retries {
+            let remote = sa.remote;
+            let handle = self.handle_of(i);
+            self.counters.dpd_dead_peers += 1;
+            warn!("DPD: peer dead after {} R-U-THEREs", t.max_retries);
+            self.emit(Event::PeerDead { sa: handle, remote });
+            self.delete_sa_with_children(i, DeleteReason::PeerDead);
+            return;
+        }
+        sa.dpd_outstanding = sa.dpd_outstanding.saturating_add(1);
+        sa.set_timer(SaTimer::Dpd, Some(now + t.retry));
+        self.counters.dpd_probes += 1;
+        let handle = self.handle_of(i);
+        let _ = self.r_u_there(i, handle, rng);
+    }
+
     /// Sends an R-U-THERE (RFC 3706 §5) on an established SA; the answer
-    /// is [`Event::PeerAlive`] with the returned sequence number. (The DPD
-    /// timers and retries that decide a peer is dead are the next step.)
+    /// is [`Event::PeerAlive`] with the returned sequence number. The DPD
+    /// timer ([`crate::config::DpdTimers`]) sends them by itself; this is
+    /// for a caller that wants to probe now.
     ///
     /// # Errors
     /// [`Error::InvalidHandle`], or [`Error::InvalidState`] before phase 1
@@ -384,6 +429,18 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     ) -> Result<u32, Error> {
         let _ = now;
         let i = self.resolve(sa)?;
+        let seq = self.r_u_there(i, sa, rng)?;
+        self.update_timeout();
+        Ok(seq)
+    }
+
+    fn r_u_there(
+        &mut self,
+        i: usize,
+        sa: SaHandle,
+        rng: &mut impl CryptoRng,
+    ) -> Result<u32, Error> {
+        let _ = sa;
         let s = self.sas[i].sa.as_mut().ok_or(Error::InvalidHandle)?;
         if !s.established() {
             return Err(Error::InvalidState);
@@ -402,8 +459,19 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             &seq.to_be_bytes(),
             rng,
         )?;
-        self.update_timeout();
         Ok(seq)
+    }
+
+    /// Tells the endpoint that the peer of `sa` is alive: inbound ESP
+    /// traffic arrived from it (RFC 3706 §5.5: DPD probes only a peer
+    /// that has been silent). O(1); call it per packet or per batch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHandle`] for a gone SA.
+    pub fn peer_activity(&mut self, now: Duration, sa: SaHandle) -> Result<(), Error> {
+        let i = self.resolve(sa)?;
+        self.peer_heard(i, now);
+        Ok(())
     }
 
     /// Deletes one of our IPsec SA pairs: sends a Delete with our inbound
@@ -427,7 +495,19 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             .position(|c| c.spi_in == spi_in)
             .ok_or(Error::InvalidHandle)?;
         s.children.remove(k);
-        let r = self.send_protected(
+        let r = self.delete_child_spi(i, spi_in, rng);
+        self.update_timeout();
+        r
+    }
+
+    /// Sends a Delete for our inbound SPI of an IPsec SA pair.
+    pub(crate) fn delete_child_spi(
+        &mut self,
+        i: usize,
+        spi_in: u32,
+        rng: &mut impl CryptoRng,
+    ) -> Result<(), Error> {
+        self.send_protected(
             i,
             InfoBody::Delete {
                 protocol: ProtocolId::Esp,
@@ -435,9 +515,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 spis: &spi_in.to_be_bytes(),
             },
             rng,
-        );
-        self.update_timeout();
-        r
+        )
     }
 
     /// Deletes an ISAKMP SA: sends a Delete for its IPsec SAs, then one for

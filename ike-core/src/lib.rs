@@ -14,11 +14,14 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+mod auth;
 mod buf;
+pub mod cert;
 pub mod config;
 pub mod crypto;
 mod endpoint;
 mod event;
+mod fragment;
 mod informational;
 mod main_mode;
 mod message;
@@ -35,5 +38,6 @@ pub use event::{
     MAX_PEER_ID_LEN, NatTVariant, NegotiationMode, PeerId, Role, SaHandle, SaInfo, Selector,
     SpiRequest,
 };
+pub use fragment::{MAX_FRAGMENTS, MAX_LARGE_MESSAGE};
 pub use quick_mode::L2TP_PORT;
 pub use state::{EXCHANGE_SIZE, IKE_SA_SIZE, MAX_MESSAGE_LEN};

@@ -11,14 +11,15 @@
 //!                            <--     HDR*, IDir, HASH_R
 //! ```
 
+use crate::auth::MAX_OWN_ID;
+use crate::buf::Buf;
+use crate::config::Authentication;
 use crate::config::IkeProposal;
-use crate::crypto::{
-    DhPrivate, MAX_DH_LEN, Phase1Keys, hash_i, hash_r, nat_d, phase1_iv, skeyid_psk,
-};
+use crate::crypto::{DhPrivate, MAX_DH_LEN, Phase1Keys, hash_i, hash_r, nat_d, phase1_iv};
 use crate::endpoint::Endpoint;
 use crate::event::{Error, Event, FailReason, NatTVariant, PeerId, Role, SaHandle};
-use crate::message::{Parsed, decrypt, detect_nat, encrypt};
-use crate::policy::{Phase1Params, Rejection, parse_ike_transform, select_isakmp};
+use crate::message::{Parsed, decrypt, detect_nat};
+use crate::policy::{Phase1Params, Rejection, parse_ike_transform, select_isakmp_with};
 use crate::state::{
     ExData, ExState, Exchange, IkeSa, MAX_NONCE, MainData, NONCE_LEN, P1State, SaKeys, SaTimer,
 };
@@ -154,14 +155,35 @@ pub(crate) fn emit_ike_transform(w: &mut Writer<'_>, last: bool, number: u8, p: 
     TransformRepr::end(w, at);
 }
 
+/// The fragmentation vendor ID we send: MD5("FRAGMENTATION") and the
+/// capability flags 0x80000000 (fragmenting Main Mode), as Windows and
+/// racoon send it.
+const FRAGMENTATION_VID: [u8; 20] = {
+    let mut v = [0u8; 20];
+    let h = crate::wire::FRAGMENTATION_VID_HASH;
+    let mut i = 0;
+    while i < 16 {
+        v[i] = h[i];
+        i += 1;
+    }
+    v[16] = 0x80;
+    v
+};
+
 fn nonce_ok(n: &[u8]) -> bool {
     (8..=MAX_NONCE).contains(&n.len())
 }
 
 fn peer_id_of(id: &IdRepr<'_>) -> PeerId {
-    let mut data = heapless::Vec::new();
-    let n = id.data.len().min(data.capacity());
-    let _ = data.extend_from_slice(&id.data[..n]);
+    let mut data: heapless::Vec<u8, { crate::event::MAX_PEER_ID_LEN }> = heapless::Vec::new();
+    if id.data.len() <= data.capacity() {
+        let _ = data.extend_from_slice(id.data);
+    } else {
+        let keep = data.capacity() - 32;
+        let _ = data.extend_from_slice(&id.data[..keep]);
+        let d = crate::crypto::HashAlg::Sha256.hash(&[id.data]);
+        let _ = data.extend_from_slice(d.as_slice());
+    }
     PeerId {
         id_type: id.id_type.into(),
         data,
@@ -233,24 +255,25 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         };
         let sa_payload = parsed.get(PayloadType::Sa).ok_or(Error::MissingPayload)?;
         let sa_repr = SaRepr::parse(sa_payload.body)?;
-        let psk_available = self.config.pre_shared_keys.lookup(remote.ip()).is_some();
-        let choice =
-            match select_isakmp(&self.config.isakmp_policies, &sa_repr, psk_available, |g| {
-                self.config.group_allowed(g)
-            }) {
-                Ok(c) => c,
-                Err(r) => {
-                    self.send_clear_notify(
-                        now,
-                        remote,
-                        local,
-                        hdr.initiator_cookie,
-                        [0; 8],
-                        rejection_notify(r),
-                    );
-                    return Err(Error::NoProposalChosen(r));
-                }
-            };
+        let choice = match select_isakmp_with(
+            &self.config.isakmp_policies,
+            &sa_repr,
+            |a| self.method_available(a, remote.ip()),
+            |g| self.config.group_allowed(g),
+        ) {
+            Ok(c) => c,
+            Err(r) => {
+                self.send_clear_notify(
+                    now,
+                    remote,
+                    local,
+                    hdr.initiator_cookie,
+                    [0; 8],
+                    rejection_notify(r),
+                );
+                return Err(Error::NoProposalChosen(r));
+            }
+        };
         let vendors = Vendors::read(&parsed);
         let mut data = MainData::new();
         if !data.sai_b.set(sa_payload.body) {
@@ -296,6 +319,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         }
         if self.config.dpd {
             m.payload(PayloadType::VendorId, KnownVendor::Dpd.bytes());
+        }
+        if self.config.fragmentation && vendors.fragmentation {
+            m.payload(PayloadType::VendorId, &FRAGMENTATION_VID);
         }
         let len = m.finish().map_err(|_| Error::MessageTooLarge)?;
         ex.tx.set_len(len);
@@ -426,6 +452,11 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         rng: &mut impl CryptoRng,
     ) {
         let keepalive = self.config.nat_keepalive;
+        let dpd = self.config.dpd_keepalive;
+        let rekey = self.config.initiator.rekey;
+        if !initial_contact {
+            self.adopt_replaced(i, now);
+        }
         let Some(sa) = self.sas[i].sa.as_mut() else {
             return;
         };
@@ -435,8 +466,19 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             SaTimer::Expire,
             Some(now + Duration::from_secs(u64::from(life))),
         );
+        if sa.role == Role::Initiator && rekey && life > 0 {
+            sa.set_timer(
+                SaTimer::Rekey,
+                Some(now + Duration::from_secs(u64::from(life)).mul_f32(0.9)),
+            );
+        }
         if sa.nat_detected() {
             sa.set_timer(SaTimer::Keepalive, keepalive.map(|k| now + k));
+        }
+        sa.last_heard = now;
+        // RFC 3706 §5.5: probe only a peer that announced DPD.
+        if self.config.dpd && sa.peer_dpd {
+            sa.set_timer(SaTimer::Dpd, dpd.map(|t| now + t.threshold));
         }
         let role = sa.role;
         self.counters.phase1_established += 1;
@@ -447,9 +489,62 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if initial_contact {
             self.initial_contact(i);
         }
-        if role == Role::Initiator && self.config.initiator.quick_mode_after_phase1 {
+        let rekeyed = self.sas[i]
+            .sa
+            .as_ref()
+            .is_some_and(|s| s.rekey_of.is_some());
+        if role == Role::Initiator && self.config.initiator.quick_mode_after_phase1 && !rekeyed {
             let _ = self.request_child_sa(now, handle, rng);
         }
+    }
+
+    /// A new ISAKMP SA `i` of a peer that has an established one: ours
+    /// (a rekey we started) or the peer's (a new Main Mode from the same
+    /// address and identity, without INITIAL-CONTACT). The IPsec SAs move
+    /// to the new SA; the old one is deleted after the overlap (ours) or
+    /// when the peer deletes it or it expires.
+    fn adopt_replaced(&mut self, i: usize, now: Duration) {
+        let Some(new) = self.sas[i].sa.as_ref() else {
+            return;
+        };
+        let old = match new.rekey_of {
+            Some((j, g)) => Some(usize::from(j)).filter(|&j| {
+                self.sas
+                    .get(j)
+                    .is_some_and(|s| s.generation == g && s.sa.is_some())
+            }),
+            None => (0..SAS).find(|&j| {
+                j != i
+                    && self.sas[j].sa.as_ref().is_some_and(|o| {
+                        o.established() && o.remote == new.remote && o.peer_id == new.peer_id
+                    })
+            }),
+        };
+        let Some(j) = old else {
+            if let Some(s) = self.sas[i].sa.as_mut() {
+                s.rekey_of = None;
+            }
+            return;
+        };
+        let ours = new.rekey_of.is_some();
+        let generation = self.sas[j].generation;
+        let Some(o) = self.sas[j].sa.as_mut() else {
+            return;
+        };
+        let children = core::mem::take(&mut o.children);
+        o.set_timer(SaTimer::Rekey, None);
+        if ours {
+            let end = now + crate::config::REKEY_OVERLAP;
+            let expire = o.timers[SaTimer::Expire as usize].map_or(end, |e| e.min(end));
+            o.set_timer(SaTimer::Expire, Some(expire));
+        }
+        if let Some(s) = self.sas[i].sa.as_mut() {
+            s.rekey_of = Some((u16::try_from(j).unwrap_or(u16::MAX), generation));
+            for c in children {
+                let _ = s.children.push(c);
+            }
+        }
+        self.counters.phase1_rekeys += 1;
     }
 
     /// Responder: message 3 (KE, Ni, NAT-D) -> message 4.
@@ -485,15 +580,13 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if ke.body.len() != p.group.public_len() {
             return Err(bad_ke());
         }
-        let psk = self
-            .config
-            .pre_shared_keys
-            .lookup(sa.remote.ip())
-            .ok_or(StepError::Fail(
+        if !self.method_available(p.authentication, sa.remote.ip()) {
+            return Err(StepError::Fail(
                 FailReason::AuthenticationFailed,
                 Error::NotConfigured,
                 None,
-            ))?;
+            ));
+        }
         // The responder's first Diffie-Hellman work, only now.
         let dh = DhPrivate::generate(p.group, rng);
         let n = p.group.public_len();
@@ -505,7 +598,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         drop(dh);
         let mut nr = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nr);
-        let skeyid = skeyid_psk(p.hash, psk.as_bytes(), ni.body, &nr);
+        let skeyid = self.skeyid(&p, sa.remote.ip(), ni.body, &nr, gxy.as_slice())?;
         let keys = Phase1Keys::derive(
             p.hash,
             skeyid.as_slice(),
@@ -546,6 +639,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let mut m = MessageWriter::new(ex.tx.storage_mut(), &h4);
         m.payload(PayloadType::KeyExchange, &gxr[..n]);
         m.payload(PayloadType::Nonce, &nr);
+        if p.authentication == Authentication::RsaSig {
+            self.write_cert_requests(&mut m);
+        }
         if let Some(v) = sa.nat_t {
             let t = nat_d_type(v);
             m.payload(t, nat_d(p.hash, &sa.cky_i, &sa.cky_r, sa.remote).as_slice());
@@ -587,10 +683,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let Ok(parsed) = Parsed::new(hdr.next_payload, Self::body_of(msg)) else {
             return Err(auth_failed(NotifyType::PayloadMalformed));
         };
-        let (Some(id), Some(hash)) = (
-            parsed.get(PayloadType::Identification),
-            parsed.get(PayloadType::Hash),
-        ) else {
+        let Some(id) = parsed.get(PayloadType::Identification) else {
             return Err(auth_failed(NotifyType::PayloadMalformed));
         };
         let ExData::Main(md) = &mut ex.data else {
@@ -606,12 +699,17 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             md.sai_b.as_slice(),
             id.body,
         );
-        if !expected.ct_eq(hash.body) {
-            return Err(auth_failed(NotifyType::InvalidHashInformation));
-        }
         let Ok(idr) = IdRepr::parse(id.body) else {
             return Err(auth_failed(NotifyType::InvalidIdInformation));
         };
+        self.verify_peer_auth(
+            &p,
+            &parsed,
+            &idr,
+            &expected,
+            now,
+            auth_failed(NotifyType::PayloadMalformed),
+        )?;
         let initial_contact = parsed.all(PayloadType::Notification).any(|n| {
             NotifyRepr::parse(n.body).is_ok_and(|r| r.notify_type == NotifyType::InitialContact)
         });
@@ -621,12 +719,8 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         sa.remote = remote;
         sa.local = local;
 
-        let mut ipbuf = [0u8; 16];
-        let my_id = IdRepr::from_ip(sa.local.ip(), idr.protocol, idr.port, &mut ipbuf);
-        let mut idb = [0u8; 24];
-        let mut w = Writer::new(&mut idb);
-        my_id.emit(&mut w);
-        let idlen = w.finish().map_err(|_| Error::MessageTooLarge)?;
+        let mut idb: Buf<MAX_OWN_ID> = Buf::new();
+        self.own_id(&p, sa.local.ip(), idr.protocol, idr.port, &mut idb)?;
         let hr = hash_r(
             p.hash,
             md.skeyid.as_slice(),
@@ -635,22 +729,24 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             &sa.cky_i,
             &sa.cky_r,
             md.sai_b.as_slice(),
-            &idb[..idlen],
+            idb.as_slice(),
         );
-        let mut m = MessageWriter::new(ex.tx.storage_mut(), &h6);
-        m.payload(PayloadType::Identification, &idb[..idlen]);
-        m.payload(PayloadType::Hash, hr.as_slice());
-        let len = m.finish().map_err(|_| Error::MessageTooLarge)?;
-        ex.iv = next_iv;
-        let total = encrypt(
-            p.cipher,
-            keys.ka.as_slice(),
-            &mut ex.iv,
-            ex.tx.storage_mut(),
-            len,
+        let ka = keys.ka.clone();
+        let mut iv = next_iv;
+        self.write_auth_message(
+            ex,
+            &h6,
+            &p,
+            ka.as_slice(),
+            &mut iv,
+            idb.as_slice(),
+            &hr,
+            None,
         )?;
-        ex.tx.set_len(total);
-        keys.last_block = ex.iv.clone();
+        ex.iv = iv;
+        if let Some(keys) = sa.keys.as_mut() {
+            keys.last_block = ex.iv.clone();
+        }
         sa.state = P1State::Established;
         ex.state = ExState::MainModeDone;
         ex.data = ExData::Done;
@@ -677,14 +773,49 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         local: SocketAddr,
         rng: &mut impl CryptoRng,
     ) -> Result<SaHandle, Error> {
+        self.connect_inner(now, remote, local, None, rng)
+    }
+
+    /// The phase 1 rekey timer of SA `i` fired: a new Main Mode to the same
+    /// peer, from the same addresses, while the old SA lives on (RFC 2409
+    /// §4: a new ISAKMP SA replaces an expiring one). Its IPsec SAs move to
+    /// the new SA when it is established; the old one is deleted after the
+    /// overlap.
+    pub(crate) fn rekey_phase1(&mut self, i: usize, now: Duration, rng: &mut impl CryptoRng) {
+        let Some(sa) = self.sas[i].sa.as_ref().filter(|s| s.established()) else {
+            return;
+        };
+        let (remote, local) = (sa.remote, sa.local);
+        let old = (u16::try_from(i).unwrap_or(u16::MAX), self.sas[i].generation);
+        if let Err(e) = self.connect_inner(now, remote, local, Some(old), rng) {
+            debug!("phase 1 rekey not started: {:?}", e);
+            // Try again in a minute while the old SA lives.
+            if let Some(sa) = self.sas[i].sa.as_mut() {
+                sa.set_timer(SaTimer::Rekey, Some(now + Duration::from_secs(60)));
+            }
+        }
+    }
+
+    fn connect_inner(
+        &mut self,
+        now: Duration,
+        remote: SocketAddr,
+        local: SocketAddr,
+        rekey_of: Option<(u16, u16)>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SaHandle, Error> {
         let proposals = &self.config.initiator.ike_proposals;
-        if proposals.is_empty() || self.config.pre_shared_keys.lookup(remote.ip()).is_none() {
+        if !proposals
+            .iter()
+            .any(|p| self.method_available(p.authentication, remote.ip()))
+        {
             return Err(Error::NotConfigured);
         }
         let slot = self.free_sa_slot().ok_or(Error::TableFull)?;
         let x = self.free_exchange_slot().ok_or(Error::ExchangesFull)?;
         let cky_i = Self::new_cookie(rng, slot);
         let mut sa = IkeSa::new(Role::Initiator, cky_i, remote, local);
+        sa.rekey_of = rekey_of;
         let sa_gen = self.sas[slot].generation;
         let mut ex = Exchange::new(
             u16::try_from(slot).unwrap_or(u16::MAX),
@@ -716,6 +847,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         }
         if self.config.dpd {
             m.payload(PayloadType::VendorId, KnownVendor::Dpd.bytes());
+        }
+        if self.config.fragmentation {
+            m.payload(PayloadType::VendorId, &FRAGMENTATION_VID);
         }
         let len = m.finish().map_err(|_| Error::MessageTooLarge)?;
         ex.tx.set_len(len);
@@ -808,6 +942,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let mut m = MessageWriter::new(ex.tx.storage_mut(), &h3);
         m.payload(PayloadType::KeyExchange, &gxi[..n]);
         m.payload(PayloadType::Nonce, &ni);
+        if q.authentication == Authentication::RsaSig {
+            self.write_cert_requests(&mut m);
+        }
         if let Some(v) = sa.nat_t {
             let t = nat_d_type(v);
             m.payload(t, nat_d(o.hash, &sa.cky_i, &sa.cky_r, sa.remote).as_slice());
@@ -853,15 +990,6 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             Error::InvalidKeyInformation,
             Some(NotifyType::InvalidKeyInformation),
         );
-        let psk = self
-            .config
-            .pre_shared_keys
-            .lookup(sa.remote.ip())
-            .ok_or(StepError::Fail(
-                FailReason::AuthenticationFailed,
-                Error::NotConfigured,
-                None,
-            ))?;
         let ExData::Main(md) = &mut ex.data else {
             return Err(Error::UnexpectedMessage.into());
         };
@@ -874,7 +1002,11 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         drop(dh);
         md.gxr.set(ke.body);
         md.nr.set(nr.body);
-        let skeyid = skeyid_psk(p.hash, psk.as_bytes(), md.ni.as_slice(), nr.body);
+        let ni = md.ni.clone();
+        let skeyid = self.skeyid(&p, sa.remote.ip(), ni.as_slice(), nr.body, gxy.as_slice())?;
+        let ExData::Main(md) = &mut ex.data else {
+            return Err(Error::UnexpectedMessage.into());
+        };
         let keys = Phase1Keys::derive(
             p.hash,
             skeyid.as_slice(),
@@ -908,50 +1040,41 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             md.gxr.as_slice(),
             p.cipher.block_len(),
         );
-        let mut ipbuf = [0u8; 16];
-        let my_id = IdRepr::from_ip(sa.local.ip(), 0, 0, &mut ipbuf);
-        let mut idb = [0u8; 24];
-        let mut w = Writer::new(&mut idb);
-        my_id.emit(&mut w);
-        let idlen = w.finish().map_err(|_| Error::MessageTooLarge)?;
-        let hi = hash_i(
-            p.hash,
-            md.skeyid.as_slice(),
-            md.gxi.as_slice(),
-            md.gxr.as_slice(),
-            &sa.cky_i,
-            &sa.cky_r,
-            md.sai_b.as_slice(),
-            &idb[..idlen],
-        );
+        let mut idb: Buf<MAX_OWN_ID> = Buf::new();
+        let hi = {
+            let ExData::Main(md) = &ex.data else {
+                return Err(Error::UnexpectedMessage.into());
+            };
+            self.own_id(&p, sa.local.ip(), 0, 0, &mut idb)?;
+            hash_i(
+                p.hash,
+                md.skeyid.as_slice(),
+                md.gxi.as_slice(),
+                md.gxr.as_slice(),
+                &sa.cky_i,
+                &sa.cky_r,
+                md.sai_b.as_slice(),
+                idb.as_slice(),
+            )
+        };
         let h5 = Self::header(sa, ExchangeType::IdentityProtection, true, 0);
-        let mut m = MessageWriter::new(ex.tx.storage_mut(), &h5);
-        m.payload(PayloadType::Identification, &idb[..idlen]);
-        m.payload(PayloadType::Hash, hi.as_slice());
-        if self.config.initiator.initial_contact {
-            let mut spi = [0u8; 16];
-            spi[..8].copy_from_slice(&sa.cky_i);
-            spi[8..].copy_from_slice(&sa.cky_r);
-            let mark = m.begin(PayloadType::Notification);
-            NotifyRepr {
-                doi: crate::wire::DOI_IPSEC,
-                protocol: ProtocolId::Isakmp,
-                notify_type: NotifyType::InitialContact,
-                spi: &spi,
-                data: &[],
-            }
-            .emit(m.body());
-            m.end(mark);
-        }
-        let len = m.finish().map_err(|_| Error::MessageTooLarge)?;
-        let total = encrypt(
-            p.cipher,
+        let initial_contact = (self.config.initiator.initial_contact && sa.rekey_of.is_none())
+            .then(|| {
+                let mut spi = [0u8; 16];
+                spi[..8].copy_from_slice(&sa.cky_i);
+                spi[8..].copy_from_slice(&sa.cky_r);
+                spi
+            });
+        self.write_auth_message(
+            ex,
+            &h5,
+            &p,
             keys.ka.as_slice(),
             &mut iv,
-            ex.tx.storage_mut(),
-            len,
+            idb.as_slice(),
+            &hi,
+            initial_contact,
         )?;
-        ex.tx.set_len(total);
         ex.iv = iv;
         sa.keys = Some(SaKeys {
             skeyid_d: keys.skeyid_d.clone(),
@@ -987,10 +1110,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let Ok(parsed) = Parsed::new(hdr.next_payload, Self::body_of(msg)) else {
             return Err(auth_failed);
         };
-        let (Some(id), Some(hash)) = (
-            parsed.get(PayloadType::Identification),
-            parsed.get(PayloadType::Hash),
-        ) else {
+        let Some(id) = parsed.get(PayloadType::Identification) else {
             return Err(auth_failed);
         };
         let ExData::Main(md) = &mut ex.data else {
@@ -1006,12 +1126,10 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             md.sai_b.as_slice(),
             id.body,
         );
-        if !expected.ct_eq(hash.body) {
-            return Err(auth_failed);
-        }
         let Ok(idr) = IdRepr::parse(id.body) else {
             return Err(auth_failed);
         };
+        self.verify_peer_auth(&p, &parsed, &idr, &expected, now, auth_failed)?;
         sa.peer_id = Some(peer_id_of(&idr));
         keys.last_block = next_iv.clone();
         ex.iv = next_iv;

@@ -177,6 +177,26 @@ pub fn select_isakmp<'a>(
     psk_available: bool,
     group_allowed: impl Fn(DhGroup) -> bool,
 ) -> Result<IkeChoice<'a>, Rejection> {
+    select_isakmp_with(
+        policies,
+        sa,
+        |a| a == Authentication::PreShare && psk_available,
+        group_allowed,
+    )
+}
+
+/// Chooses a phase 1 transform as a responder (RFC 2409 §5), with the
+/// authentication methods `available` says this peer can use (a
+/// pre-shared key for it; certificates, a key and trust points).
+///
+/// # Errors
+/// A [`Rejection`] naming the Notify to answer with.
+pub fn select_isakmp_with<'a>(
+    policies: &[IsakmpPolicy],
+    sa: &SaRepr<'a>,
+    available: impl Fn(Authentication) -> bool,
+    group_allowed: impl Fn(DhGroup) -> bool,
+) -> Result<IkeChoice<'a>, Rejection> {
     check_sa(sa)?;
     // Validate the whole structure once, so that a malformed tail is
     // BAD-PROPOSAL-SYNTAX even when an early transform would match.
@@ -193,7 +213,7 @@ pub fn select_isakmp<'a>(
     for &i in &order {
         let policy = &policies[i];
         let want = &policy.proposal;
-        if want.authentication != Authentication::PreShare || !psk_available {
+        if !available(want.authentication) {
             continue;
         }
         if !group_allowed(want.group) {
@@ -327,6 +347,15 @@ const DEFAULT_IPSEC_SECONDS: u32 = 28_800;
 
 fn shorten(offered: Option<u32>, ours: u32, default: u32) -> (u32, bool) {
     let offered = offered.unwrap_or(default);
+    let ours = if default == 0 {
+        ours
+    } else {
+        // Seconds: never impose less than Windows accepts.
+        match ours {
+            0 => 0,
+            m => m.max(crate::config::MIN_LIFETIME_SECONDS),
+        }
+    };
     match (offered, ours) {
         (o, 0) => (o, false),
         (0, m) => (m, true),
@@ -513,5 +542,8 @@ mod tests {
         assert_eq!(shorten(None, 0, 0), (0, false));
         assert_eq!(shorten(Some(250_000), 4_608_000, 0), (250_000, false));
         assert_eq!(shorten(None, 4_608_000, 0), (4_608_000, true));
+        // Never below the 300 s Windows accepts.
+        assert_eq!(shorten(Some(3600), 120, 28800), (300, true));
+        assert_eq!(shorten(Some(200), 120, 28800), (200, false));
     }
 }

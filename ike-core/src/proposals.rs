@@ -30,17 +30,19 @@ fn esp(encryption: EspEncryption, integrity: EspIntegrity) -> EspProposal {
 /// A Windows 10 L2TP/IPsec client with a pre-shared key.
 ///
 /// Windows offers AES-256/SHA1/ECP-384 (group 20) and AES-128/SHA1/ECP-256
-/// (group 19) first; libreswan responders log exactly those two as refused
-/// before choosing AES-256/SHA1/MODP2048 (hwdsl2/setup-ipsec-vpn#753,
-/// nm-l2tp/NetworkManager-l2tp#169). The ECP groups are the next step of
-/// this crate, so the list starts at the MODP entries: AES-256, AES-128 and
-/// 3DES with SHA1 and group 14, then 3DES/SHA1/group 2. Lifetime 8 h.
+/// (group 19) first; libreswan responders without the ECP groups log
+/// exactly those two as refused before choosing AES-256/SHA1/MODP2048
+/// (hwdsl2/setup-ipsec-vpn#753, nm-l2tp/NetworkManager-l2tp#169). The
+/// list is those two, then AES-256, AES-128 and 3DES with SHA1 and group
+/// 14, then 3DES/SHA1/group 2. Lifetime 8 h.
 /// Quick Mode: AES-256, AES-128, 3DES with HMAC-SHA1, then 3DES with
 /// HMAC-MD5 (Windows also offers single DES, which is not implemented),
 /// 3600 s / 250000 KB, no PFS.
 pub fn windows10() -> InitiatorConfig {
     let mut c = InitiatorConfig::default();
     for p in [
+        ike(CipherAlg::Aes256, HashAlg::Sha1, DhGroup::Ecp384),
+        ike(CipherAlg::Aes128, HashAlg::Sha1, DhGroup::Ecp256),
         ike(CipherAlg::Aes256, HashAlg::Sha1, DhGroup::Modp2048),
         ike(CipherAlg::Aes128, HashAlg::Sha1, DhGroup::Modp2048),
         ike(CipherAlg::TripleDes, HashAlg::Sha1, DhGroup::Modp2048),

@@ -88,6 +88,13 @@ fn emit_esp_transform(
     life: IpsecLifetime,
 ) {
     let at = TransformRepr::begin(w, last, number, p.encryption.transform_id());
+    let life = IpsecLifetime {
+        seconds: match life.seconds {
+            0 => 0,
+            s => s.max(crate::config::MIN_LIFETIME_SECONDS),
+        },
+        ..life
+    };
     if life.seconds != 0 {
         Attribute::emit_basic(w, IpsecAttributeType::SaLifeType.into(), 1);
         Attribute::emit_u32(w, IpsecAttributeType::SaLifeDuration.into(), life.seconds);
@@ -218,13 +225,15 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             _ => Err(StepError::Drop(Error::UnexpectedMessage)),
         };
         let state = ex.state;
+        let replaces = ex.quick().and_then(|q| q.replaces);
         self.sas[i].sa = Some(sa);
         self.put_exchange(x, ex);
         let _ = rng;
         match r {
             Ok(child) => {
+                self.peer_heard(i, now);
                 if let Some(child) = child {
-                    self.child_negotiated(i, mid, child);
+                    self.child_negotiated(i, now, mid, child, replaces);
                 }
                 match state {
                     ExState::QmIDone => {
@@ -247,16 +256,44 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         }
     }
 
-    fn child_negotiated(&mut self, i: usize, mid: u32, child: ChildSa) {
+    fn child_negotiated(
+        &mut self,
+        i: usize,
+        now: Duration,
+        mid: u32,
+        child: ChildSa,
+        replaces: Option<u32>,
+    ) {
+        let rekey = self.config.initiator.rekey;
         if let Some(sa) = self.sas[i].sa.as_mut() {
             sa.remember_mid(mid);
             if sa.children.len() == MAX_CHILDREN {
                 sa.children.remove(0);
             }
+            let life = u64::from(child.lifetime.seconds);
+            let lifetime = (life > 0).then(|| Duration::from_secs(life));
+            // The side that negotiated a pair renews it, at 90 % of its
+            // lifetime (the one the responder imposed, if shorter).
+            let rekey_at = lifetime
+                .filter(|_| rekey && child.role == Role::Initiator)
+                .map(|l| now + l.mul_f32(0.9));
             let _ = sa.children.push(ChildRef {
                 spi_in: child.spi_in,
                 spi_out: child.spi_out,
+                rekey_at,
+                expire_at: lifetime.map(|l| now + l),
+                replaced: false,
             });
+            // A rekey: the old pair keeps taking inbound packets for the
+            // overlap, then it is deleted.
+            if let Some(old) = replaces
+                && let Some(c) = sa.children.iter_mut().find(|c| c.spi_in == old)
+            {
+                c.replaced = true;
+                c.rekey_at = None;
+                let end = now + crate::config::REKEY_OVERLAP;
+                c.expire_at = Some(c.expire_at.map_or(end, |e| e.min(end)));
+            }
         }
         self.counters.child_sas_negotiated += 1;
         self.emit(Event::ChildSaNegotiated(child));
@@ -318,6 +355,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if let Some(sa) = self.sas[i].sa.as_mut() {
             sa.remember_mid(mid);
         }
+        self.peer_heard(i, now);
         // An authentic Quick Mode proves that the peer has our last Main
         // Mode message, so the Main Mode need not linger to resend it: its
         // slot serves the next negotiation at once (a burst of clients
@@ -455,23 +493,75 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         sa: SaHandle,
         rng: &mut impl CryptoRng,
     ) -> Result<SpiRequest, Error> {
+        self.start_quick_mode(now, sa, None, rng)
+    }
+
+    /// Rekeys an IPsec SA pair as initiator: a new Quick Mode on its ISAKMP
+    /// SA (RFC 2409 §5.5); when it completes the old pair stays for
+    /// [`REKEY_OVERLAP`](crate::config::REKEY_OVERLAP) to take the packets
+    /// still in flight, then it is deleted ([`crate::DeleteReason::Rekeyed`]).
+    /// For a kilobyte limit the caller's ESP implementation reports (the
+    /// time limit is watched here).
+    ///
+    /// # Errors
+    /// As [`request_child_sa`](Self::request_child_sa), and
+    /// [`Error::InvalidHandle`] for an unknown `spi_in`.
+    pub fn rekey_child_sa(
+        &mut self,
+        now: Duration,
+        sa: SaHandle,
+        spi_in: u32,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SpiRequest, Error> {
+        let i = self.resolve(sa)?;
+        let known = self.sas[i]
+            .sa
+            .as_ref()
+            .is_some_and(|s| s.children.iter().any(|c| c.spi_in == spi_in && !c.replaced));
+        if !known {
+            return Err(Error::InvalidHandle);
+        }
+        self.start_quick_mode(now, sa, Some(spi_in), rng)
+    }
+
+    /// Whether a Quick Mode replacing `spi_in` is running on SA `i`.
+    pub(crate) fn rekey_running(&self, i: usize, spi_in: u32) -> bool {
+        let generation = self.sas[i].generation;
+        self.exchanges.iter().any(|s| {
+            s.ex.as_ref().is_some_and(|e| {
+                usize::from(e.sa) == i
+                    && e.sa_generation == generation
+                    && matches!(&e.data, ExData::Quick(q) if q.replaces == Some(spi_in))
+            })
+        })
+    }
+
+    fn start_quick_mode(
+        &mut self,
+        now: Duration,
+        sa: SaHandle,
+        replaces: Option<u32>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<SpiRequest, Error> {
         let i = self.resolve(sa)?;
         let s = self.sas[i].sa.as_ref().ok_or(Error::InvalidHandle)?;
         if !s.established() {
             return Err(Error::InvalidState);
         }
-        if self.config.initiator.esp_proposals.is_empty() {
+        if self.config.quick_mode_offer().esp_proposals.is_empty() {
             return Err(Error::NotConfigured);
         }
         let remote = s.remote;
         let x = self.free_exchange_slot().ok_or(Error::ExchangesFull)?;
         let mid = self.new_message_id(i, rng);
+        let mut qd = QuickData::new();
+        qd.replaces = replaces;
         let mut ex = Exchange::new(
             u16::try_from(i).unwrap_or(u16::MAX),
             self.sas[i].generation,
             mid,
             ExState::QmIWaitSpi,
-            ExData::Quick(QuickData::new()),
+            ExData::Quick(qd),
         );
         ex.deadline = Some(now + self.config.timers.half_open_timeout);
         self.exchanges[x].ex = Some(ex);
@@ -778,7 +868,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         let p = sa.params.ok_or(Error::UnexpectedMessage)?;
         let keys = sa.keys.as_ref().ok_or(Error::UnexpectedMessage)?;
         let mid = ex.message_id;
-        let ic = &self.config.initiator;
+        let ic = self.config.quick_mode_offer();
         let ExData::Quick(qd) = &mut ex.data else {
             return Err(Error::UnexpectedMessage.into());
         };
@@ -899,7 +989,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             .filter(|h| h.kind == PayloadType::Hash)
             .ok_or(Error::MissingPayload)?;
         let rest = body.get(first.end()..parsed.end).unwrap_or(&[]);
-        let ic = &self.config.initiator;
+        let ic = self.config.quick_mode_offer();
         let ExData::Quick(qd) = &mut ex.data else {
             return Err(Error::UnexpectedMessage.into());
         };

@@ -61,11 +61,9 @@ pub(crate) enum SaTimer {
     Expire = 0,
     /// Next NAT-keepalive.
     Keepalive = 1,
-    /// Dead Peer Detection (reserved).
-    #[allow(dead_code)]
+    /// Dead Peer Detection: the next R-U-THERE, or the verdict.
     Dpd = 2,
-    /// Phase 1 rekey (reserved).
-    #[allow(dead_code)]
+    /// Phase 1 rekey: start the replacing Main Mode (initiator).
     Rekey = 3,
 }
 
@@ -81,11 +79,18 @@ pub(crate) struct SaKeys {
     pub(crate) last_block: Secret<MAX_BLOCK_LEN>,
 }
 
-/// A negotiated pair of IPsec SAs.
+/// A negotiated pair of IPsec SAs and its lifetime timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ChildRef {
     pub(crate) spi_in: u32,
     pub(crate) spi_out: u32,
+    /// Start a replacing Quick Mode at (we initiated this one).
+    pub(crate) rekey_at: Option<Duration>,
+    /// Delete it at: its lifetime, or the end of the overlap after its
+    /// replacement.
+    pub(crate) expire_at: Option<Duration>,
+    /// Replaced: deleted at `expire_at` with `DeleteReason::Rekeyed`.
+    pub(crate) replaced: bool,
 }
 
 /// An ISAKMP SA.
@@ -116,6 +121,14 @@ pub(crate) struct IkeSa {
     pub(crate) recent_next: u8,
     /// Sequence number of our last R-U-THERE (RFC 3706 §7).
     pub(crate) dpd_seq: u32,
+    /// Our R-U-THEREs not answered yet (0: none outstanding).
+    pub(crate) dpd_outstanding: u8,
+    /// When the peer was last heard: an authenticated message, an
+    /// R-U-THERE-ACK, or traffic the caller reported.
+    pub(crate) last_heard: Duration,
+    /// The ISAKMP SA this one replaces (a phase 1 rekey we started):
+    /// (slot, generation).
+    pub(crate) rekey_of: Option<(u16, u16)>,
 }
 
 impl IkeSa {
@@ -146,6 +159,9 @@ impl IkeSa {
             recent_mids: [0; 4],
             recent_next: 0,
             dpd_seq: 0,
+            dpd_outstanding: 0,
+            last_heard: Duration::ZERO,
+            rekey_of: None,
         }
     }
 
@@ -242,6 +258,8 @@ pub(crate) struct QuickData {
     pub(crate) params: Option<QmParams>,
     /// The chosen transform as received (responder echoes it).
     pub(crate) transform: Buf<MAX_TRANSFORM>,
+    /// The inbound SPI of the pair this Quick Mode replaces (a rekey).
+    pub(crate) replaces: Option<u32>,
     /// IDci and IDcr bodies as received or sent.
     pub(crate) idci: Buf<MAX_ID_BODY>,
     pub(crate) idcr: Buf<MAX_ID_BODY>,
@@ -264,6 +282,7 @@ impl QuickData {
             spi_out: 0,
             params: None,
             transform: Buf::new(),
+            replaces: None,
             idci: Buf::new(),
             idcr: Buf::new(),
             nat_oa_i: None,
@@ -304,6 +323,8 @@ pub(crate) struct Exchange {
     pub(crate) interval: Duration,
     /// Give up (a negotiation) or forget (a lingering exchange) at.
     pub(crate) deadline: Option<Duration>,
+    /// Our last message lives in this large-message slot instead of `tx`.
+    pub(crate) large: Option<u8>,
     pub(crate) data: ExData,
 }
 
@@ -327,6 +348,7 @@ impl Exchange {
             retransmit_at: None,
             interval: Duration::ZERO,
             deadline: None,
+            large: None,
             data,
         }
     }

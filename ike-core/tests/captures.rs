@@ -518,7 +518,7 @@ fn group1_only_when_configured_and_payload_15_is_answered() {
 }
 
 #[test]
-fn rsa_signature_offer_is_refused_until_certificates_land() {
+fn rsa_signature_offer_is_refused_without_credentials() {
     let msgs = ike_messages(&testdata("ikev1-natt-rsasig-3des-mm-qm-esp-openswan.pcap"));
     let (u1, mm1) = &msgs[0];
     let mut ep = Ep::new(lns_like(&[
@@ -551,6 +551,51 @@ fn rsa_signature_offer_is_refused_until_certificates_land() {
     assert!(matches!(r, Err(Error::NoProposalChosen(_))), "{r:?}");
     assert_eq!(notify_of(&out[0]), NotifyType::NoProposalChosen);
     assert_eq!(ep.sa_handles().count(), 0);
+}
+
+/// The same Openswan message 1 (RSA signatures, 3DES) against an LNS with
+/// credentials and an rsa-sig policy: the responder chooses the RSA
+/// transform the real Openswan responder chose and echoes it.
+#[test]
+fn rsa_signature_offer_of_the_openswan_capture_is_chosen_with_credentials() {
+    let msgs = ike_messages(&testdata("ikev1-natt-rsasig-3des-mm-qm-esp-openswan.pcap"));
+    let (u1, mm1) = &msgs[0];
+    let (_, mm2) = &msgs[1];
+    let file = |n: &str| std::fs::read(testdata(&format!("certs/{n}"))).unwrap();
+    let mut policies = Vec::new();
+    for (hash, group) in [
+        (HashAlg::Md5, DhGroup::Modp1536),
+        (HashAlg::Sha1, DhGroup::Modp1536),
+        (HashAlg::Sha1, DhGroup::Modp1024),
+        (HashAlg::Md5, DhGroup::Modp1024),
+    ] {
+        let mut p = ike(CipherAlg::TripleDes, hash, group, 86_400);
+        p.authentication = ike_core::config::Authentication::RsaSig;
+        policies.push(p);
+    }
+    let mut cfg = lns_like(&policies);
+    cfg.credentials
+        .set_own(&file("lns.der"), &file("lns.key"))
+        .unwrap();
+    cfg.credentials.add_trust_anchor(&file("ca.der")).unwrap();
+    let mut ep = Ep::new(cfg);
+    let (r, out) = answer(&mut ep, u1.src, u1.dst, mm1);
+    assert_eq!(r, Ok(()));
+    assert_eq!(out.len(), 1);
+    let (ours_b, theirs_b) = (sa_body(&out[0]), sa_body(mm2));
+    let ours = SaRepr::parse(&ours_b).unwrap();
+    let theirs = SaRepr::parse(&theirs_b).unwrap();
+    let pick = |sa: &SaRepr<'_>| {
+        let p = sa.proposals.clone().next().unwrap().unwrap();
+        let t = p.transforms.clone().next().unwrap().unwrap();
+        ike_core::policy::parse_ike_transform(&t).unwrap()
+    };
+    let (o, t) = (pick(&ours), pick(&theirs));
+    assert_eq!(o.auth_method, 3, "RSA signatures");
+    assert_eq!(
+        (o.cipher, o.hash, o.group, o.auth_method),
+        (t.cipher, t.hash, t.group, t.auth_method)
+    );
 }
 
 fn with_cookie(mm1: &[u8], n: u64) -> Vec<u8> {
@@ -652,8 +697,10 @@ fn an_sa_in_the_table_is_small() {
     // with its exchange slot): the budget of issue 5 is 1 KiB.
     const { assert!(ike_core::IKE_SA_SIZE <= 1024) };
     println!(
-        "IKE SA {} bytes, exchange slot {} bytes",
+        "IKE SA {} bytes, exchange slot {} bytes, Config {} bytes, Endpoint<16, 4> {} bytes",
         ike_core::IKE_SA_SIZE,
-        ike_core::EXCHANGE_SIZE
+        ike_core::EXCHANGE_SIZE,
+        size_of::<ike_core::Config>(),
+        size_of::<ike_core::Endpoint<16, 4>>(),
     );
 }

@@ -257,6 +257,67 @@ fn windows10_list_selects_aes256_sha1_modp2048() {
 }
 
 #[test]
+fn windows10_list_selects_ecp384_when_the_lns_has_group_20() {
+    let mut lns = lns();
+    lns.isakmp_policies
+        .push(ike_core::config::IsakmpPolicy {
+            priority: 5,
+            proposal: ike(CipherAlg::Aes256, HashAlg::Sha1, DhGroup::Ecp384, 86_400),
+        })
+        .unwrap();
+    let mut sim = Sim::pair(
+        initiator_config(proposals::windows10(), PSK),
+        lns,
+        true,
+        Faults::LOSSY,
+        12,
+    );
+    sim.connect(I);
+    sim.run_for(Duration::from_secs(60));
+    let r = &established(&sim, R)[0];
+    assert_eq!((r.cipher, r.group), (CipherAlg::Aes256, DhGroup::Ecp384));
+    assert_same_keys(&sim.children(I)[0], &sim.children(R)[0]);
+}
+
+/// Groups 19 and 20 (RFC 5903) as phase 1 groups and as PFS groups, with
+/// loss, duplication and a NAT; and a KE that is not on the curve.
+#[test]
+fn ecp_groups_19_and_20_phase1_and_pfs() {
+    for (k, g) in [DhGroup::Ecp256, DhGroup::Ecp384].into_iter().enumerate() {
+        let p = ike(CipherAlg::Aes128, HashAlg::Sha256, g, 86_400);
+        let e = esp(
+            EspEncryption::AesCbc { key_bits: 128 },
+            EspIntegrity::HmacSha256,
+        );
+        let mut ic = proposals::single(p, e);
+        ic.pfs = Some(g);
+        let mut rc = responder_config(
+            &[p],
+            &[set(
+                EspEncryption::AesCbc { key_bits: 128 },
+                EspIntegrity::HmacSha256,
+            )],
+        );
+        rc.pfs = Some(g);
+        let mut sim = Sim::pair(
+            initiator_config(ic, PSK),
+            rc,
+            true,
+            Faults::LOSSY,
+            40 + k as u64,
+        );
+        sim.connect(I);
+        sim.run_for(Duration::from_secs(120));
+        let info = &established(&sim, R)[0];
+        assert_eq!(info.group, g);
+        let (ic, rc) = (sim.children(I), sim.children(R));
+        assert_eq!((ic.len(), rc.len()), (1, 1), "{g:?}");
+        assert_eq!(rc[0].pfs, Some(g));
+        assert_same_keys(&ic[0], &rc[0]);
+    }
+}
+
+#[test]
 fn android_list_selects_aes128_group2_and_3des_with_responder_lifetime() {
     let mut sim = Sim::pair(
         initiator_config(proposals::android(), PSK),
@@ -582,6 +643,7 @@ fn phase1_expiry_sends_delete_and_reports() {
     for p in ic.ike_proposals.iter_mut() {
         p.lifetime_seconds = 600;
     }
+    ic.rekey = false; // expiry itself, without a replacement
     let mut sim = Sim::pair(initiator_config(ic, PSK), short, false, Faults::NONE, 20);
     sim.connect(I);
     sim.run_for(Duration::from_secs(700));
@@ -659,4 +721,81 @@ fn a_burst_of_clients_does_not_wait_for_lingering_main_modes() {
         assert_eq!(sim.children(c).len(), 1, "client {c} has its IPsec SAs");
     }
     assert_eq!(sim.children(R).len(), 8);
+}
+
+/// DPD (RFC 3706) with the appliance's `isakmp keepalive threshold 30
+/// retry 5` and 3 retries: a peer that answers stays up however idle it
+/// is; a peer that falls silent is declared dead after the threshold and
+/// the retries, not before, and its SAs are removed.
+#[test]
+fn dpd_keeps_a_live_idle_peer_and_declares_a_silent_one_dead() {
+    let timers = ike_core::config::DpdTimers {
+        threshold: Duration::from_secs(30),
+        retry: Duration::from_secs(5),
+        max_retries: 3,
+    };
+    let mut lns = lns();
+    lns.dpd_keepalive = Some(timers);
+    let mut client = initiator_config(proposals::windows10(), PSK);
+    client.dpd_keepalive = None; // the client only answers
+    let mut sim = Sim::pair(client, lns, true, Faults::NONE, 23);
+    sim.connect(I);
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(sim.children(R).len(), 1);
+
+    // Ten idle minutes with an answering client: probes every threshold,
+    // each answered, nothing deleted.
+    sim.run_for(Duration::from_secs(600));
+    let alive = sim.count(R, |e| matches!(e, Event::PeerAlive { .. }));
+    assert!((18..=21).contains(&alive), "{alive} probes answered");
+    assert_eq!(sim.count(R, |e| matches!(e, Event::PeerDead { .. })), 0);
+    assert_eq!(sim.nodes[R].ep.counters().dpd_probes, alive as u64);
+
+    // Inbound traffic reported by the caller counts as life: no probe.
+    let rh = sim.nodes[R].ep.sa_handles().next().unwrap();
+    let probes = sim.nodes[R].ep.counters().dpd_probes;
+    for _ in 0..12 {
+        sim.run_for(Duration::from_secs(10));
+        let now = sim.now;
+        sim.nodes[R].ep.peer_activity(now, rh).unwrap();
+    }
+    assert_eq!(sim.nodes[R].ep.counters().dpd_probes, probes);
+
+    // The client goes silent.
+    sim.nodes[I].mute = true;
+    let silent_at = sim.now;
+    sim.run_for(timers.threshold - Duration::from_secs(1));
+    assert_eq!(sim.count(R, |e| matches!(e, Event::PeerDead { .. })), 0);
+    sim.run_for(timers.detection_time());
+    let dead_at = sim.now;
+    let dead = sim
+        .events(R)
+        .iter()
+        .position(|e| matches!(e, Event::PeerDead { .. }))
+        .expect("declared dead");
+    let tail = &sim.events(R)[dead..];
+    assert!(
+        matches!(
+            tail[1],
+            Event::ChildSaDeleted {
+                reason: DeleteReason::PeerDead,
+                ..
+            }
+        ),
+        "{tail:?}"
+    );
+    assert!(tail.iter().any(|e| matches!(
+        e,
+        Event::Phase1Deleted {
+            reason: DeleteReason::PeerDead,
+            ..
+        }
+    )));
+    assert_eq!(sim.nodes[R].ep.sa_handles().count(), 0);
+    assert_eq!(sim.nodes[R].ep.counters().dpd_dead_peers, 1);
+    assert!(dead_at - silent_at <= timers.detection_time() + timers.threshold);
+    assert_eq!(
+        sim.nodes[R].ep.counters().dpd_probes - probes,
+        u64::from(timers.max_retries) + 1
+    );
 }

@@ -175,6 +175,9 @@ pub struct Dialer {
     ike_sa: Option<ike_core::SaHandle>,
     esp: SaTable<4>,
     child: Option<Child>,
+    /// The pair a rekey replaced: it keeps taking inbound packets until
+    /// ike-core deletes it after the overlap.
+    previous: Option<Child>,
     l2tp: l2tp_core::Endpoint<(), 1, 1>,
     tunnel: Option<l2tp_core::TunnelHandle>,
     call: Option<l2tp_core::SessionHandle>,
@@ -209,6 +212,7 @@ impl Dialer {
             ike_sa: None,
             esp: SaTable::new(),
             child: None,
+            previous: None,
             l2tp: l2tp_core::Endpoint::new(l2tp_core::Config::default()),
             tunnel: None,
             call: None,
@@ -276,8 +280,13 @@ impl Dialer {
 
     /// Deletes the IPsec and ISAKMP SAs (after `disconnect` drained).
     pub fn delete_sas(&mut self, now: Duration, rng: &mut impl CryptoRng) {
-        if let (Some(sa), Some(child)) = (self.ike_sa, self.child.take()) {
-            let _ = self.ike.delete_child_sa(now, sa, child.spi_in, rng);
+        for child in [self.previous.take(), self.child.take()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(sa) = self.ike_sa {
+                let _ = self.ike.delete_child_sa(now, sa, child.spi_in, rng);
+            }
             let _ = self.esp.remove(child.inbound);
             let _ = self.esp.remove(child.outbound);
         }
@@ -576,6 +585,13 @@ impl Dialer {
                 let SocketAddr::V4(remote) = child.remote else {
                     return;
                 };
+                // A rekey: the old pair stays for inbound packets in flight
+                // (one older than that is gone).
+                if let Some(old) = self.previous.take() {
+                    let _ = self.esp.remove(old.inbound);
+                    let _ = self.esp.remove(old.outbound);
+                }
+                self.previous = self.child.take();
                 self.child = Some(Child {
                     spi_in: child.spi_in,
                     inbound: h_in,
@@ -607,7 +623,14 @@ impl Dialer {
                     .events
                     .push_back(DialerEvent::Down(DownCause::Ike(reason)));
             }
-            IkeEvent::ChildSaDeleted { .. } => {
+            IkeEvent::ChildSaDeleted { spi_in, .. } => {
+                // The replaced pair at the end of a rekey's overlap.
+                if let Some(old) = self.previous.filter(|c| c.spi_in == spi_in) {
+                    self.previous = None;
+                    let _ = self.esp.remove(old.inbound);
+                    let _ = self.esp.remove(old.outbound);
+                    return;
+                }
                 if let Some(c) = self.child.take() {
                     let _ = self.esp.remove(c.inbound);
                     let _ = self.esp.remove(c.outbound);
@@ -615,6 +638,12 @@ impl Dialer {
                 let _ = self
                     .events
                     .push_back(DialerEvent::Down(DownCause::IpsecDeleted));
+            }
+            // A phase 1 rekey: the new ISAKMP SA is the one to delete.
+            IkeEvent::Phase1Established { sa, info }
+                if info.replaces.is_some() && info.replaces == self.ike_sa =>
+            {
+                self.ike_sa = Some(sa);
             }
             _ => {}
         }

@@ -331,3 +331,55 @@ fn exported_keys_open_the_gateways_esp() {
         assert!(opened >= 5, "{opened} ESP datagrams opened");
     });
 }
+
+/// A client's IPsec SA pair expires under continuous traffic and is
+/// replaced by a new Quick Mode (the LNS's 300 s lifetime reaches the
+/// client in RESPONDER-LIFETIME; the client renews at 270 s): both keep
+/// the old pair for the overlap, and no packet is lost either way.
+#[test]
+fn a_rekey_under_traffic_loses_no_packet() {
+    big_stack(|| {
+        let mut sim = Sim::new(
+            config("crypto ipsec security-association lifetime seconds 300"),
+            11,
+        );
+        let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(30));
+        let address = sim.clients[c].address.expect("client up");
+        let inside = Ipv4Addr::new(10, 10, 0, 1);
+        let (before_in, before_out) = (sim.inside.len(), sim.clients[c].received.len());
+        let (mut up, mut down) = (0usize, 0usize);
+        // 11 minutes, a packet each way every 100 ms.
+        for k in 0..6600u32 {
+            let body = k.to_be_bytes();
+            if sim.client_sends(c, inside, &body) {
+                up += 1;
+            }
+            if sim.inside_sends(inside, address, &body) {
+                down += 1;
+            }
+            sim.run_until(sim.now + Duration::from_millis(100));
+        }
+        sim.run_until(sim.now + secs(1));
+        assert_eq!((up, down), (6600, 6600), "every packet was sent");
+        assert_eq!(sim.inside.len() - before_in, up, "uplink packets lost");
+        assert_eq!(
+            sim.clients[c].received.len() - before_out,
+            down,
+            "downlink packets lost"
+        );
+        // Two renewals in 11 minutes, each old pair deleted after the
+        // overlap; the session never went down.
+        let (ike, ..) = sim.gateway.core_counters();
+        assert_eq!(ike.child_sas_negotiated, 3, "{ike:?}");
+        assert!(
+            !sim.gateway_events
+                .iter()
+                .any(|e| matches!(e, Event::SessionDown { .. })),
+            "{:?}",
+            sim.gateway_events
+        );
+        assert_eq!(sim.gateway.resources().esp_sas, 2, "one pair left");
+    });
+}

@@ -1,14 +1,27 @@
 //! Diffie-Hellman over the MODP groups of IKEv1 (RFC 2409 §6.1-6.2,
-//! RFC 3526 §2-3), in constant time on crypto-bigint.
+//! RFC 3526 §2-3), in constant time on crypto-bigint, and over the NIST
+//! curves P-256 and P-384 (RFC 5903, groups 19 and 20) with the RustCrypto
+//! `p256`/`p384` arithmetic.
 //!
 //! The exponentiation is `FixedMontyForm::pow_bounded_exp`: a fixed-window
 //! ladder whose memory accesses and operation sequence depend only on the
 //! number of exponent bits, which is public (the size this module draws).
 //! The Montgomery parameters of each prime are computed at compile time.
+//!
+//! For the ECP groups (RFC 5903 §7) the KE payload is `x | y` of the public
+//! point, each coordinate as long as the field (64 octets for P-256, 96 for
+//! P-384), without the SEC1 `04` prefix; the shared secret is the `x`
+//! coordinate of the shared point (32 or 48 octets). A peer's point must be
+//! on the curve (which excludes the identity, as it has no affine
+//! coordinates).
 
 use super::Secret;
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
 use crypto_bigint::{Odd, U384, U768, U1024, U1536, U2048, Uint};
+use elliptic_curve::CurveGroup;
+use elliptic_curve::point::AffineCoordinates;
+use elliptic_curve::sec1::{FromSec1Point, ToSec1Point};
+use p256::elliptic_curve;
 use rand_core::CryptoRng;
 use zeroize::Zeroize;
 
@@ -31,11 +44,8 @@ static PARAMS_1536: FixedMontyParams<{ U1536::LIMBS }> =
 static PARAMS_2048: FixedMontyParams<{ U2048::LIMBS }> =
     FixedMontyParams::new_vartime(Odd::<U2048>::from_be_hex(P2048));
 
-/// A Diffie-Hellman group (IKE Group Description, RFC 2409 Appendix A).
-///
-/// The elliptic-curve groups 19 and 20 (RFC 5903) are the next step; they
-/// become variants here and everything that negotiates a group already
-/// goes through this type.
+/// A Diffie-Hellman group (IKE Group Description, RFC 2409 Appendix A;
+/// RFC 5903 §6 for the ECP groups).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -50,6 +60,10 @@ pub enum DhGroup {
     Modp1536,
     /// Group 14, 2048-bit MODP (RFC 3526 §3).
     Modp2048,
+    /// Group 19, 256-bit random ECP group, NIST P-256 (RFC 5903 §3.1).
+    Ecp256,
+    /// Group 20, 384-bit random ECP group, NIST P-384 (RFC 5903 §3.2).
+    Ecp384,
 }
 
 impl DhGroup {
@@ -60,6 +74,8 @@ impl DhGroup {
             Self::Modp1024 => 2,
             Self::Modp1536 => 5,
             Self::Modp2048 => 14,
+            Self::Ecp256 => 19,
+            Self::Ecp384 => 20,
         }
     }
 
@@ -70,38 +86,65 @@ impl DhGroup {
             2 => Some(Self::Modp1024),
             5 => Some(Self::Modp1536),
             14 => Some(Self::Modp2048),
+            19 => Some(Self::Ecp256),
+            20 => Some(Self::Ecp384),
             _ => None,
         }
     }
 
-    /// The prime, as big-endian hex (RFC 2409 §6, RFC 3526).
+    /// The prime of a MODP group, as big-endian hex (RFC 2409 §6,
+    /// RFC 3526); the field prime for the ECP groups (RFC 5903 §3).
     pub const fn prime_hex(self) -> &'static str {
         match self {
             Self::Modp768 => P768,
             Self::Modp1024 => P1024,
             Self::Modp1536 => P1536,
             Self::Modp2048 => P2048,
+            Self::Ecp256 => "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF",
+            Self::Ecp384 => {
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFFFF0000000000000000FFFFFFFF"
+            }
         }
     }
 
-    /// Length of a public value and of the shared secret: the length of the
-    /// prime (RFC 2409 §5: public values are padded to it).
+    /// Whether this is an elliptic-curve group (RFC 5903).
+    pub const fn is_ecp(self) -> bool {
+        matches!(self, Self::Ecp256 | Self::Ecp384)
+    }
+
+    /// Length of a public value (the KE payload data): the length of the
+    /// prime for MODP (RFC 2409 §5: public values are padded to it), `x | y`
+    /// for ECP (RFC 5903 §7).
     pub const fn public_len(self) -> usize {
         match self {
             Self::Modp768 => 96,
             Self::Modp1024 => 128,
             Self::Modp1536 => 192,
             Self::Modp2048 => 256,
+            Self::Ecp256 => 64,
+            Self::Ecp384 => 96,
+        }
+    }
+
+    /// Length of the shared secret g^xy: the prime's for MODP, the `x`
+    /// coordinate's for ECP (RFC 5903 §7).
+    pub const fn shared_len(self) -> usize {
+        match self {
+            Self::Ecp256 => 32,
+            Self::Ecp384 => 48,
+            g => g.public_len(),
         }
     }
 
     /// Size of the private exponent in bits: at least twice the strength
     /// estimated for the group (RFC 3526 §8: 180-240 bits for 1536, 220-320
-    /// for 2048), rounded up.
+    /// for 2048), rounded up; for ECP the size of the group order (the
+    /// scalar is drawn uniformly below it).
     pub const fn exponent_bits(self) -> u32 {
         match self {
-            Self::Modp768 | Self::Modp1024 | Self::Modp1536 => 256,
+            Self::Modp768 | Self::Modp1024 | Self::Modp1536 | Self::Ecp256 => 256,
             Self::Modp2048 => 320,
+            Self::Ecp384 => 384,
         }
     }
 }
@@ -114,7 +157,8 @@ pub enum DhError {
     /// Not exactly the length of the prime (RFC 2409 §5).
     BadLength,
     /// Outside 2..=p-2: 0, 1 and p-1 would force a known shared secret
-    /// (NIST SP 800-56A §5.6.2.3.1 partial validation).
+    /// (NIST SP 800-56A §5.6.2.3.1 partial validation); for ECP, a point
+    /// that is not on the curve (SP 800-56A §5.6.2.3.4).
     OutOfRange,
 }
 
@@ -128,11 +172,22 @@ pub struct DhPrivate {
 impl DhPrivate {
     /// Draws a fresh exponent of [`DhGroup::exponent_bits`] bits with the
     /// top bit set (never zero, full size).
+    ///
+    /// For ECP the scalar is drawn by rejection sampling: uniform in
+    /// 1..n-1 (FIPS 186-5 A.2.2), never zero.
     pub fn generate(group: DhGroup, rng: &mut impl CryptoRng) -> Self {
         let n = usize::try_from(group.exponent_bits() / 8).unwrap_or(MAX_EXP_LEN);
         let mut bytes = [0u8; MAX_EXP_LEN];
-        rng.fill_bytes(&mut bytes[..n]);
-        bytes[0] |= 0x80;
+        loop {
+            rng.fill_bytes(&mut bytes[..n]);
+            if !group.is_ecp() {
+                bytes[0] |= 0x80;
+                break;
+            }
+            if ecp_scalar_ok(group, &bytes[..n]) {
+                break;
+            }
+        }
         let x = Secret::from_slice(&bytes[..n]).unwrap_or_else(Secret::empty);
         bytes.zeroize();
         Self { group, x }
@@ -140,9 +195,14 @@ impl DhPrivate {
 
     /// A given exponent (big-endian, at most [`DhGroup::exponent_bits`]
     /// bits), for known-answer tests.
+    /// For ECP the scalar must be exactly the order's length and in
+    /// 1..n-1.
     pub fn from_exponent(group: DhGroup, x: &[u8]) -> Option<Self> {
         let max = usize::try_from(group.exponent_bits() / 8).ok()?;
         if x.len() > max {
+            return None;
+        }
+        if group.is_ecp() && (x.len() != max || !ecp_scalar_ok(group, x)) {
             return None;
         }
         Some(Self {
@@ -168,6 +228,11 @@ impl DhPrivate {
     /// Writes g^x mod p into `out`, which must be
     /// [`DhGroup::public_len`] octets; returns `false` otherwise.
     pub fn public_value(&self, out: &mut [u8]) -> bool {
+        match self.group {
+            DhGroup::Ecp256 => return ecp_public::<p256::NistP256>(self.x.as_slice(), out),
+            DhGroup::Ecp384 => return ecp_public::<p384::NistP384>(self.x.as_slice(), out),
+            _ => {}
+        }
         let mut e = self.exponent();
         let bits = self.group.exponent_bits();
         let ok = match self.group {
@@ -175,16 +240,24 @@ impl DhPrivate {
             DhGroup::Modp1024 => pow_g(&PARAMS_1024, &e, bits, out),
             DhGroup::Modp1536 => pow_g(&PARAMS_1536, &e, bits, out),
             DhGroup::Modp2048 => pow_g(&PARAMS_2048, &e, bits, out),
+            DhGroup::Ecp256 | DhGroup::Ecp384 => false,
         };
         e.zeroize();
         ok
     }
 
-    /// The shared secret g^xy = peer^x mod p, as many octets as the prime.
+    /// The shared secret g^xy = peer^x mod p, as many octets as the prime;
+    /// for ECP the `x` coordinate of x·peer (RFC 5903 §7).
     ///
     /// # Errors
-    /// [`DhError`] for a public value of the wrong length or out of range.
+    /// [`DhError`] for a public value of the wrong length or out of range
+    /// (not on the curve).
     pub fn shared_secret(&self, peer: &[u8]) -> Result<Secret<MAX_DH_LEN>, DhError> {
+        match self.group {
+            DhGroup::Ecp256 => return ecp_shared::<p256::NistP256>(self.x.as_slice(), peer),
+            DhGroup::Ecp384 => return ecp_shared::<p384::NistP384>(self.x.as_slice(), peer),
+            _ => {}
+        }
         let mut e = self.exponent();
         let bits = self.group.exponent_bits();
         let r = match self.group {
@@ -192,10 +265,83 @@ impl DhPrivate {
             DhGroup::Modp1024 => pow_peer(&PARAMS_1024, peer, &e, bits),
             DhGroup::Modp1536 => pow_peer(&PARAMS_1536, peer, &e, bits),
             DhGroup::Modp2048 => pow_peer(&PARAMS_2048, peer, &e, bits),
+            DhGroup::Ecp256 | DhGroup::Ecp384 => Err(DhError::BadLength),
         };
         e.zeroize();
         r
     }
+}
+
+/// Whether `bytes` is a valid scalar of the curve of `group`: 1..n-1.
+fn ecp_scalar_ok(group: DhGroup, bytes: &[u8]) -> bool {
+    match group {
+        DhGroup::Ecp256 => ecp_scalar::<p256::NistP256>(bytes).is_some(),
+        DhGroup::Ecp384 => ecp_scalar::<p384::NistP384>(bytes).is_some(),
+        _ => false,
+    }
+}
+
+fn ecp_scalar<C>(bytes: &[u8]) -> Option<elliptic_curve::NonZeroScalar<C>>
+where
+    C: elliptic_curve::CurveArithmetic,
+{
+    let repr = elliptic_curve::FieldBytes::<C>::try_from(bytes).ok()?;
+    elliptic_curve::NonZeroScalar::<C>::from_repr(repr).into_option()
+}
+
+/// `x | y` of d·G into `out` (RFC 5903 §7).
+fn ecp_public<C>(d: &[u8], out: &mut [u8]) -> bool
+where
+    C: elliptic_curve::CurveArithmetic,
+    elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
+    elliptic_curve::AffinePoint<C>: ToSec1Point<C>,
+{
+    let Some(d) = ecp_scalar::<C>(d) else {
+        return false;
+    };
+    let p = elliptic_curve::PublicKey::<C>::from_secret_scalar(&d);
+    let enc = p.as_affine().to_sec1_point(false);
+    // Uncompressed SEC1: 04 | x | y.
+    match enc.as_bytes().get(1..) {
+        Some(xy) if xy.len() == out.len() => {
+            out.copy_from_slice(xy);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The `x` coordinate of d·peer, `peer` being `x | y` (RFC 5903 §7).
+fn ecp_shared<C>(d: &[u8], peer: &[u8]) -> Result<Secret<MAX_DH_LEN>, DhError>
+where
+    C: elliptic_curve::CurveArithmetic,
+    elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
+    elliptic_curve::AffinePoint<C>: FromSec1Point<C> + ToSec1Point<C>,
+{
+    let field = peer.len() / 2;
+    if !peer.len().is_multiple_of(2) || field == 0 || field > MAX_DH_LEN / 2 {
+        return Err(DhError::BadLength);
+    }
+    let mut sec1 = [0u8; 1 + 2 * 66];
+    let n = 1 + peer.len();
+    let Some(dst) = sec1.get_mut(..n) else {
+        return Err(DhError::BadLength);
+    };
+    dst[0] = 0x04;
+    dst[1..].copy_from_slice(peer);
+    // On-curve check (and the length against the curve) happen here; the
+    // identity has no uncompressed encoding.
+    let q = elliptic_curve::PublicKey::<C>::from_sec1_bytes(dst).map_err(|_| {
+        if peer.len() == 2 * size_of::<elliptic_curve::FieldBytes<C>>() {
+            DhError::OutOfRange
+        } else {
+            DhError::BadLength
+        }
+    })?;
+    let d = ecp_scalar::<C>(d).ok_or(DhError::OutOfRange)?;
+    let z = (q.to_projective() * *d).to_affine();
+    let x = z.x();
+    Secret::from_slice(x.as_ref()).ok_or(DhError::BadLength)
 }
 
 fn write_be<const L: usize>(v: &Uint<L>, out: &mut [u8]) -> bool {
@@ -355,6 +501,86 @@ mod tests {
         ] {
             assert_eq!(DhGroup::from_ike_value(g.ike_value()), Some(g));
         }
-        assert_eq!(DhGroup::from_ike_value(19), None);
+        assert_eq!(DhGroup::from_ike_value(19), Some(DhGroup::Ecp256));
+        assert_eq!(DhGroup::from_ike_value(20), Some(DhGroup::Ecp384));
+        assert_eq!(DhGroup::from_ike_value(21), None);
+    }
+
+    // RFC 5903 §8.1 (256-bit random ECP group): i, g^i = (gix, giy),
+    // g^r = (grx, gry), and g^ir's x coordinate (girx) is the shared
+    // secret (§7).
+    #[test]
+    fn rfc5903_p256() {
+        let i = hex!("C88F01F510D9AC3F70A292DAA2316DE544E9AAB8AFE84049C62A9C57862D1433");
+        let gi = hex!(
+            "DAD0B65394221CF9B051E1FECA5787D098DFE637FC90B9EF945D0C3772581180"
+            "5271A0461CDB8252D61F1C456FA3E59AB1F45B33ACCF5F58389E0577B8990BB3"
+        );
+        let gr = hex!(
+            "D12DFB5289C8D4F81208B70270398C342296970A0BCCB74C736FC7554494BF63"
+            "56FBF3CA366CC23E8157854C13C58D6AAC23F046ADA30F8353E74F33039872AB"
+        );
+        let gir = hex!("D6840F6B42F6EDAFD13116E0E12565202FEF8E9ECE7DCE03812464D04B9442DE");
+        let a = DhPrivate::from_exponent(DhGroup::Ecp256, &i).unwrap();
+        let mut pa = [0u8; 64];
+        assert!(a.public_value(&mut pa));
+        assert_eq!(pa, gi);
+        assert_eq!(a.shared_secret(&gr).unwrap().as_slice(), gir);
+    }
+
+    // RFC 5903 §8.2 (384-bit random ECP group): i, g^r and girx.
+    #[test]
+    fn rfc5903_p384() {
+        let i = hex!(
+            "099F3C7034D4A2C699884D73A375A67F7624EF7C6B3C0F160647B67414DCE655"
+            "E35B538041E649EE3FAEF896783AB194"
+        );
+        let gr = hex!(
+            "E558DBEF53EECDE3D3FCCFC1AEA08A89A987475D12FD950D83CFA41732BC509D"
+            "0D1AC43A0336DEF96FDA41D0774A3571DCFBEC7AACF3196472169E838430367F"
+            "66EEBE3C6E70C416DD5F0C68759DD1FFF83FA40142209DFF5EAAD96DB9E6386C"
+        );
+        let gir = hex!(
+            "11187331C279962D93D604243FD592CB9D0A926F422E47187521287E7156C5C4"
+            "D603135569B9E9D09CF5D4A270F59746"
+        );
+        let a = DhPrivate::from_exponent(DhGroup::Ecp384, &i).unwrap();
+        assert_eq!(a.shared_secret(&gr).unwrap().as_slice(), gir);
+        assert_eq!(DhGroup::Ecp384.shared_len(), 48);
+    }
+
+    #[test]
+    fn ecp_pairs_agree_and_bad_points_are_refused() {
+        let mut rng = ChaCha20Rng::seed_from_u64(19);
+        for g in [DhGroup::Ecp256, DhGroup::Ecp384] {
+            let n = g.public_len();
+            let a = DhPrivate::generate(g, &mut rng);
+            let b = DhPrivate::generate(g, &mut rng);
+            let mut pa = [0u8; 96];
+            let mut pb = [0u8; 96];
+            assert!(a.public_value(&mut pa[..n]));
+            assert!(b.public_value(&mut pb[..n]));
+            let s = a.shared_secret(&pb[..n]).unwrap();
+            assert_eq!(s, b.shared_secret(&pa[..n]).unwrap());
+            assert_eq!(s.len(), g.shared_len());
+            // Off the curve: one bit of y flipped.
+            let mut bad = pb;
+            bad[n - 1] ^= 1;
+            assert_eq!(a.shared_secret(&bad[..n]).err(), Some(DhError::OutOfRange));
+            // The "point at infinity" as zeros is not on the curve either.
+            assert_eq!(
+                a.shared_secret(&[0u8; 96][..n]).err(),
+                Some(DhError::OutOfRange)
+            );
+            assert_eq!(
+                a.shared_secret(&pb[..n - 1]).err(),
+                Some(DhError::BadLength)
+            );
+            assert!(!a.public_value(&mut pa[..n - 1]));
+        }
+        // Scalars out of range are refused: zero and the group order.
+        assert!(DhPrivate::from_exponent(DhGroup::Ecp256, &[0u8; 32]).is_none());
+        let order = hex!("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+        assert!(DhPrivate::from_exponent(DhGroup::Ecp256, &order).is_none());
     }
 }

@@ -7,6 +7,7 @@
 mod cipher;
 mod dh;
 mod keys;
+mod rsa;
 
 pub use cipher::{CipherAlg, MAX_BLOCK_LEN, MAX_KEY_LEN};
 pub use dh::{DhError, DhGroup, DhPrivate, MAX_DH_LEN};
@@ -14,6 +15,7 @@ pub use keys::{
     KeyMaterial, Phase1Keys, appendix_b_expand, hash_1, hash_2, hash_3, hash_i, hash_r,
     informational_hash, keymat, nat_d, phase1_iv, phase2_iv, skeyid_psk, skeyid_signature,
 };
+pub use rsa::{MAX_RSA_LEN, MIN_RSA_LEN, RsaError, RsaPrivateKey, RsaPublicKey, digest_info};
 
 use core::fmt;
 use hmac::{Hmac, KeyInit, Mac};

@@ -41,6 +41,7 @@ pub use sa::{
     DOI_IPSEC, EspTransformId, KEY_IKE, ProposalIter, ProposalRepr, ProtocolId, SIT_IDENTITY_ONLY,
     SaRepr, TransformIter, TransformRepr,
 };
+pub(crate) use vendor::FRAGMENTATION_VID_HASH;
 pub use vendor::{KnownVendor, VendorId};
 pub use writer::{MessageWriter, PayloadMark, Writer};
 

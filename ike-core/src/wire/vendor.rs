@@ -43,6 +43,8 @@ pub(crate) const NAT_T_DRAFT03: [u8; 16] = hex!("7d9419a65310ca6f2c179d9215529d5
 pub(crate) const DPD: [u8; 16] = hex!("afcad71368a1f1c96b8696fc77570100");
 const MS_NT5: [u8; 16] = hex!("1e2b516905991c7d7c96fcbfb587e461");
 const FRAGMENTATION: [u8; 16] = hex!("4048b7d56ebce88525e7de7f00d6c2d3");
+/// MD5("FRAGMENTATION"), the first 16 octets of the fragmentation vendor ID.
+pub(crate) const FRAGMENTATION_VID_HASH: [u8; 16] = FRAGMENTATION;
 const XAUTH: [u8; 8] = hex!("09002689dfd6b712");
 const CISCO_UNITY: [u8; 14] = hex!("12f5f28c457168a9702d9fe274cc");
 

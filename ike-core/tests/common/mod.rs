@@ -230,7 +230,7 @@ impl Sim {
         loop {
             let mut progress = false;
             for k in 0..self.nodes.len() {
-                let mut buf = [0u8; 2048];
+                let mut buf = [0u8; 8192];
                 loop {
                     let now = self.now;
                     let Some(t) = self.nodes[k]

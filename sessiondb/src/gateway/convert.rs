@@ -13,18 +13,20 @@ use ike_core::{ChildSa, EspKeys};
 
 /// The `crypto isakmp policy` entries, transform sets, lifetimes, the
 /// pre-shared key of `DefaultRAGroup` and NAT-T settings as ike-core's
-/// responder configuration. Entries ike-core cannot serve (DES, ECP groups
-/// before issue 6, RSA signatures) are left out: a client that offers only
-/// those gets NO-PROPOSAL-CHOSEN, as from an appliance without them.
+/// responder configuration. Entries ike-core cannot serve (DES) are left
+/// out: a client that offers only those gets NO-PROPOSAL-CHOSEN, as from an
+/// appliance without them; `rsa-sig` entries wait for certificates.
 pub(crate) fn ike_config(cfg: &Config) -> ike_core::Config {
     let mut ike = ike_core::Config::default();
     for p in &cfg.isakmp_policies {
         let (Some(encryption), Some(group)) = (ike_cipher(p.encryption), ike_group(p.group)) else {
             continue;
         };
+        // rsa-sig is chosen only once the port has supplied the trust
+        // point's certificates (Gateway::set_ike_credentials).
         let authentication = match p.authentication {
             IkeAuthentication::PreShare => ikec::Authentication::PreShare,
-            IkeAuthentication::RsaSig => continue,
+            IkeAuthentication::RsaSig => ikec::Authentication::RsaSig,
         };
         let hash = match p.hash {
             IkeHash::Md5 => ikex::HashAlg::Md5,
@@ -80,6 +82,21 @@ pub(crate) fn ike_config(cfg: &Config) -> ike_core::Config {
         .tunnel_group("DefaultRAGroup")
         .and_then(|tg| tg.pre_shared_key.as_ref())
         .and_then(|k| ikec::Psk::new(k.expose()));
+    // DPD: `isakmp keepalive` of DefaultRAGroup, where every peer of the
+    // dynamic map lands (the appliance's default when the group does not
+    // exist).
+    let keepalive = cfg
+        .tunnel_group("DefaultRAGroup")
+        .map(|tg| tg.isakmp_keepalive)
+        .unwrap_or_default();
+    ike.dpd_keepalive = match keepalive {
+        config::IsakmpKeepalive::Disabled => None,
+        config::IsakmpKeepalive::Enabled { threshold, retry } => Some(ikec::DpdTimers {
+            threshold: core::time::Duration::from_secs(u64::from(threshold)),
+            retry: core::time::Duration::from_secs(u64::from(retry)),
+            ..ikec::DpdTimers::DEFAULT
+        }),
+    };
     ike.nat_traversal = cfg.nat_traversal.is_some();
     ike.nat_keepalive = cfg
         .nat_traversal
@@ -103,7 +120,8 @@ fn ike_group(g: DhGroup) -> Option<ikex::DhGroup> {
         DhGroup::Group2 => Some(ikex::DhGroup::Modp1024),
         DhGroup::Group5 => Some(ikex::DhGroup::Modp1536),
         DhGroup::Group14 => Some(ikex::DhGroup::Modp2048),
-        DhGroup::Group19 | DhGroup::Group20 => None,
+        DhGroup::Group19 => Some(ikex::DhGroup::Ecp256),
+        DhGroup::Group20 => Some(ikex::DhGroup::Ecp384),
     }
 }
 

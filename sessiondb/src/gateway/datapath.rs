@@ -162,6 +162,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         };
         p.last_rx = now;
         p.inner_port = inner.src_port;
+        // Authentic inbound ESP: the client is alive, DPD need not probe.
+        if let Some(sa) = p.ike_sa {
+            let _ = self.ike.peer_activity(now, sa);
+        }
         // A NAT that rebinds gives the client a new public port; its ESP
         // proves it is the same client, so answers follow the new port.
         if udp && remote != p.remote {
@@ -370,7 +374,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             any |= self.drain_radius(now);
             while let Some(e) = self.esp.poll_event() {
                 any = true;
-                self.on_esp(now, e);
+                self.on_esp(now, e, rng);
             }
             let touched: heapless::Vec<u16, N> = self.ppp_output.iter().copied().collect();
             for slot in touched {
@@ -382,9 +386,30 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
     }
 
-    fn on_esp(&mut self, now: Duration, event: esp_core::Event) {
-        // A hard expiry ends the pair; a soft one is the client's to act on
-        // (IKEv1 rekeying by the responder is issue 6).
+    fn on_esp(&mut self, now: Duration, event: esp_core::Event, rng: &mut impl CryptoRng) {
+        // A soft kilobyte or sequence-number limit: renew the pair with a
+        // Quick Mode of our own (the time limit is ike-core's to watch, and
+        // the client renews what it negotiated).
+        if let esp_core::Event::SoftExpired {
+            handle,
+            reason: esp_core::ExpiryReason::Bytes | esp_core::ExpiryReason::SequenceNumber,
+            ..
+        } = event
+        {
+            let found = self.peers.iter().flatten().find_map(|p| {
+                let c = p
+                    .children
+                    .iter()
+                    .flatten()
+                    .find(|c| c.inbound == handle || c.outbound == handle)?;
+                Some((p.ike_sa?, c.spi_in))
+            });
+            if let Some((sa, spi_in)) = found {
+                let _ = self.ike.rekey_child_sa(now, sa, spi_in, rng);
+            }
+            return;
+        }
+        // A hard expiry ends the pair.
         if let esp_core::Event::HardExpired { handle, .. } = event {
             let slot = self.peers.iter().position(|p| {
                 p.as_ref().is_some_and(|p| {

@@ -43,7 +43,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     let _ = self.ike.delete_sa(now, sa, rng);
                     return;
                 };
-                let slot = match self.slot_of_ike_sa(sa) {
+                // A phase 1 rekey: the client's session moves to the new
+                // ISAKMP SA with its IPsec SAs.
+                let rekeyed = info.replaces.and_then(|old| self.slot_of_ike_sa(old));
+                let slot = match rekeyed.or_else(|| self.slot_of_ike_sa(sa)) {
                     Some(s) => Some(s),
                     None => self.new_peer(now, remote, local),
                 };
@@ -138,10 +141,11 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     .as_ref()
                     .map_or(0, |p| p.children.iter().flatten().count());
                 if left == 0 {
-                    let cause = if reason == DeleteReason::Expired {
-                        TerminateCause::SessionTimeout
-                    } else {
-                        TerminateCause::UserRequest
+                    let cause = match reason {
+                        DeleteReason::Expired => TerminateCause::SessionTimeout,
+                        // DPD found the client gone (RFC 3706).
+                        DeleteReason::PeerDead => TerminateCause::LostCarrier,
+                        _ => TerminateCause::UserRequest,
                     };
                     // The client deleted the SA that carried L2TP: nothing
                     // more can go out; end the rest now.

@@ -524,6 +524,24 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// `show vpn-sessiondb` prints. Without it, login times show the epoch.
     pub fn set_wall_clock(&mut self, now: Duration, wall: WallClock) {
         self.wall = Some((now, wall));
+        // Certificate validity (RSA-signature clients) uses the same clock.
+        let days = u64::try_from(wall.days_since_epoch()).unwrap_or(0);
+        let unix = days * 86_400
+            + u64::from(wall.hour) * 3600
+            + u64::from(wall.minute) * 60
+            + u64::from(wall.second);
+        self.ike.set_wall_clock(now, unix);
+    }
+
+    /// The certificates for `rsa-sig` policies: the gateway's chain and key,
+    /// and the CA certificates of the trust point that `tunnel-group
+    /// DefaultRAGroup ipsec-attributes / trust-point` names (the port reads
+    /// them from its certificate store). Until they are set, `rsa-sig`
+    /// policies are never chosen.
+    pub fn set_ike_credentials(&mut self, credentials: ike_core::cert::Credentials) {
+        let mut c = self.ike.config().clone();
+        c.credentials = credentials;
+        self.ike.set_config(c);
     }
 
     /// What is in use, for leak checks: after every client has gone, all of
@@ -759,7 +777,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// policy or pool address the new configuration no longer allows are
     /// ended (accounting cause NAS-Request); the others continue.
     pub fn replace_config(&mut self, now: Duration, config: Config, rng: &mut impl CryptoRng) {
-        self.ike.set_config(Self::ike_config(&config));
+        let mut ike = Self::ike_config(&config);
+        ike.credentials = self.ike.config().credentials.clone();
+        self.ike.set_config(ike);
         self.config = config;
         self.build_radius();
         for slot in 0..N {
