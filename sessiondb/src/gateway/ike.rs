@@ -2,7 +2,7 @@
 //! inbound SPIs from the ESP table, the negotiated SA pairs installed in
 //! it, deletes and failures unwound.
 
-use super::peer::{Child, IkeFacts, Phase};
+use super::peer::{Child, Phase};
 use super::{Gateway, TerminateCause, convert};
 use crate::debug::DebugClass;
 use core::net::{SocketAddr, SocketAddrV4};
@@ -56,7 +56,6 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     let _ = self.ike.delete_sa(now, sa, rng);
                     return;
                 };
-                let (cipher, hash, group) = convert::ike_names(&info);
                 if let Some(p) = self.peers[slot].as_mut() {
                     p.ike_sa = Some(sa);
                     p.remote = remote;
@@ -64,13 +63,6 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     p.nat = info.remote_behind_nat
                         || info.local_behind_nat
                         || local.port() == super::NAT_T_PORT;
-                    p.ike_info = Some(IkeFacts {
-                        cipher,
-                        hash,
-                        group,
-                        lifetime: Duration::from_secs(u64::from(info.lifetime_seconds)),
-                        established: info.established_at.unwrap_or(now),
-                    });
                 }
                 self.debug(
                     DebugClass::Event,

@@ -672,7 +672,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             take(g.client.poll_timeout());
         }
         for p in self.peers.iter().flatten() {
-            take(p.link_deadline);
+            take(p.link.as_ref().and_then(ppp_core::Link::poll_timeout));
         }
         next
     }
@@ -689,7 +689,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         for i in 0..N {
             let due = self.peers[i]
                 .as_ref()
-                .and_then(|p| p.link_deadline)
+                .and_then(|p| p.link.as_ref())
+                .and_then(ppp_core::Link::poll_timeout)
                 .is_some_and(|d| now >= d);
             if due {
                 if let Some(link) = self.peers[i].as_mut().and_then(|p| p.link.as_mut()) {

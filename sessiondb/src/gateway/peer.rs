@@ -89,19 +89,15 @@ pub(super) struct Peer {
     pub local: SocketAddrV4,
     pub nat: bool,
     pub ike_sa: Option<ike_core::SaHandle>,
-    pub ike_info: Option<IkeFacts>,
     pub children: [Option<Child>; 2],
     pub tunnel: Option<l2tp_core::TunnelHandle>,
     pub call: Option<l2tp_core::SessionHandle>,
     /// The client's inner UDP port (1701, or what its L2TP sends from).
     pub inner_port: u16,
     pub link: Option<ppp_core::Link>,
-    pub link_deadline: Option<Duration>,
     pub ppp_queued: bool,
     pub framed_ip: Option<Ipv4Addr>,
     pub address: Option<Ipv4Addr>,
-    pub dns: [Option<Ipv4Addr>; 2],
-    pub wins: [Option<Ipv4Addr>; 2],
     pub class: heapless::Vec<u8, 64>,
     pub idle_timeout: Option<Duration>,
     pub session_timeout: Option<Duration>,
@@ -132,16 +128,6 @@ pub(super) struct Peer {
     pub eap_resend: bool,
 }
 
-/// What the session view shows of the IKE SA.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct IkeFacts {
-    pub cipher: crate::session::Cipher,
-    pub hash: crate::session::Hash,
-    pub group: u8,
-    pub lifetime: Duration,
-    pub established: Duration,
-}
-
 impl Peer {
     pub(super) fn new(
         id: PeerId,
@@ -156,18 +142,14 @@ impl Peer {
             local,
             nat: local.port() == super::NAT_T_PORT,
             ike_sa: None,
-            ike_info: None,
             children: [None, None],
             tunnel: None,
             call: None,
             inner_port: super::inet::L2TP_PORT,
             link: None,
-            link_deadline: None,
             ppp_queued: false,
             framed_ip: None,
             address: None,
-            dns: [None, None],
-            wins: [None, None],
             class: heapless::Vec::new(),
             idle_timeout: None,
             session_timeout: None,
@@ -238,13 +220,12 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
     }
 
-    /// Records the peer's new link deadline and queues it for output and
-    /// for its events (drained by `pump`).
+    /// Queues the peer's link for its output and its events (drained by
+    /// `pump`).
     pub(super) fn link_touched(&mut self, slot: usize) {
         let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        p.link_deadline = p.link.as_ref().and_then(ppp_core::Link::poll_timeout);
         if p.link.is_some() && !p.ppp_queued {
             p.ppp_queued = true;
             let _ = self
@@ -543,7 +524,19 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             let t = self.l2tp.tunnel(s.tunnel)?;
             Some(([t.local_id, t.remote_id], [s.local_id, s.remote_id]))
         });
-        let ike = p.ike_info;
+        // What the session view shows of the ISAKMP SA in use (the newest
+        // after a phase 1 rekey).
+        let ike = p.ike_sa.and_then(|sa| self.ike.sa_info(sa)).map(|info| {
+            let (cipher, hash, group) = convert::ike_names(&info);
+            let lifetime = Duration::from_secs(u64::from(info.lifetime_seconds));
+            (
+                cipher,
+                hash,
+                group,
+                lifetime,
+                info.established_at.unwrap_or(now),
+            )
+        });
         let (remote, local, nat, address) = (p.remote, p.local, p.nat, p.address);
         let last = p.last_data;
         let idle = p.idle_timeout;
@@ -556,7 +549,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         rec.bytes_rx = bytes_rx;
         rec.bytes_tx = bytes_tx;
         rec.assigned_ip = address;
-        if let Some(ike) = ike {
+        if let Some((cipher, hash, group, lifetime, established)) = ike {
             rec.ike = Some(IkeSubSession {
                 session_id: 1,
                 cookies: [0, 0],
@@ -564,10 +557,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 udp_dst_port: remote.port(),
                 negotiation_mode: NegotiationMode::Main,
                 auth_mode: IkeAuthMode::PreSharedKeys,
-                encryption: ike.cipher,
-                hashing: ike.hash,
-                rekey: TimeRekey::starting(ike.established, ike.lifetime),
-                dh_group: ike.group,
+                encryption: cipher,
+                hashing: hash,
+                rekey: TimeRekey::starting(established, lifetime),
+                dh_group: group,
             });
         }
         if let Some(c) = child {

@@ -507,8 +507,6 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         if let Some(p) = self.peers[slot].as_mut() {
             p.session = Some(handle);
             p.accounting = accounting;
-            p.dns = dns;
-            p.wins = wins;
             // RADIUS Idle-/Session-Timeout win over the group policy.
             p.idle_timeout = p.idle_timeout.or(idle);
             p.session_timeout = p.session_timeout.or(lifetime);
