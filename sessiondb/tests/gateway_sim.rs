@@ -309,3 +309,60 @@ fn exported_keys_open_the_gateways_esp() {
         assert!(opened >= 5, "{opened} ESP datagrams opened");
     });
 }
+
+/// `logoff_all` (what a port runs before it exits) ends an established
+/// session and one still negotiating, with accounting's cause, and frees
+/// everything once the teardown has drained.
+#[test]
+fn logoff_all_ends_every_client_and_frees_everything() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 7);
+        let up = sim.add_client(false, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        let late = sim.add_client(true, "bob", "b0b-pass", AuthMethod::MsChapV2);
+        sim.connect(up);
+        sim.run_until(secs(20));
+        assert!(sim.clients[up].address.is_some());
+        // The second client has finished Main Mode but not PPP.
+        sim.connect(late);
+        let mut steps = 0;
+        while sim.gateway.resources().peers < 2 && steps < 1000 {
+            let next = sim.now + Duration::from_millis(1);
+            sim.run_until(next);
+            steps += 1;
+        }
+        assert_eq!(sim.gateway.resources().peers, 2, "both clients have a slot");
+        assert!(sim.clients[late].address.is_none(), "still negotiating");
+
+        let now = sim.now;
+        let n = sim.gateway.logoff_all(
+            now,
+            sessiondb::gateway::TerminateCause::AdminReboot,
+            &mut sim.gateway_rng,
+        );
+        assert_eq!(n, 2);
+        sim.flush();
+        sim.run_until(sim.now + secs(30));
+        let r = sim.gateway.resources();
+        assert_eq!(
+            (r.sessions, r.peers, r.addresses, r.esp_sas),
+            (0, 0, 0, 0),
+            "{r:?}"
+        );
+        assert!(sim.gateway_events.iter().any(|e| matches!(
+            e,
+            Event::SessionDown {
+                cause: sessiondb::gateway::TerminateCause::AdminReboot,
+                ..
+            }
+        )));
+        assert!(
+            sim.clients[up]
+                .events
+                .iter()
+                .any(|e| matches!(e, sessiondb::dialer::DialerEvent::Down(_))),
+            "the client was told: {:?}",
+            sim.clients[up].events
+        );
+        assert!(sim.clients[late].address.is_none());
+    });
+}
