@@ -366,3 +366,43 @@ fn logoff_all_ends_every_client_and_frees_everything() {
         assert!(sim.clients[late].address.is_none());
     });
 }
+
+/// The dialer sends IPv4 only: an IPv6 packet (what a host's TUN device
+/// offers first, router solicitations) or a truncated IPv4 packet is
+/// refused rather than framed as PPP IPv4.
+#[test]
+fn dialer_refuses_what_is_not_one_whole_ipv4_packet() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 8);
+        let c = sim.add_client(false, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(20));
+        let src = sim.clients[c].address.expect("up");
+        let at = sessiondb::gateway::HEADROOM;
+        let mut buf = vec![0u8; 4096];
+        // An IPv6 router solicitation's fixed header: version 6.
+        buf[at] = 0x60;
+        buf[at + 4..at + 6].copy_from_slice(&8u16.to_be_bytes());
+        let now = sim.now;
+        assert_eq!(
+            sim.clients[c].dialer.handle_ip(now, &mut buf, at..at + 48),
+            Err(sessiondb::dialer::DialerError::Malformed)
+        );
+        // An IPv4 packet whose total length says more than was given.
+        let packet = sim::ipv4_packet(src, Ipv4Addr::new(10, 10, 0, 1), b"0123456789");
+        buf[at..at + packet.len()].copy_from_slice(&packet);
+        assert_eq!(
+            sim.clients[c]
+                .dialer
+                .handle_ip(now, &mut buf, at..at + packet.len() - 1),
+            Err(sessiondb::dialer::DialerError::Malformed)
+        );
+        // The whole packet goes.
+        assert!(
+            sim.clients[c]
+                .dialer
+                .handle_ip(now, &mut buf, at..at + packet.len())
+                .is_ok()
+        );
+    });
+}
