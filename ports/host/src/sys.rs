@@ -530,6 +530,13 @@ impl Tun {
         let mut req = ifreq_named(&self.name);
         req.ifr_ifru.ifru_mtu = i32::from(mtu);
         interface_ioctl(&sock, libc::SIOCSIFMTU, &mut req, "SIOCSIFMTU")?;
+        // The link carries IPv4 only (IPCP): no IPv6 link-local address,
+        // no router solicitations into the tunnel. Without IPv6 in the
+        // kernel the file does not exist, which is as good.
+        let _ = std::fs::write(
+            format!("/proc/sys/net/ipv6/conf/{}/disable_ipv6", self.name),
+            "1",
+        );
         let mut req = ifreq_named(&self.name);
         interface_ioctl(&sock, libc::SIOCGIFFLAGS, &mut req, "SIOCGIFFLAGS")?;
         // SAFETY: SIOCGIFFLAGS wrote the flags member of the union.
