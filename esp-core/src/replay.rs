@@ -89,8 +89,13 @@ impl<const W: usize> ReplayWindow<W> {
 
     /// Records a sequence number whose packet passed the integrity check.
     /// Call only after [`check`](Self::check) accepted it.
+    ///
+    /// With anti-replay off the bitmap is left alone, but [`top`](Self::top)
+    /// still follows the highest sequence number (the inbound SA reports it
+    /// either way).
     pub fn accept(&mut self, seq: u32) {
         if self.size == 0 {
+            self.top = self.top.max(seq);
             return;
         }
         if seq > self.top {
@@ -178,6 +183,10 @@ mod tests {
         assert_eq!(take(&mut w, 7), Ok(()));
         assert_eq!(take(&mut w, 7), Ok(()));
         assert_eq!(take(&mut w, 0), Ok(()));
+        // Found by the scapy interop run: `top` stayed 0 with the window off.
+        assert_eq!(w.top(), 7);
+        assert_eq!(take(&mut w, 3), Ok(()));
+        assert_eq!(w.top(), 7);
         assert_eq!(
             ReplayWindow::<1>::new(65),
             Err(KeyError::ReplayWindowTooLarge)

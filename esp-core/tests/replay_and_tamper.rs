@@ -107,6 +107,30 @@ fn left_of_the_window_never_seen() {
     );
 }
 
+/// Without anti-replay (window 0, or no integrity: RFC 4303 §3.4.3) every
+/// copy opens, and the inbound SA still reports the highest sequence number
+/// it accepted. Regression: the scapy interop run (`scripts/interop-esp.sh`)
+/// found `Sa::sequence_number` stuck at 0 on such SAs.
+#[test]
+fn no_anti_replay_still_tracks_the_highest_sequence_number() {
+    for (enc, integ, window) in [
+        (Encryption::AesCbc128, Integrity::None, 128),
+        (Encryption::TripleDesCbc, Integrity::HmacSha1_96, 0),
+    ] {
+        let keys = Keys::new(enc, integ);
+        let mut link = link(enc, integ, &keys, window);
+        let packets = seal(&mut link, 5);
+        for (i, p) in packets.iter().enumerate().rev() {
+            assert_eq!(open(&mut link, p), Ok(i as u32 + 1));
+            assert_eq!(open(&mut link, p), Ok(i as u32 + 1), "no replay check");
+        }
+        let rx = link.table.get(link.rx).unwrap();
+        assert_eq!(rx.sequence_number(), 5, "{enc:?}/{integ:?} window {window}");
+        assert_eq!(rx.counters().packets, 10);
+        assert_eq!(rx.counters().replay_drops, 0);
+    }
+}
+
 /// A forged packet with a fresh sequence number does not move the window:
 /// the real packet with that number still opens (RFC 4303 §3.4.3, "the
 /// receive window is updated only if the integrity verification succeeds").

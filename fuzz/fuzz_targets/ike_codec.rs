@@ -67,30 +67,67 @@ fn payload(p: &Payload<'_>) {
         }
         PayloadType::Identification => reparse(
             b,
-            |x| IdRepr::parse(x).ok().map(|i| (i.id_type, i.protocol, i.port, i.data.to_vec())),
+            |x| {
+                IdRepr::parse(x)
+                    .ok()
+                    .map(|i| (i.id_type, i.protocol, i.port, i.data.to_vec()))
+            },
             |(t, p, port, d), w| {
-                IdRepr { id_type: *t, protocol: *p, port: *port, data: d }.emit(w);
+                IdRepr {
+                    id_type: *t,
+                    protocol: *p,
+                    port: *port,
+                    data: d,
+                }
+                .emit(w);
             },
         ),
         PayloadType::Certificate | PayloadType::CertificateRequest => reparse(
             b,
-            |x| CertRepr::parse(x).ok().map(|c| (c.encoding, c.data.to_vec())),
-            |(e, d), w| CertRepr { encoding: *e, data: d }.emit(w),
+            |x| {
+                CertRepr::parse(x)
+                    .ok()
+                    .map(|c| (c.encoding, c.data.to_vec()))
+            },
+            |(e, d), w| {
+                CertRepr {
+                    encoding: *e,
+                    data: d,
+                }
+                .emit(w)
+            },
         ),
         PayloadType::Notification => reparse(
             b,
             |x| {
-                NotifyRepr::parse(x)
-                    .ok()
-                    .map(|n| (n.doi, n.protocol, n.notify_type, n.spi.to_vec(), n.data.to_vec()))
+                NotifyRepr::parse(x).ok().map(|n| {
+                    (
+                        n.doi,
+                        n.protocol,
+                        n.notify_type,
+                        n.spi.to_vec(),
+                        n.data.to_vec(),
+                    )
+                })
             },
             |(doi, p, t, spi, d), w| {
-                NotifyRepr { doi: *doi, protocol: *p, notify_type: *t, spi, data: d }.emit(w);
+                NotifyRepr {
+                    doi: *doi,
+                    protocol: *p,
+                    notify_type: *t,
+                    spi,
+                    data: d,
+                }
+                .emit(w);
             },
         ),
         PayloadType::Delete => reparse(
             b,
-            |x| DeleteRepr::parse(x).ok().map(|d| (d.protocol, d.spi_size, d.spis.collect::<Vec<_>>().concat())),
+            |x| {
+                DeleteRepr::parse(x)
+                    .ok()
+                    .map(|d| (d.protocol, d.spi_size, d.spis.collect::<Vec<_>>().concat()))
+            },
             |(p, s, spis), w| DeleteRepr::new(*p, *s, spis).emit(w),
         ),
         PayloadType::NatOa | PayloadType::NatOaDraft => {
@@ -180,7 +217,9 @@ fuzz_target!(|input: Input| {
     let key = [7u8; 32];
     let mut iv = input.raw.iter().copied().take(16).collect::<Vec<_>>();
     let mut data = input.raw.clone();
-    let ok = input.cipher.decrypt(&key[..input.cipher.key_len()], &mut iv, &mut data);
+    let ok = input
+        .cipher
+        .decrypt(&key[..input.cipher.key_len()], &mut iv, &mut data);
     assert_eq!(
         ok,
         iv.len() == input.cipher.block_len() && input.raw.len() % input.cipher.block_len() == 0

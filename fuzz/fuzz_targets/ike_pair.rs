@@ -9,8 +9,8 @@
 
 use arbitrary::Arbitrary;
 use ike_core::config::{
-    Authentication, EspEncryption, EspIntegrity, EspProposal, IkeProposal, IsakmpPolicy, Mode,
-    Psk, TransformSet,
+    Authentication, EspEncryption, EspIntegrity, EspProposal, IkeProposal, IsakmpPolicy, Mode, Psk,
+    TransformSet,
 };
 use ike_core::crypto::{CipherAlg, DhGroup, HashAlg};
 use ike_core::{ChildSa, Config, Endpoint, Event, MAX_MESSAGE_LEN, proposals};
@@ -32,11 +32,25 @@ pub enum Op {
     Drop,
     Duplicate,
     Reorder,
-    Flip { at: u16, mask: u8 },
-    Truncate { len: u16 },
-    Inject { bytes: Vec<u8>, nat_t_port: bool },
-    InjectForSa { header_rest: [u8; 12], body: Vec<u8>, encrypted: bool },
-    Advance { millis: u16 },
+    Flip {
+        at: u16,
+        mask: u8,
+    },
+    Truncate {
+        len: u16,
+    },
+    Inject {
+        bytes: Vec<u8>,
+        nat_t_port: bool,
+    },
+    InjectForSa {
+        header_rest: [u8; 12],
+        body: Vec<u8>,
+        encrypted: bool,
+    },
+    Advance {
+        millis: u16,
+    },
     Connect,
     RequestChild,
     DeleteChild,
@@ -80,7 +94,12 @@ const PSK: &[u8] = b"fuzz-psk";
 fn configs(suite: u8) -> (Config, Config) {
     let (c, h, g, pfs) = match suite % 4 {
         0 => (CipherAlg::Aes128, HashAlg::Sha1, DhGroup::Modp1024, None),
-        1 => (CipherAlg::TripleDes, HashAlg::Md5, DhGroup::Modp1024, Some(DhGroup::Modp1024)),
+        1 => (
+            CipherAlg::TripleDes,
+            HashAlg::Md5,
+            DhGroup::Modp1024,
+            Some(DhGroup::Modp1024),
+        ),
         2 => (CipherAlg::Aes256, HashAlg::Sha256, DhGroup::Modp1536, None),
         _ => (CipherAlg::Aes192, HashAlg::Sha1, DhGroup::Modp768, None),
     };
@@ -96,7 +115,10 @@ fn configs(suite: u8) -> (Config, Config) {
         integrity: EspIntegrity::HmacSha1,
     };
     let mut r = Config::default();
-    let _ = r.isakmp_policies.push(IsakmpPolicy { priority: 1, proposal: p });
+    let _ = r.isakmp_policies.push(IsakmpPolicy {
+        priority: 1,
+        proposal: p,
+    });
     let _ = r.transform_sets.push(TransformSet {
         encryption: e.encryption,
         integrity: e.integrity,
@@ -154,7 +176,10 @@ impl Harness {
             loop {
                 let now = self.now;
                 let (ep, _) = self.ep(side);
-                let Some(t) = ep.poll_transmit(now, &mut buf).expect("buffer is large enough") else {
+                let Some(t) = ep
+                    .poll_transmit(now, &mut buf)
+                    .expect("buffer is large enough")
+                else {
                     break;
                 };
                 assert!(t.len <= buf.len());
@@ -169,7 +194,9 @@ impl Harness {
                 let (src, dst) = match (side, self.nat) {
                     (Side::Initiator, true) => (addr(NAT_IP, 40000 + t.local.port()), t.remote),
                     (Side::Initiator, false) => (t.local, t.remote),
-                    (Side::Responder, true) => (t.local, addr(I_IP, t.remote.port().wrapping_sub(40000))),
+                    (Side::Responder, true) => {
+                        (t.local, addr(I_IP, t.remote.port().wrapping_sub(40000)))
+                    }
                     (Side::Responder, false) => (t.local, t.remote),
                 };
                 self.queue.push_back(Wire {
@@ -217,7 +244,9 @@ impl Harness {
     }
 
     pub fn run(&mut self, input: &Input, focus: Side) {
-        let h = self.i.connect(self.now, addr(R_IP, 500), addr(I_IP, 500), &mut self.irng);
+        let h = self
+            .i
+            .connect(self.now, addr(R_IP, 500), addr(I_IP, 500), &mut self.irng);
         assert!(h.is_ok());
         self.drain();
         for op in input.ops.iter().take(64) {
@@ -239,7 +268,12 @@ impl Harness {
                 }
                 Op::Duplicate => {
                     if let Some(w) = self.queue.front() {
-                        let copy = Wire { to: w.to, src: w.src, dst: w.dst, data: w.data.clone() };
+                        let copy = Wire {
+                            to: w.to,
+                            src: w.src,
+                            dst: w.dst,
+                            data: w.data.clone(),
+                        };
                         self.deliver(copy);
                     }
                 }
@@ -270,11 +304,21 @@ impl Harness {
                         Side::Responder => (addr(NAT_IP, 41000), addr(R_IP, port)),
                         Side::Initiator => (addr(R_IP, port), addr(I_IP, port)),
                     };
-                    self.deliver(Wire { to: focus, src, dst, data: bytes.clone() });
+                    self.deliver(Wire {
+                        to: focus,
+                        src,
+                        dst,
+                        data: bytes.clone(),
+                    });
                 }
-                Op::InjectForSa { header_rest, body, encrypted } => {
+                Op::InjectForSa {
+                    header_rest,
+                    body,
+                    encrypted,
+                } => {
                     // A message with the cookies of the last message seen.
-                    let Some(template) = self.queue.front().map(|w| (w.src, w.dst, w.data.clone())) else {
+                    let Some(template) = self.queue.front().map(|w| (w.src, w.dst, w.data.clone()))
+                    else {
                         continue;
                     };
                     if template.2.len() < 28 {
@@ -289,7 +333,12 @@ impl Harness {
                         m[19] |= 1;
                     }
                     m.extend_from_slice(body);
-                    self.deliver(Wire { to: focus, src: template.0, dst: template.1, data: m });
+                    self.deliver(Wire {
+                        to: focus,
+                        src: template.0,
+                        dst: template.1,
+                        data: m,
+                    });
                 }
                 Op::Advance { millis } => {
                     self.now += Duration::from_millis(u64::from(*millis) * 40);
@@ -302,7 +351,9 @@ impl Harness {
                     }
                 }
                 Op::Connect => {
-                    let _ = self.i.connect(self.now, addr(R_IP, 500), addr(I_IP, 500), &mut self.irng);
+                    let _ =
+                        self.i
+                            .connect(self.now, addr(R_IP, 500), addr(I_IP, 500), &mut self.irng);
                 }
                 Op::RequestChild => {
                     let now = self.now;

@@ -306,6 +306,39 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    // The names tshark 4.0.17 (Debian 12) accepts in its `esp_sa` table:
+    // `scripts/interop-esp.sh` seals packets under every pair with these
+    // lines and has tshark find each ICV `[correct]`. In particular the two
+    // SHA-256 entries are "HMAC-SHA-256-128 [RFC4868]" and the draft name
+    // for the 96-bit truncation, not the IKEv2 transform names
+    // ("HMAC_SHA2_256_128") that the same library also contains.
+    #[test]
+    fn wireshark_names_are_the_ones_tshark_decrypts_with() {
+        let enc = [
+            (Encryption::Null, "NULL"),
+            (Encryption::TripleDesCbc, "TripleDES-CBC [RFC2451]"),
+            (Encryption::AesCbc128, "AES-CBC [RFC3602]"),
+            (Encryption::AesCbc192, "AES-CBC [RFC3602]"),
+            (Encryption::AesCbc256, "AES-CBC [RFC3602]"),
+        ];
+        for (e, name) in enc {
+            assert_eq!(wireshark_encryption(e), name, "{e:?}");
+        }
+        let integ = [
+            (Integrity::None, "NULL"),
+            (Integrity::HmacMd5_96, "HMAC-MD5-96 [RFC2403]"),
+            (Integrity::HmacSha1_96, "HMAC-SHA-1-96 [RFC2404]"),
+            (Integrity::HmacSha256_128, "HMAC-SHA-256-128 [RFC4868]"),
+            (
+                Integrity::HmacSha256_96,
+                "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]",
+            ),
+        ];
+        for (i, name) in integ {
+            assert_eq!(wireshark_integrity(i), name, "{i:?}");
+        }
+    }
+
     #[test]
     fn esp_sa_line_matches_the_reference_format() {
         // The first line of testdata/l2tp-ipsec/esp_sa, which tshark 4.0 accepts.

@@ -205,6 +205,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     self.counters.spoofed += 1;
                     return Err(Error::Spoofed);
                 }
+                if let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) {
+                    p.last_data = now;
+                }
                 if self.debug.enabled(DebugClass::Data, 1) {
                     self.debug(
                         DebugClass::Data,
@@ -256,6 +259,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             return Err(Error::NoRoute);
         };
         let packet = range.start..range.start + summary.total_len;
+        if let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) {
+            p.last_data = now;
+        }
         let frame = {
             let link = self
                 .peers

@@ -91,6 +91,9 @@ pub(super) struct Peer {
     pub keepalive_at: Option<Duration>,
     pub keepalive_due: bool,
     pub last_rx: Duration,
+    /// The last IPv4 packet either way: what `vpn-idle-timeout` measures
+    /// (keepalives and control traffic do not count).
+    pub last_data: Duration,
     /// The credentials while RADIUS decides, for the local fallback.
     pub fallback: Option<super::ppp::OwnedCredentials>,
     /// The Access-Challenge whose EAP Request the client must answer, kept
@@ -156,6 +159,7 @@ impl Peer {
             keepalive_at: None,
             keepalive_due: false,
             last_rx: now,
+            last_data: now,
             fallback: None,
             eap_reply: None,
             eap_resend: false,
@@ -297,25 +301,35 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// itself, before its SAs are gone.
     pub(super) fn end_session(&mut self, now: Duration, slot: usize) {
         self.refresh_record(now, slot);
-        let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
+        let Some(p) = self.peers.get(slot).and_then(Option::as_ref) else {
             return;
         };
         let cause = p.cause.unwrap_or(TerminateCause::NasRequest);
+        let (record, index) = (p.session, p.session_index);
+        let stats = record.and_then(|h| self.sessions.get(h)).cloned();
+        if index.is_some() {
+            // Accounting-Stop while the record still has its address.
+            self.send_accounting_stop(now, slot, stats.as_ref());
+        }
+        let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
         let address = p.address.take();
-        let record = p.session.take();
-        let index = p.session_index.take();
+        p.session = None;
+        p.session_index = None;
         if let Some(address) = address {
             let _ = self.pool.release(address);
             self.unmap_address(address);
         }
-        let stats = record.and_then(|h| self.sessions.remove(h));
+        if let Some(h) = record {
+            let _ = self.sessions.remove(h);
+        }
         if let Some(auth) = self.peers[slot].as_mut().and_then(|p| p.auth.take())
             && let Some(group) = self.radius.get_mut(usize::from(auth.group))
         {
             let _ = group.client.release(auth.request);
         }
         if let Some(index) = index {
-            self.send_accounting_stop(now, slot, stats.as_ref());
             self.counters.sessions_down += 1;
             self.emit(Event::SessionDown { index, cause });
         }
@@ -397,13 +411,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     p.keepalive_at = Some(now + interval);
                 }
             }
-            let last = p
-                .link
-                .as_ref()
-                .map_or(p.last_rx, ppp_core::Link::last_activity);
             let idle = p
                 .idle_timeout
-                .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(last) >= t);
+                .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.last_data) >= t);
             let expired = p
                 .session_timeout
                 .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.login_at) >= t);
@@ -471,10 +481,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let ike = p.ike_info;
         let (remote, local, nat, address, user) =
             (p.remote, p.local, p.nat, p.address, p.user.clone());
-        let last = p
-            .link
-            .as_ref()
-            .map_or(p.last_rx, ppp_core::Link::last_activity);
+        let last = p.last_data;
         let idle = p.idle_timeout;
         let auth_mode = p.auth_mode.map(convert::ppp_auth);
         let index = p.session_index.unwrap_or(0);

@@ -550,6 +550,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
         p.phase = Phase::Up;
         p.login_at = now;
+        p.last_data = now;
         let protocol = if p.nat {
             crate::session::Protocol::L2tpOverIpsecOverNatT
         } else {

@@ -3,6 +3,8 @@
 //! duplication and reordering drawn from a seeded RNG.
 #![allow(dead_code, clippy::cast_possible_truncation)]
 
+pub mod radius;
+
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 use sessiondb::Config;
@@ -84,6 +86,12 @@ pub enum Wire {
         dst: Ipv4Addr,
         payload: Vec<u8>,
     },
+    /// Between the gateway and the RADIUS server.
+    Radius {
+        to_server: bool,
+        server: SocketAddrV4,
+        payload: Vec<u8>,
+    },
 }
 
 pub struct Faults {
@@ -131,6 +139,10 @@ pub struct Sim {
     pub dropped: u64,
     /// Every datagram the gateway sent to a client, as sent.
     pub to_clients: Vec<Wire>,
+    pub radius: radius::FakeRadius,
+    /// Send RADIUS to a real server over loopback instead (FreeRADIUS).
+    pub real_radius: Option<std::net::UdpSocket>,
+    vanished: std::collections::HashSet<usize>,
 }
 
 impl Sim {
@@ -156,6 +168,9 @@ impl Sim {
             inside: Vec::new(),
             dropped: 0,
             to_clients: Vec::new(),
+            radius: radius::FakeRadius::default(),
+            real_radius: None,
+            vanished: std::collections::HashSet::new(),
         }
     }
 
@@ -208,6 +223,16 @@ impl Sim {
             return;
         };
         let (src, dst, len, head) = match wire {
+            Wire::Radius {
+                server,
+                payload,
+                to_server,
+            } => (
+                format!("radius {to_server}"),
+                server.to_string(),
+                payload.len(),
+                String::new(),
+            ),
             Wire::Udp { src, dst, payload } => (
                 src.to_string(),
                 dst.to_string(),
@@ -290,7 +315,16 @@ impl Sim {
                         },
                     );
                 }
-                Destination::Radius { .. } => {}
+                Destination::Radius { server } => {
+                    self.send(
+                        None,
+                        Wire::Radius {
+                            to_server: true,
+                            server,
+                            payload,
+                        },
+                    );
+                }
             }
         }
         while let Some(e) = self.gateway.poll_event() {
@@ -301,6 +335,9 @@ impl Sim {
         }
         for i in 0..self.clients.len() {
             while let Some(t) = self.clients[i].dialer.poll_transmit(now, &mut buf) {
+                if self.vanished.contains(&i) {
+                    continue;
+                }
                 let payload = buf[t.range.clone()].to_vec();
                 let private = self.clients[i].private;
                 let wire = match t.destination {
@@ -355,8 +392,13 @@ impl Sim {
                 })
             }
             // A NAT without IPsec passthrough drops plain ESP.
-            Wire::Esp { .. } => None,
+            Wire::Esp { .. } | Wire::Radius { .. } => None,
         }
+    }
+
+    /// The client is gone: nothing more from it, nothing reaches it.
+    pub fn vanish(&mut self, i: usize) {
+        self.vanished.insert(i);
     }
 
     /// Moves a client's NAT mapping to new public ports (a rebinding).
@@ -458,6 +500,9 @@ impl Sim {
                         None => return,
                     }
                 };
+                if self.vanished.contains(&i) {
+                    return;
+                }
                 buf[at..at + payload.len()].copy_from_slice(&payload);
                 let c = &mut self.clients[i];
                 if let Ok(Some(packet)) = c.dialer.handle_datagram(
@@ -470,6 +515,51 @@ impl Sim {
                 ) {
                     c.received.push(buf[packet].to_vec());
                 }
+            }
+            (
+                _,
+                Wire::Radius {
+                    to_server: true,
+                    server,
+                    payload,
+                },
+            ) => {
+                let answer = match &self.real_radius {
+                    Some(socket) => {
+                        socket.send_to(&payload, server).unwrap();
+                        let mut answer = vec![0u8; 4096];
+                        match socket.recv_from(&mut answer) {
+                            Ok((n, _)) => {
+                                answer.truncate(n);
+                                Some(answer)
+                            }
+                            Err(_) => None,
+                        }
+                    }
+                    None => self.radius.answer(&payload),
+                };
+                if let Some(answer) = answer {
+                    self.send(
+                        Some(usize::MAX),
+                        Wire::Radius {
+                            to_server: false,
+                            server,
+                            payload: answer,
+                        },
+                    );
+                }
+            }
+            (
+                _,
+                Wire::Radius {
+                    to_server: false,
+                    server,
+                    payload,
+                },
+            ) => {
+                let _ = self
+                    .gateway
+                    .handle_radius(now, server, &payload, &mut self.gateway_rng);
             }
             (None, Wire::Esp { dst, payload, .. }) => {
                 let Some(i) = self.clients.iter().position(|c| c.private == dst) else {
