@@ -791,6 +791,30 @@ ip local pool c 192.0.2.10-192.0.2.20",
     }
 
     #[test]
+    fn the_chapter_example_configuration_serves_its_pool() {
+        let config = Config::parse(include_str!("../examples/chapter.conf"))
+            .unwrap_or_else(|e| panic!("examples/chapter.conf: {e}"));
+        let a = args(Some("examples/chapter.conf"));
+        assert_eq!(
+            inside_address(&a, &config),
+            Ok(Ipv4Addr::new(192, 168, 77, 1))
+        );
+        assert_eq!(
+            pool_routes(&config),
+            [(
+                Ipv4Addr::new(192, 168, 77, 0),
+                Ipv4Addr::new(255, 255, 255, 0)
+            )]
+        );
+        let tg = config.tunnel_group("DefaultRAGroup").unwrap();
+        assert!(
+            tg.ppp_authentication
+                .contains(sessiondb::config::PppAuth::MsChapV2)
+        );
+        assert!(config.user("alice").is_some());
+    }
+
+    #[test]
     fn the_default_configuration_prints_its_secrets_and_a_bad_file_its_line() {
         let mut rng = <ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(3);
         let p = prepare_config(&args(None), &mut rng).unwrap();
