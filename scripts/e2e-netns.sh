@@ -96,6 +96,17 @@ rc=0; "$LNS" check-config "$WORK/bad.cfg" >"$WORK/bad.out" 2>&1 || rc=$?
 grep -q "pre-shared-key \*\*\*\*\*" "$WORK/chapter.out" || fail "check-config does not mask the key"
 rc=0; "$LNS" ctl --ctl "$WORK/nobody.sock" show debug >"$WORK/bad.out" 2>&1 || rc=$?
 [[ $rc == 1 ]] && grep -q "is \`lns serve\` running" "$WORK/bad.out" || fail "ctl without a server: exit $rc"
+# Without privileges: the message names the capability, and no secret is printed.
+# (A copy of the binary where user nobody may run it, whatever the checkout's permissions.)
+mkdir -p "$WORK/bin" && chmod 755 "$WORK" "$WORK/bin" && install -m 755 "$LNS" "$WORK/bin/lns"
+nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+rc=0; "${nobody[@]}" "$WORK/bin/lns" serve --ctl "$WORK/x.sock" >"$WORK/bad.out" 2>&1 || rc=$?
+[[ $rc == 1 ]] && grep -q "CAP_NET_BIND_SERVICE" "$WORK/bad.out" || fail "serve without privileges: exit $rc"
+grep -q "pre-shared key" "$WORK/bad.out" && fail "serve printed its key without starting"
+rc=0; "${nobody[@]}" --inh-caps=+net_bind_service --ambient-caps=+net_bind_service \
+    "$WORK/bin/lns" serve --ctl "$WORK/x.sock" >"$WORK/bad.out" 2>&1 || rc=$?
+[[ $rc == 1 ]] && grep -q "CAP_NET_ADMIN" "$WORK/bad.out" && grep -q "CAP_NET_RAW" "$WORK/bad.out" ||
+    fail "serve without CAP_NET_ADMIN/CAP_NET_RAW: exit $rc"
 echo "ok"
 
 echo "=== namespaces and links"

@@ -248,8 +248,8 @@ pub fn run(args: ServeArgs, signals: Signals) -> Result<(), String> {
     let prepared = prepare_config(&args, &mut rng)?;
     let inside = inside_address(&args, &prepared.config)?;
     let routes = pool_routes(&prepared.config);
-    println!("{}", prepared.banner);
 
+    // Privileges first: a server that cannot start prints no secrets.
     let sockets = Sockets::open(args.listen)?;
     let tun = Tun::open(&args.tun).map_err(|e| e.to_string())?;
     let mtu = Options::default().mru;
@@ -270,6 +270,7 @@ pub fn run(args: ServeArgs, signals: Signals) -> Result<(), String> {
             None
         }
     };
+    println!("{}", prepared.banner);
     let stdin = sys::is_terminal(0).then(Vec::new);
     if stdin.is_some() {
         let _ = sys::set_nonblocking(0);
