@@ -259,6 +259,15 @@ if command -v tshark >/dev/null; then
         -q -z io,phs >"$WORK/phs.out" 2>&1
     grep -q "l2tp" "$WORK/phs.out" && grep -q "ppp" "$WORK/phs.out" || fail "tshark did not dissect L2TP/PPP"
     sed -n '/Protocol Hierarchy/,$p' "$WORK/phs.out" | head -n 30
+
+    echo "=== tshark decrypts a simulation's capture (lns simulate --pcap)"
+    "$LNS" -q simulate --clients 4 --nat --seconds 0 --pcap "$WORK/sim.pcap" >"$WORK/sim.out" 2>&1 ||
+        fail "simulate --pcap"
+    cp "$WORK/sim.pcap.esp_sa" "$WORK/profile/esp_sa"
+    WIRESHARK_CONFIG_DIR="$WORK/profile" tshark -r "$WORK/sim.pcap" -o esp.enable_encryption_decode:TRUE \
+        -Y "chap || pap" >"$WORK/sim-auth.out" 2>&1
+    [[ $(wc -l <"$WORK/sim-auth.out") -ge 8 ]] || fail "tshark found no PPP authentication in the simulation"
+    echo "ok: $(wc -l <"$WORK/sim-auth.out") PPP authentication packets decrypted"
 fi
 
 failed=0
