@@ -31,7 +31,7 @@ use sessiondb::gateway::{
     Destination, Error as GwError, Event, IKE_PORT, NAT_T_PORT, Options, TerminateCause,
 };
 use std::fmt::Write as _;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
@@ -271,10 +271,9 @@ pub fn run(args: ServeArgs, signals: Signals) -> Result<(), String> {
         }
     };
     println!("{}", prepared.banner);
+    // Standard input stays blocking (its file description is the shell's
+    // terminal too): it is read only when poll says a line is there.
     let stdin = sys::is_terminal(0).then(Vec::new);
-    if stdin.is_some() {
-        let _ = sys::set_nonblocking(0);
-    }
 
     let options = Options {
         inside_address: inside,
@@ -708,17 +707,12 @@ impl Server {
 
     fn stdin_in(&mut self, now: Duration) {
         let mut chunk = [0u8; 1024];
-        let n = match io::stdin().lock().read(&mut chunk) {
-            Ok(0) => {
+        let n = match sys::read_stdin(&mut chunk) {
+            Ok(0) | Err(_) => {
                 self.stdin = None;
                 return;
             }
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(_) => {
-                self.stdin = None;
-                return;
-            }
         };
         let Some(pending) = self.stdin.as_mut() else {
             return;
