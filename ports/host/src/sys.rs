@@ -200,7 +200,14 @@ impl Batch {
         self.len = usize::try_from(got).unwrap_or(0).min(n);
         for i in 0..self.len {
             let h = &self.hdrs[i];
-            let len = (h.msg_len as usize).min(BUF_LEN - HEADROOM - TAILROOM);
+            // A datagram larger than the buffer arrives cut (MSG_TRUNC): it
+            // is handed on empty, to be refused as malformed, never as a
+            // shorter datagram.
+            let len = if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                0
+            } else {
+                (h.msg_len as usize).min(BUF_LEN - HEADROOM - TAILROOM)
+            };
             let local = Self::pktinfo(&h.msg_hdr);
             self.meta[i] = Meta {
                 peer: addr_of(&self.names[i]),
@@ -885,6 +892,28 @@ mod tests {
             assert!(payload.iter().all(|&x| usize::from(x) == i));
         }
         assert_eq!(batch.recv(a.as_raw_fd()).unwrap(), 0, "nothing more waits");
+    }
+
+    #[test]
+    fn a_datagram_larger_than_a_buffer_arrives_empty_not_cut() {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        prepare_udp(&a).unwrap();
+        b.send_to(&[7u8; 3000], v4(&a)).unwrap();
+        b.send_to(&[8u8; 100], v4(&a)).unwrap();
+        let mut batch = Batch::new(4);
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            batch.recv(a.as_raw_fd()).unwrap();
+            for i in 0..batch.len() {
+                got.push(batch.get(i).0.range.len());
+            }
+            if got.len() >= 2 {
+                break;
+            }
+            std::thread::sleep(ms(5));
+        }
+        assert_eq!(got, [0, 100]);
     }
 
     #[test]
