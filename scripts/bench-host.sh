@@ -157,12 +157,15 @@ measure() {
 }
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
+# What the two sessions negotiated, from the gateway's own view.
+suite=$("$LNS" ctl --ctl "$WORK/ctl.sock" show vpn-sessiondb detail remote |
+    sed -n '/^IPSec\(OverNatT\)\?:/,/^Encapsulation/s/^Encryption *: *\([^ ]*\) *Hashing *: *\([^ ]*\).*/ESP \1 + HMAC-\2/p' | sort -u | paste -sd, -)
 {
     echo "<!-- bench-host:begin -->"
     echo "## ports/host: \`lns serve\` and \`lns connect\` end to end (\`scripts/bench-host.sh\`)"
     echo
     echo "CPU: $cpu, $(nproc) cores (shared by the sender, both \`lns\` processes, the kernel and the receiver);"
-    echo "$(uname -sr); $(rustc --version); ESP AES-128-CBC + HMAC-SHA1-96 (Quick Mode's first choice);"
+    echo "$(uname -sr); $(rustc --version); negotiated: $suite (CBC, 96-bit ICV);"
     echo "TUN MTU 1400; ${SECONDS_EACH} s per row; $(date -u +%Y-%m-%d); load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
     echo "| path | IPv4 packet | direction | packets/s delivered | Mbit/s delivered (IP bytes) | lost at 1.1× that rate |"
