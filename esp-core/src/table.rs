@@ -514,6 +514,12 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         self.next_deadline
     }
 
+    /// Whether [`poll_event`](Self::poll_event) has anything: a check the
+    /// caller can make on every packet.
+    pub const fn has_events(&self) -> bool {
+        self.pending != 0
+    }
+
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.pending == 0 {

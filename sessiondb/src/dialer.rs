@@ -14,7 +14,7 @@ use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use core::ops::Range;
 use core::time::Duration;
 use esp_core::wire::udp_encap::{self, Classification};
-use esp_core::{IpProtocol, SaTable};
+use esp_core::{IpProtocol, SaTable, SealError};
 use ike_core::Event as IkeEvent;
 use ppp_core::{AuthMethod, DownReason, Ipv4Config};
 use rand_core::CryptoRng;
@@ -432,7 +432,12 @@ impl Dialer {
         let sealed = self
             .esp
             .seal(now, child.outbound, buf, datagram, IpProtocol::Udp)
-            .map_err(|_| DialerError::BufferTooSmall)?;
+            .map_err(|e| match e {
+                SealError::BufferTooSmall { .. } | SealError::BadRange => {
+                    DialerError::BufferTooSmall
+                }
+                _ => DialerError::NotUp,
+            })?;
         let destination = if child.udp {
             DialerDestination::Udp {
                 local_port: 4500,

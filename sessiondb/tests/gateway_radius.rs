@@ -162,6 +162,64 @@ fn a_silent_server_falls_back_to_local_and_then_refuses() {
 }
 
 #[test]
+fn more_logins_than_radius_slots_are_refused_as_busy_and_nothing_leaks() {
+    big_stack(|| {
+        // The simulated gateway has 8 RADIUS request slots; ten RADIUS-only
+        // users log in at once against a server that never answers.
+        let mut sim = Sim::new(radius_config(" authentication pap\n"), 17);
+        sim.radius.silent = true;
+        let clients: Vec<usize> = (0..10)
+            .map(|_| sim.add_client(true, "carol", "carol-pw", AuthMethod::Pap))
+            .collect();
+        for &c in &clients {
+            sim.connect(c);
+        }
+        sim.run_until(secs(3));
+        // Eight wait for the server; the other two were told at once.
+        assert_eq!(sim.gateway.resources().logins, 8);
+        let busy = |sim: &Sim| {
+            sim.gateway_events
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e,
+                        Event::LoginRefused {
+                            reason: Refused::Busy,
+                            ..
+                        }
+                    )
+                })
+                .count()
+        };
+        assert_eq!(busy(&sim), 2);
+        // The server stays silent: the eight fall back to the local
+        // database in turn, which does not know carol.
+        sim.run_until(secs(90));
+        let timeouts = sim
+            .gateway_events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Event::LoginRefused {
+                        reason: Refused::Policy(_),
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!((busy(&sim), timeouts), (2, 8));
+        assert!(clients.iter().all(|&c| sim.clients[c].address.is_none()));
+        let r = sim.gateway.resources();
+        assert_eq!(
+            (r.logins, r.radius_requests, r.sessions, r.addresses),
+            (0, 0, 0, 0),
+            "{r:?}"
+        );
+    });
+}
+
+#[test]
 fn session_timeout_from_radius_ends_the_session() {
     big_stack(|| {
         let mut sim = run_clients(

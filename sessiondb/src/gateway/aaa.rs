@@ -2,7 +2,7 @@
 //! (proxied), the answers applied to the session, accounting Start and
 //! Stop.
 
-use super::peer::PendingAuth;
+use super::peer::Login;
 use super::ppp::{DEFAULT_GROUP, OwnedCredentials, name_of};
 use super::{Error, Gateway, Refused};
 use crate::debug::DebugClass;
@@ -56,22 +56,64 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         self.radius.iter().position(|g| g.name.as_str() == name)
     }
 
-    /// Sends the user's credentials to the tunnel group's server group.
+    /// The entry of `slot`'s login in progress.
+    pub(super) fn login_index(&self, slot: usize) -> Option<usize> {
+        let id = self.peers.get(slot)?.as_ref()?.id;
+        self.logins
+            .iter()
+            .position(|l| l.as_ref().is_some_and(|l| l.peer == id))
+    }
+
+    /// The entry waiting for RADIUS group `g`'s `request`.
+    fn login_of_request(&self, g: usize, request: radius_core::RequestId) -> Option<usize> {
+        self.logins.iter().position(|l| {
+            l.as_ref()
+                .and_then(|l| l.request)
+                .is_some_and(|(lg, r)| usize::from(lg) == g && r == request)
+        })
+    }
+
+    /// Ends `slot`'s login in progress, if any: its request and any kept
+    /// Access-Challenge go back to the RADIUS client.
+    pub(super) fn drop_login(&mut self, slot: usize) {
+        if let Some(i) = self.login_index(slot)
+            && let Some(login) = self.logins[i].take()
+        {
+            self.release_login(&login);
+        }
+    }
+
+    fn release_login(&mut self, login: &Login) {
+        for (g, request) in [login.request, login.eap_reply].into_iter().flatten() {
+            if let Some(grp) = self.radius.get_mut(usize::from(g)) {
+                let _ = grp.client.release(request);
+            }
+        }
+    }
+
+    /// Sends the user's credentials to the tunnel group's server group;
+    /// `login` waits for the answer in the table of logins in progress.
     pub(super) fn radius_authenticate(
         &mut self,
         now: Duration,
         slot: usize,
         group: &str,
-        username: &str,
+        mut login: Login,
         cred: OwnedCredentials,
         method: crate::config::PppAuth,
     ) {
         let Some(g) = self.radius_group(group) else {
-            self.refuse(
+            self.refuse_as(
                 now,
                 slot,
+                &login.user,
                 Refused::Policy(crate::policy::Refusal::UnknownServerGroup),
             );
+            return;
+        };
+        self.drop_login(slot);
+        let Some(free) = self.logins.iter().position(Option::is_none) else {
+            self.refuse_as(now, slot, &login.user, Refused::Busy);
             return;
         };
         let calling = self.peers[slot]
@@ -99,7 +141,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             other => other,
         };
         let request = AccessRequest {
-            user_name: username.as_bytes(),
+            user_name: login.user.as_bytes(),
             credentials,
             nas,
         };
@@ -108,18 +150,13 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         };
         match group.client.access_request(now, &request) {
             Ok(id) => {
-                let m = super::convert::ppp_method(method);
-                if let Some(p) = self.peers[slot].as_mut() {
-                    p.auth = Some(PendingAuth {
-                        group: u8::try_from(g).unwrap_or(u8::MAX),
-                        request: id,
-                        method: m,
-                    });
-                    p.fallback = Some(cred);
-                }
+                login.request = Some((u8::try_from(g).unwrap_or(u8::MAX), id));
+                login.method = super::convert::ppp_method(method);
+                login.fallback = Some(cred);
+                self.logins[free] = Some(login);
             }
             Err(_) => {
-                self.refuse(now, slot, Refused::ServerTimeout);
+                self.refuse_as(now, slot, &login.user, Refused::ServerTimeout);
             }
         }
     }
@@ -133,30 +170,45 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .then(|| core::str::from_utf8(&eap[5..]).ok())
             .flatten();
         if let Some(identity) = identity {
-            match crate::policy::select_tunnel_group(&self.config, DEFAULT_GROUP, identity) {
-                Ok(sel) => {
-                    let (group, user) = (sel.tunnel_group.name.clone(), name_of(sel.username));
-                    if let Some(p) = self.peers[slot].as_mut() {
-                        p.tunnel_group = group;
-                        p.user = user;
+            let (group, user) =
+                match crate::policy::select_tunnel_group(&self.config, DEFAULT_GROUP, identity) {
+                    Ok(sel) => (sel.tunnel_group.name.clone(), name_of(sel.username)),
+                    Err(r) => {
+                        self.refuse_as(now, slot, &name_of(identity), Refused::Policy(r));
+                        return;
                     }
-                }
-                Err(r) => {
-                    self.refuse(now, slot, Refused::Policy(r));
-                    return;
-                }
-            }
+                };
+            self.drop_login(slot);
+            let Some(id) = self.peers[slot].as_ref().map(|p| p.id) else {
+                return;
+            };
+            let Some(free) = self.logins.iter().position(Option::is_none) else {
+                self.refuse_as(now, slot, &user, Refused::Busy);
+                return;
+            };
+            let mut login = Login::new(id, user, group);
+            login.method = AuthMethod::Eap;
+            self.logins[free] = Some(login);
         }
-        let Some(p) = self.peers[slot].as_ref() else {
+        let Some(i) = self.login_index(slot) else {
+            // An EAP Response before any Identity names no one.
+            self.refuse(now, slot, Refused::BadCredentials);
             return;
         };
-        let group = p.tunnel_group.clone();
-        let user = p.user.clone();
+        let Some(login) = self.logins[i].as_mut() else {
+            return;
+        };
         // The previous Challenge is answered: forget it.
-        if let Some(old) = p.eap_reply
-            && let Some(g) = self.radius.get_mut(usize::from(old.0))
+        let answered = login.eap_reply.take();
+        let (group, user, state) = (
+            login.tunnel_group.clone(),
+            login.user.clone(),
+            login.eap_state.clone(),
+        );
+        if let Some((g, request)) = answered
+            && let Some(grp) = self.radius.get_mut(usize::from(g))
         {
-            let _ = g.client.release(old.1);
+            let _ = grp.client.release(request);
         }
         let server =
             self.config
@@ -189,10 +241,6 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             );
             return;
         };
-        let state = self.peers[slot]
-            .as_ref()
-            .map(|p| p.eap_state.clone())
-            .unwrap_or_default();
         let nas = nas(&self.options, slot);
         let request = AccessRequest {
             user_name: user.as_bytes(),
@@ -208,13 +256,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .map(|grp| grp.client.access_request(now, &request));
         match result {
             Some(Ok(id)) => {
-                if let Some(p) = self.peers[slot].as_mut() {
-                    p.eap_reply = None;
-                    p.auth = Some(PendingAuth {
-                        group: u8::try_from(g).unwrap_or(u8::MAX),
-                        request: id,
-                        method: AuthMethod::Eap,
-                    });
+                if let Some(login) = self.logins[i].as_mut() {
+                    login.request = Some((u8::try_from(g).unwrap_or(u8::MAX), id));
                 }
             }
             _ => self.refuse(now, slot, Refused::ServerTimeout),
@@ -240,29 +283,19 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     fn on_radius(&mut self, now: Duration, g: usize, event: RadiusEvent) {
         match event {
             RadiusEvent::Reply { request, code, .. } => {
-                let slot = self.peers.iter().position(|p| {
-                    p.as_ref()
-                        .and_then(|p| p.auth)
-                        .is_some_and(|a| usize::from(a.group) == g && a.request == request)
-                });
-                let Some(slot) = slot else {
-                    // Accounting answers, or an answer for a session that
-                    // has gone: nothing to do but free the request.
+                let Some(i) = self.login_of_request(g, request) else {
+                    // Accounting answers, or an answer for a login that has
+                    // gone: nothing to do but free the request.
                     if let Some(grp) = self.radius.get_mut(g) {
                         let _ = grp.client.release(request);
                     }
                     return;
                 };
-                self.on_access_reply(now, slot, g, request, code);
+                self.on_access_reply(now, i, g, request, code);
             }
             RadiusEvent::TimedOut { request } => {
-                let slot = self.peers.iter().position(|p| {
-                    p.as_ref()
-                        .and_then(|p| p.auth)
-                        .is_some_and(|a| usize::from(a.group) == g && a.request == request)
-                });
-                if let Some(slot) = slot {
-                    self.server_timeout(now, slot);
+                if let Some(i) = self.login_of_request(g, request) {
+                    self.server_timeout(now, i);
                 }
             }
             RadiusEvent::ServerFailed { server } => {
@@ -276,45 +309,74 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
     }
 
+    /// The client slot of a login, if the client is still there.
+    fn slot_of_login(&self, login: &Login) -> Option<usize> {
+        let slot = usize::from(login.peer.index);
+        self.peers
+            .get(slot)?
+            .as_ref()
+            .is_some_and(|p| p.id == login.peer)
+            .then_some(slot)
+    }
+
     /// No server answered: the local database when the group allows
     /// (`authentication-server-group G LOCAL`), otherwise a refusal.
-    fn server_timeout(&mut self, now: Duration, slot: usize) {
-        let Some(p) = self.peers[slot].as_mut() else {
+    fn server_timeout(&mut self, now: Duration, i: usize) {
+        let Some(mut login) = self.logins.get_mut(i).and_then(Option::take) else {
             return;
         };
-        p.auth = None;
-        let fallback = p.fallback.take();
-        let (group, user) = (p.tunnel_group.clone(), p.user.clone());
-        let local = self.config.tunnel_group(&group).is_some_and(|tg| {
-            matches!(
-                tg.authentication_server,
-                crate::config::AuthServer::Group {
-                    fallback_local: true,
-                    ..
-                }
-            )
-        });
-        match fallback {
+        // The client already forgot the timed-out request.
+        login.request = None;
+        self.release_login(&login);
+        let Some(slot) = self.slot_of_login(&login) else {
+            return;
+        };
+        let local = self
+            .config
+            .tunnel_group(&login.tunnel_group)
+            .is_some_and(|tg| {
+                matches!(
+                    tg.authentication_server,
+                    crate::config::AuthServer::Group {
+                        fallback_local: true,
+                        ..
+                    }
+                )
+            });
+        match login.fallback.take() {
             Some(cred) if local => {
-                let verdict = cred.verify_local(&self.config, &user);
-                self.decided(now, slot, verdict.map_err(Refused::Policy));
+                let verdict = cred.verify_local(&self.config, &login.user);
+                self.decided(
+                    now,
+                    slot,
+                    verdict.map_err(Refused::Policy),
+                    (&login.user, &login.tunnel_group),
+                    None,
+                );
             }
-            _ => self.refuse(now, slot, Refused::ServerTimeout),
+            _ => self.refuse_as(now, slot, &login.user, Refused::ServerTimeout),
         }
     }
 
     fn on_access_reply(
         &mut self,
         now: Duration,
-        slot: usize,
+        i: usize,
         g: usize,
         request: radius_core::RequestId,
         code: Code,
     ) {
-        let method = self.peers[slot]
-            .as_ref()
-            .and_then(|p| p.auth)
-            .map(|a| a.method);
+        let Some(login) = self.logins.get(i).and_then(Option::as_ref) else {
+            return;
+        };
+        let method = login.method;
+        let Some(slot) = self.slot_of_login(login) else {
+            self.logins[i] = None;
+            if let Some(grp) = self.radius.get_mut(g) {
+                let _ = grp.client.release(request);
+            }
+            return;
+        };
         let Some(reply) = self.radius.get(g).and_then(|grp| grp.client.reply(request)) else {
             return;
         };
@@ -345,10 +407,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .attribute(AttributeType::FilterId)
             .and_then(|f| core::str::from_utf8(f).ok())
             .map(name_of);
-        let state: heapless::Vec<u8, 64> = reply
+        // A State longer than the attribute allows was refused by the codec.
+        let state = reply
             .attribute(AttributeType::State)
-            .and_then(|s| heapless::Vec::from_slice(&s[..s.len().min(64)]).ok())
-            .unwrap_or_default();
+            .and_then(|s| heapless::Vec::from_slice(s).ok());
         let s_value = reply
             .ms_attribute(MsAttributeType::MsChap2Success)
             .and_then(authenticator_response);
@@ -357,49 +419,57 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         if !keep_reply && let Some(grp) = self.radius.get_mut(g) {
             let _ = grp.client.release(request);
         }
-        let Some(p) = self.peers[slot].as_mut() else {
+        if keep_reply {
+            // The next EAP Response from the client continues this login.
+            if let Some(login) = self.logins[i].as_mut() {
+                login.request = None;
+                login.eap_state = state.unwrap_or_default();
+                login.eap_reply = Some((u8::try_from(g).unwrap_or(u8::MAX), request));
+            }
+            if let Some(p) = self.peers[slot].as_mut() {
+                p.eap_resend = true;
+            }
+            self.link_touched(slot);
+            return;
+        }
+        let Some(mut login) = self.logins[i].take() else {
             return;
         };
-        p.auth = None;
-        match code {
-            Code::AccessAccept => {
-                p.fallback = None;
-                p.framed_ip = framed;
-                p.session_timeout = session_timeout;
-                p.idle_timeout = idle_timeout;
-                p.class = class;
-                if let Some(f) = filter {
-                    p.filter = f;
-                }
-                let accept = match method {
-                    Some(AuthMethod::MsChapV2) => match s_value {
-                        Some(s) => Ok(Accept::AuthenticatorResponse(s)),
-                        // An Accept without MS-CHAP2-Success cannot prove the
-                        // server to the client (RFC 2548 §2.3.3).
-                        None => Err(Refused::BadCredentials),
-                    },
-                    _ => Ok(Accept::Plain),
-                };
-                let group = self
-                    .config
-                    .tunnel_group(&p.tunnel_group)
-                    .and_then(|tg| tg.accounting_server_group.clone());
-                p.accounting = group
-                    .and_then(|name| self.radius.iter().position(|g| g.name == name))
-                    .and_then(|i| u8::try_from(i).ok());
-                self.decided(now, slot, accept);
-            }
-            Code::AccessChallenge if keep_reply => {
-                p.eap_state = state;
-                p.eap_reply = Some((u8::try_from(g).unwrap_or(u8::MAX), request));
-                p.eap_resend = true;
-                self.link_touched(slot);
-            }
-            _ => {
-                p.fallback = None;
-                self.refuse(now, slot, Refused::BadCredentials);
-            }
+        login.request = None;
+        self.release_login(&login);
+        if code != Code::AccessAccept {
+            self.refuse_as(now, slot, &login.user, Refused::BadCredentials);
+            return;
         }
+        let accounting = self
+            .config
+            .tunnel_group(&login.tunnel_group)
+            .and_then(|tg| tg.accounting_server_group.clone())
+            .and_then(|name| self.radius.iter().position(|g| g.name == name))
+            .and_then(|i| u8::try_from(i).ok());
+        if let Some(p) = self.peers[slot].as_mut() {
+            p.framed_ip = framed;
+            p.session_timeout = session_timeout;
+            p.idle_timeout = idle_timeout;
+            p.class = class;
+            p.accounting = accounting;
+        }
+        let accept = match method {
+            AuthMethod::MsChapV2 => match s_value {
+                Some(s) => Ok(Accept::AuthenticatorResponse(s)),
+                // An Accept without MS-CHAP2-Success cannot prove the
+                // server to the client (RFC 2548 §2.3.3).
+                None => Err(Refused::BadCredentials),
+            },
+            _ => Ok(Accept::Plain),
+        };
+        self.decided(
+            now,
+            slot,
+            accept,
+            (&login.user, &login.tunnel_group),
+            filter,
+        );
     }
 
     /// Frames the EAP Request kept from the last Access-Challenge into
@@ -411,7 +481,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         buf: &mut [u8],
         at: usize,
     ) -> Option<core::ops::Range<usize>> {
-        let (g, request) = self.peers.get(slot)?.as_ref()?.eap_reply?;
+        let login = self.logins.get(self.login_index(slot)?)?.as_ref()?;
+        let (g, request) = login.eap_reply?;
         let reply = self.radius.get(usize::from(g))?.client.reply(request)?;
         let mut end = at;
         for attr in reply.attributes().map_while(Result::ok) {
@@ -482,6 +553,11 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             return;
         };
         let Some(g) = p.accounting else { return };
+        let user = p
+            .session
+            .and_then(|h| self.sessions.get(h))
+            .map(|r| r.username.as_bytes())
+            .unwrap_or_default();
         if status == AcctStatusType::Stop && !p.acct_started {
             return;
         }
@@ -495,7 +571,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let request = AccountingRequest {
             status,
             session_id: session_id.as_bytes(),
-            user_name: p.user.as_bytes(),
+            user_name: user,
             framed_ip_address: p.address,
             class: (!p.class.is_empty()).then_some(&p.class[..]),
             input_octets: counters.map_or(bytes_rx, |c| c.rx_bytes),

@@ -8,8 +8,8 @@ use crate::debug::DebugClass;
 use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use core::ops::Range;
 use core::time::Duration;
-use esp_core::IpProtocol;
 use esp_core::wire::udp_encap::{self, Classification};
+use esp_core::{IpProtocol, SealError};
 use rand_core::CryptoRng;
 
 impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R: usize>
@@ -52,8 +52,23 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 }
             }
         };
-        self.pump(now, rng);
+        self.pump_after(now, &result, rng);
         result
+    }
+
+    /// [`pump`](Self::pump) after an input, except on the fast path: an
+    /// IPv4 packet delivered touched only counters and replay windows, and
+    /// unless ESP reached a lifetime on the way no component has news.
+    fn pump_after(
+        &mut self,
+        now: Duration,
+        result: &Result<Option<Range<usize>>, Error>,
+        rng: &mut impl CryptoRng,
+    ) {
+        if matches!(result, Ok(Some(_))) && !self.esp.has_events() {
+            return;
+        }
+        self.pump(now, rng);
     }
 
     /// An ESP packet arrived in IP (protocol 50) from `remote` to `local`;
@@ -71,7 +86,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         rng: &mut impl CryptoRng,
     ) -> Result<Option<Range<usize>>, Error> {
         let r = self.esp_in(now, SocketAddrV4::new(remote, 0), false, buf, range, rng);
-        self.pump(now, rng);
+        self.pump_after(now, &r, rng);
         r
     }
 
@@ -325,7 +340,12 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let sealed = self
             .esp
             .seal(now, outbound, buf, datagram, IpProtocol::Udp)
-            .map_err(|_| Error::BufferTooSmall)?;
+            .map_err(|e| match e {
+                SealError::BufferTooSmall { .. } | SealError::BadRange => Error::BufferTooSmall,
+                // Past its hard lifetime, or removed: nothing to send with
+                // until the rekey installs the next SA.
+                _ => Error::NotUp,
+            })?;
         let destination = match self.esp.get(outbound).map(esp_core::Sa::encapsulation) {
             Some(esp_core::Encapsulation::Udp { peer_port }) => Destination::Client {
                 local_port: NAT_T_PORT,

@@ -51,6 +51,11 @@ pub const HEADROOM: usize = 64;
 pub const TAILROOM: usize = esp_core::MAX_TAILROOM;
 /// The smallest buffer [`Gateway::poll_transmit`] accepts.
 pub const MIN_TRANSMIT_BUFFER: usize = 2048;
+/// Bytes of one client slot of the gateway: addresses, phase, handles into
+/// the IKE, ESP and L2TP tables, the PPP link, the user and group names,
+/// RADIUS state and timers (`docs/PERFORMANCE.md` adds the rest of a
+/// session).
+pub const PEER_SIZE: usize = size_of::<Option<Peer>>();
 /// The IKE port.
 pub const IKE_PORT: u16 = 500;
 /// The NAT-T port (RFC 3947).
@@ -267,6 +272,9 @@ pub enum Refused {
     NoAddress,
     /// The session table is full.
     TableFull,
+    /// Every RADIUS request slot is taken by other logins in progress; the
+    /// client may try again.
+    Busy,
 }
 
 /// Errors of the handlers. None of them disturbs another session.
@@ -367,6 +375,8 @@ pub struct Resources {
     pub l2tp_tunnels: usize,
     /// RADIUS requests in flight or unanswered.
     pub radius_requests: usize,
+    /// Logins RADIUS is deciding (at most `R`).
+    pub logins: usize,
 }
 
 /// One RADIUS server group and its client.
@@ -396,6 +406,8 @@ pub struct Gateway<
     esp_owner: [u16; ESP],
     l2tp: l2tp_core::Endpoint<PeerId, N, N>,
     peers: [Option<Peer>; N],
+    /// Logins RADIUS is deciding (at most one per request slot).
+    logins: [Option<peer::Login>; R],
     generations: [u16; N],
     /// Assigned addresses and their peer slots, sorted by address.
     by_address: heapless::Vec<(u32, u16), N>,
@@ -453,6 +465,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             esp_owner: [0; ESP],
             l2tp: l2tp_core::Endpoint::new(l2tp_config),
             peers: core::array::from_fn(|_| None),
+            logins: core::array::from_fn(|_| None),
             generations: [0; N],
             by_address: heapless::Vec::new(),
             pool: AddressPool::new(),
@@ -510,6 +523,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             ike_sas: self.ike.sa_handles().count(),
             l2tp_tunnels: self.l2tp.tunnel_handles().count(),
             radius_requests: self.radius.iter().map(|g| g.client.in_flight()).sum(),
+            logins: self.logins.iter().flatten().count(),
         }
     }
 
@@ -713,10 +727,12 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     pub fn logoff_name(&mut self, now: Duration, name: &str, rng: &mut impl CryptoRng) -> usize {
         let mut n = 0;
         for slot in 0..N {
-            if self.peers[slot]
-                .as_ref()
-                .is_some_and(|p| p.session_index.is_some() && p.user.as_str() == name)
-            {
+            if self.peers[slot].as_ref().is_some_and(|p| {
+                p.session_index.is_some()
+                    && p.session
+                        .and_then(|h| self.sessions.get(h))
+                        .is_some_and(|r| r.username.as_str() == name)
+            }) {
                 self.teardown(now, slot, TerminateCause::AdminReset);
                 n += 1;
             }

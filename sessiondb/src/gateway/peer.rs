@@ -40,12 +40,43 @@ pub(super) enum Phase {
     Closing { until: Duration },
 }
 
-/// A RADIUS request in flight for this client.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PendingAuth {
-    pub group: u8,
-    pub request: radius_core::RequestId,
+/// A login that RADIUS is deciding, from the first Access-Request to the
+/// Accept, Reject or timeout (for EAP, across every Access-Challenge).
+/// Kept apart from [`Peer`] in a table of `R` entries, one per request the
+/// RADIUS clients can have in flight: only logins in progress need it.
+pub(super) struct Login {
+    pub peer: PeerId,
+    /// Who the credentials name (without a Windows domain).
+    pub user: Name,
+    /// The tunnel group the name selected.
+    pub tunnel_group: Name,
     pub method: ppp_core::AuthMethod,
+    /// The Access-Request in flight: (RADIUS group, request).
+    pub request: Option<(u8, radius_core::RequestId)>,
+    /// The credentials, for `authentication-server-group G LOCAL` when no
+    /// server answers.
+    pub fallback: Option<super::ppp::OwnedCredentials>,
+    /// The State of the last Access-Challenge (RFC 2865 §5.24: up to 253
+    /// octets), sent back with the next EAP Response.
+    pub eap_state: heapless::Vec<u8, 253>,
+    /// The Access-Challenge whose EAP Request the client must answer, kept
+    /// in the RADIUS client until the answer comes (for retransmission).
+    pub eap_reply: Option<(u8, radius_core::RequestId)>,
+}
+
+impl Login {
+    pub(super) fn new(peer: PeerId, user: Name, tunnel_group: Name) -> Self {
+        Self {
+            peer,
+            user,
+            tunnel_group,
+            method: ppp_core::AuthMethod::Pap,
+            request: None,
+            fallback: None,
+            eap_state: heapless::Vec::new(),
+            eap_reply: None,
+        }
+    }
 }
 
 /// Everything of one remote client.
@@ -65,26 +96,21 @@ pub(super) struct Peer {
     pub link: Option<ppp_core::Link>,
     pub link_deadline: Option<Duration>,
     pub ppp_queued: bool,
-    pub user: Name,
-    pub tunnel_group: Name,
-    pub group_policy: Name,
-    pub auth: Option<PendingAuth>,
-    /// The RADIUS group that authorised the session (for accounting and
-    /// the EAP State).
-    pub eap_state: heapless::Vec<u8, 64>,
     pub framed_ip: Option<Ipv4Addr>,
     pub address: Option<Ipv4Addr>,
     pub dns: [Option<Ipv4Addr>; 2],
     pub wins: [Option<Ipv4Addr>; 2],
     pub class: heapless::Vec<u8, 64>,
-    pub filter: Name,
     pub idle_timeout: Option<Duration>,
     pub session_timeout: Option<Duration>,
     pub accounting: Option<u8>,
     pub acct_session_id: u32,
     pub acct_started: bool,
     pub auth_mode: Option<ppp_core::AuthMethod>,
+    /// The session record, from authorization on: the user, tunnel group,
+    /// group policy and filter live there and nowhere else.
     pub session: Option<crate::session::SessionHandle>,
+    /// Set when IPCP opened: the session is up, counted, accounted.
     pub session_index: Option<u32>,
     pub login_at: Duration,
     pub cause: Option<TerminateCause>,
@@ -94,12 +120,7 @@ pub(super) struct Peer {
     /// The last IPv4 packet either way: what `vpn-idle-timeout` measures
     /// (keepalives and control traffic do not count).
     pub last_data: Duration,
-    /// The credentials while RADIUS decides, for the local fallback.
-    pub fallback: Option<super::ppp::OwnedCredentials>,
-    /// The Access-Challenge whose EAP Request the client must answer, kept
-    /// in the RADIUS client until the answer comes (for retransmission).
-    pub eap_reply: Option<(u8, radius_core::RequestId)>,
-    /// Frame that EAP Request (again).
+    /// Frame the EAP Request of the login's last Access-Challenge (again).
     pub eap_resend: bool,
 }
 
@@ -135,17 +156,11 @@ impl Peer {
             link: None,
             link_deadline: None,
             ppp_queued: false,
-            user: Name::new(),
-            tunnel_group: Name::new(),
-            group_policy: Name::new(),
-            auth: None,
-            eap_state: heapless::Vec::new(),
             framed_ip: None,
             address: None,
             dns: [None, None],
             wins: [None, None],
             class: heapless::Vec::new(),
-            filter: Name::new(),
             idle_timeout: None,
             session_timeout: None,
             accounting: None,
@@ -160,8 +175,6 @@ impl Peer {
             keepalive_due: false,
             last_rx: now,
             last_data: now,
-            fallback: None,
-            eap_reply: None,
             eap_resend: false,
         }
     }
@@ -324,11 +337,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         if let Some(h) = record {
             let _ = self.sessions.remove(h);
         }
-        if let Some(auth) = self.peers[slot].as_mut().and_then(|p| p.auth.take())
-            && let Some(group) = self.radius.get_mut(usize::from(auth.group))
-        {
-            let _ = group.client.release(auth.request);
-        }
+        self.drop_login(slot);
         if let Some(index) = index {
             self.counters.sessions_down += 1;
             self.emit(Event::SessionDown { index, cause });
@@ -431,10 +440,13 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// Whether a running session is still allowed after a configuration
     /// change.
     pub(super) fn still_allowed(&self, p: &Peer) -> bool {
-        let Some(tg) = self.config.tunnel_group(&p.tunnel_group) else {
+        let Some(record) = p.session.and_then(|h| self.sessions.get(h)) else {
             return false;
         };
-        let user = self.config.user(&p.user);
+        let Some(tg) = self.config.tunnel_group(&record.tunnel_group) else {
+            return false;
+        };
+        let user = self.config.user(&record.username);
         let Ok(auth) = crate::policy::authorize(&self.config, tg, user, None, p.framed_ip) else {
             return false;
         };
@@ -479,8 +491,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             Some(([t.local_id, t.remote_id], [s.local_id, s.remote_id]))
         });
         let ike = p.ike_info;
-        let (remote, local, nat, address, user) =
-            (p.remote, p.local, p.nat, p.address, p.user.clone());
+        let (remote, local, nat, address) = (p.remote, p.local, p.nat, p.address);
         let last = p.last_data;
         let idle = p.idle_timeout;
         let auth_mode = p.auth_mode.map(convert::ppp_auth);
@@ -556,7 +567,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 session_id: 3,
                 tunnel_ids,
                 session_ids,
-                username: user,
+                username: rec.username.clone(),
                 assigned_ip: address,
                 encryption: crate::session::Cipher::None,
                 auth_mode: auth_mode.unwrap_or(crate::config::PppAuth::Pap),

@@ -2,7 +2,7 @@
 //! offer, who the user is and which tunnel group serves them, local or
 //! RADIUS authentication, authorization, the address and name servers.
 
-use super::peer::Phase;
+use super::peer::{Login, Phase};
 use super::{Event, Gateway, Refused, TerminateCause, convert};
 use crate::config::{Name, PppAuth};
 use crate::debug::DebugClass;
@@ -360,71 +360,92 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         };
         // MS-CHAP names may carry a Windows domain (DOMAIN\user).
         let user = user.rsplit('\\').next().unwrap_or(user);
-        let selection = match policy::select_tunnel_group(&self.config, DEFAULT_GROUP, user) {
+        let (group, username) = match policy::select_tunnel_group(&self.config, DEFAULT_GROUP, user)
+        {
             Ok(s) => (s.tunnel_group.name.clone(), name_of(s.username)),
             Err(r) => {
-                self.remember_user(slot, user, None);
-                self.refuse(now, slot, Refused::Policy(r));
+                self.refuse_as(now, slot, &name_of(user), Refused::Policy(r));
                 return;
             }
         };
-        let (group, username) = selection;
-        self.remember_user(slot, &username, Some(&group));
         let method = convert::ppp_auth(cred.method());
-        let Some(tg) = self.config.tunnel_group(&group) else {
-            return;
-        };
-        let authenticator = match policy::check_auth_method(&self.config, tg, method) {
-            Ok(a) => a,
-            Err(r) => {
-                self.refuse(now, slot, Refused::Policy(r));
-                return;
-            }
+        let authenticator = match self.config.tunnel_group(&group) {
+            Some(tg) => policy::check_auth_method(&self.config, tg, method),
+            None => Err(Refusal::UnknownTunnelGroup),
         };
         match authenticator {
-            Authenticator::Local => {
+            Err(r) => self.refuse_as(now, slot, &username, Refused::Policy(r)),
+            Ok(Authenticator::Local) => {
                 let verdict = cred.verify_local(&self.config, &username);
-                self.decided(now, slot, verdict.map_err(Refused::Policy));
+                self.decided(
+                    now,
+                    slot,
+                    verdict.map_err(Refused::Policy),
+                    (&username, &group),
+                    None,
+                );
             }
-            Authenticator::Server { group: aaa, .. } => {
+            Ok(Authenticator::Server { group: aaa, .. }) => {
                 let name = aaa.name.clone();
-                self.radius_authenticate(now, slot, &name, &username, cred, method);
+                let Some(id) = self.peers[slot].as_ref().map(|p| p.id) else {
+                    return;
+                };
+                let login = Login::new(id, username, group);
+                self.radius_authenticate(now, slot, &name, login, cred, method);
             }
         }
     }
 
-    fn remember_user(&mut self, slot: usize, user: &str, group: Option<&Name>) {
-        if let Some(p) = self.peers[slot].as_mut() {
-            p.user = name_of(user);
-            if let Some(g) = group {
-                p.tunnel_group = g.clone();
-            }
+    /// The name a slot's login goes by: its session record's, else the
+    /// one of its login in progress.
+    pub(super) fn user_of(&self, slot: usize) -> Name {
+        let p = self.peers.get(slot).and_then(Option::as_ref);
+        if let Some(record) = p.and_then(|p| p.session).and_then(|h| self.sessions.get(h)) {
+            return record.username.clone();
         }
+        self.login_index(slot)
+            .and_then(|i| self.logins[i].as_ref())
+            .map(|l| l.user.clone())
+            .unwrap_or_default()
     }
 
-    /// Authentication decided: authorize (group lock, protocol, logins),
-    /// set the group policy's name servers, answer the link.
-    pub(super) fn decided(&mut self, now: Duration, slot: usize, verdict: Result<Accept, Refused>) {
+    /// Authentication decided for `who` (user, tunnel group): authorize
+    /// (group lock, protocol, logins), create the session record, set the
+    /// group policy's name servers, answer the link.
+    pub(super) fn decided(
+        &mut self,
+        now: Duration,
+        slot: usize,
+        verdict: Result<Accept, Refused>,
+        who: (&Name, &Name),
+        filter: Option<Name>,
+    ) {
+        let (user, group) = who;
         let accept = match verdict {
             Ok(a) => a,
             Err(r) => {
-                self.refuse(now, slot, r);
+                self.refuse_as(now, slot, user, r);
                 return;
             }
         };
         let Some(p) = self.peers[slot].as_ref() else {
             return;
         };
-        let (group, user, framed) = (p.tunnel_group.clone(), p.user.clone(), p.framed_ip);
-        let Some(tg) = self.config.tunnel_group(&group) else {
-            self.refuse(now, slot, Refused::Policy(Refusal::UnknownTunnelGroup));
+        let (framed, remote, nat) = (p.framed_ip, p.remote, p.nat);
+        let Some(tg) = self.config.tunnel_group(group) else {
+            self.refuse_as(
+                now,
+                slot,
+                user,
+                Refused::Policy(Refusal::UnknownTunnelGroup),
+            );
             return;
         };
-        let record = self.config.user(&user);
+        let record = self.config.user(user);
         let auth = match policy::authorize(&self.config, tg, record, None, framed) {
             Ok(a) => a,
             Err(r) => {
-                self.refuse(now, slot, Refused::Policy(r));
+                self.refuse_as(now, slot, user, Refused::Policy(r));
                 return;
             }
         };
@@ -442,25 +463,42 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .policy
             .session_timeout_minutes
             .map(|m| Duration::from_secs(u64::from(m) * 60));
-        match self.sessions.admit(&user, limit) {
+        match self.sessions.admit(user, limit) {
             LoginDecision::Admit => {}
             LoginDecision::Replace(old) => {
-                let index = self.sessions.get(old).map(|s| s.index);
-                let victim = self.peers.iter().position(|p| {
-                    p.as_ref()
-                        .is_some_and(|p| p.session.is_some() && p.session_index == index)
-                });
+                let victim = self
+                    .peers
+                    .iter()
+                    .position(|p| p.as_ref().is_some_and(|p| p.session == Some(old)));
                 if let Some(v) = victim {
                     self.teardown(now, v, TerminateCause::AdminReset);
                 }
             }
             LoginDecision::Refuse => {
-                self.refuse(now, slot, Refused::Policy(Refusal::LoginDisabled));
+                self.refuse_as(now, slot, user, Refused::Policy(Refusal::LoginDisabled));
                 return;
             }
         }
+        // The record from now on holds who this is.
+        let protocol = if nat {
+            crate::session::Protocol::L2tpOverIpsecOverNatT
+        } else {
+            crate::session::Protocol::L2tpOverIpsec
+        };
+        let mut record = Session::new(*remote.ip(), protocol, now, self.wall_at(now));
+        record.username = user.clone();
+        record.tunnel_group = group.clone();
+        record.group_policy = gp;
+        record.filter_name = filter.unwrap_or_default();
+        if let Some(old) = self.peers[slot].as_mut().and_then(|p| p.session.take()) {
+            let _ = self.sessions.remove(old);
+        }
+        let Ok(handle) = self.sessions.insert(record) else {
+            self.refuse_as(now, slot, user, Refused::TableFull);
+            return;
+        };
         if let Some(p) = self.peers[slot].as_mut() {
-            p.group_policy = gp;
+            p.session = Some(handle);
             p.dns = dns;
             p.wins = wins;
             // RADIUS Idle-/Session-Timeout win over the group policy.
@@ -482,11 +520,19 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// A login refused: the link answers with its method's failure and
     /// closes; the event says why.
     pub(super) fn refuse(&mut self, now: Duration, slot: usize, reason: Refused) {
+        let user = self.user_of(slot);
+        self.refuse_as(now, slot, &user, reason);
+    }
+
+    /// [`refuse`](Self::refuse), naming `user` in the event; any login in
+    /// progress for the slot ends.
+    pub(super) fn refuse_as(&mut self, now: Duration, slot: usize, user: &Name, reason: Refused) {
         self.counters.refused += 1;
+        self.drop_login(slot);
         let Some(p) = self.peers[slot].as_mut() else {
             return;
         };
-        let (remote, user) = (p.remote, p.user.clone());
+        let remote = p.remote;
         p.cause = Some(TerminateCause::UserError);
         if let Some(link) = p.link.as_mut()
             && link.reject(now).is_err()
@@ -513,11 +559,19 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let Some(p) = self.peers[slot].as_ref() else {
             return;
         };
-        let (group, user, framed) = (p.tunnel_group.clone(), p.user.clone(), p.framed_ip);
-        let source = self.config.tunnel_group(&group).and_then(|tg| {
-            policy::authorize(&self.config, tg, self.config.user(&user), None, framed)
-                .ok()
-                .map(|a| a.address)
+        let framed = p.framed_ip;
+        let record = p.session.and_then(|h| self.sessions.get(h));
+        let source = record.and_then(|r| {
+            let tg = self.config.tunnel_group(&r.tunnel_group)?;
+            policy::authorize(
+                &self.config,
+                tg,
+                self.config.user(&r.username),
+                None,
+                framed,
+            )
+            .ok()
+            .map(|a| a.address)
         });
         let assigned = match source {
             Some(AddressSource::Static(ip)) => self.pool.reserve(ip).map(|()| ip).ok(),
@@ -538,42 +592,38 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         self.link_touched(slot);
     }
 
-    /// IPCP Opened: the record goes into the session table, accounting
+    /// IPCP Opened: the session is up, its record complete, accounting
     /// starts.
     fn session_up(&mut self, now: Duration, slot: usize) {
         let login_wall = self.wall_at(now);
         let Some(p) = self.peers[slot].as_mut() else {
             return;
         };
-        if p.session.is_some() {
+        if p.session_index.is_some() {
             return;
         }
+        let Some(handle) = p.session else {
+            // IPCP cannot open before authentication decided; if it did,
+            // there is no one to account the session to.
+            self.teardown(now, slot, TerminateCause::NasError);
+            return;
+        };
         p.phase = Phase::Up;
         p.login_at = now;
         p.last_data = now;
-        let protocol = if p.nat {
-            crate::session::Protocol::L2tpOverIpsecOverNatT
-        } else {
-            crate::session::Protocol::L2tpOverIpsec
-        };
-        let mut record = Session::new(*p.remote.ip(), protocol, now, login_wall);
-        record.username = p.user.clone();
-        record.tunnel_group = p.tunnel_group.clone();
-        record.group_policy = p.group_policy.clone();
-        record.filter_name = p.filter.clone();
-        record.assigned_ip = p.address;
-        let (user, address) = (p.user.clone(), p.address);
-        let Ok(handle) = self.sessions.insert(record) else {
-            self.refuse(now, slot, Refused::TableFull);
+        p.acct_session_id = self.next_acct_session;
+        let address = p.address;
+        self.next_acct_session = self.next_acct_session.wrapping_add(1);
+        let Some(record) = self.sessions.get_mut(handle) else {
             return;
         };
-        let index = self.sessions.get(handle).map_or(0, |s| s.index);
+        record.login_at = now;
+        record.login_wall = login_wall;
+        record.assigned_ip = address;
+        let (index, user) = (record.index, record.username.clone());
         if let Some(p) = self.peers[slot].as_mut() {
-            p.session = Some(handle);
             p.session_index = Some(index);
-            p.acct_session_id = self.next_acct_session;
         }
-        self.next_acct_session = self.next_acct_session.wrapping_add(1);
         self.refresh_record(now, slot);
         self.counters.sessions_up += 1;
         self.send_accounting_start(now, slot);

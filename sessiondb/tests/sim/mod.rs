@@ -3,6 +3,7 @@
 //! duplication and reordering drawn from a seeded RNG.
 #![allow(dead_code, clippy::cast_possible_truncation)]
 
+pub mod datapath;
 pub mod radius;
 
 use rand_chacha::ChaCha20Rng;
