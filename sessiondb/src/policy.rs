@@ -28,6 +28,7 @@ use crate::secret::NtHash;
 
 /// Why a connection is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Refusal {
     /// The tunnel group IKE selected does not exist.

@@ -710,6 +710,7 @@ impl GroupPolicy {
 /// A PPP authentication protocol a tunnel group may allow
 /// (`ppp-attributes` / `authentication`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum PppAuth {
     /// `pap` (RFC 1334).
     Pap,
