@@ -251,6 +251,97 @@ grep -q "connection down" "$WORK/clb.err" || fail "client B was not told"
 [[ -S $WORK/ctl.sock ]] && fail "control socket left behind"
 echo "ok"
 
+if command -v freeradius >/dev/null; then
+    echo "=== serve with RADIUS (FreeRADIUS in the server's namespace): MS-CHAPv2, accounting Start and Stop"
+    fr="$WORK/freeradius"
+    cp -r /etc/freeradius/3.0 "$fr"
+    mkdir -p "$fr/radacct" "$fr/log"
+    python3 - "$fr" <<'PY'
+import sys
+d = sys.argv[1]
+def edit(name, f):
+    p = f"{d}/{name}"
+    text = open(p).read()
+    open(p, "w").write(f(text))
+edit("radiusd.conf", lambda t: t.replace("\tuser = freerad", "\tuser = root")
+     .replace("\tgroup = freerad", "\tgroup = root")
+     .replace("radacctdir = ${logdir}/radacct", f"radacctdir = {d}/radacct")
+     .replace("logdir = /var/log/freeradius", f"logdir = {d}/log"))
+def site(t):
+    t = t.replace("\tipaddr = *\n", "\tipaddr = 127.0.0.1\n", 2)
+    first, second, *rest = t.split("\tport = 0\n")
+    t = first + "\tport = 18121\n" + second + "\tport = 18131\n" + "\tport = 0\n".join(rest)
+    return t.replace("\tipaddr = ::\n", "\tipaddr = ::1\n")
+edit("sites-enabled/default", site)
+edit("mods-config/files/authorize", lambda t: 'erin Cleartext-Password := "erin-radius-pw"\n\n' + t)
+PY
+    rm -f "$fr/sites-enabled/inner-tunnel"
+    ip netns exec "$SRV" freeradius -f -l stdout -d "$fr" >"$WORK/freeradius.out" 2>&1 &
+    pids+=($!)
+    wait_for "$WORK/freeradius.out" "Ready to process requests" 30
+    cat >"$WORK/radius.conf" <<'CONF'
+ip local pool rad 10.78.0.10-10.78.0.50 mask 255.255.255.0
+crypto ipsec transform-set TS esp-aes esp-sha-hmac
+crypto ipsec transform-set TS mode transport
+crypto dynamic-map dyn 10 set transform-set TS
+crypto map outside_map 20 ipsec-isakmp dynamic dyn
+crypto map outside_map interface outside
+crypto isakmp enable outside
+crypto isakmp policy 10
+ authentication pre-share
+ encryption aes-256
+ hash sha
+ group 14
+crypto isakmp nat-traversal 20
+aaa-server FR protocol radius
+aaa-server FR (inside) host 127.0.0.1
+ key testing123
+ authentication-port 18121
+ accounting-port 18131
+ timeout 5
+ retry-interval 2
+group-policy DfltGrpPolicy attributes
+ vpn-tunnel-protocol l2tp-ipsec
+tunnel-group DefaultRAGroup general-attributes
+ address-pool rad
+ authentication-server-group FR
+ accounting-server-group FR
+tunnel-group DefaultRAGroup ipsec-attributes
+ pre-shared-key radius-e2e-psk
+tunnel-group DefaultRAGroup ppp-attributes
+ authentication ms-chap-v2
+CONF
+    "$LNS" check-config "$WORK/radius.conf" >/dev/null
+    ip netns exec "$SRV" "$LNS" serve --config "$WORK/radius.conf" --ctl "$WORK/ctl2.sock" \
+        >"$WORK/serve2.out" 2>"$WORK/serve2.err" </dev/null &
+    SERVE=$!
+    pids+=("$SERVE")
+    wait_for "$WORK/serve2.err" "serving on" 20
+    grep -q "inside 10.78.0.1 " "$WORK/serve2.err" || fail "inside address from the pool"
+    LNS_PSK=radius-e2e-psk LNS_PASSWORD=erin-radius-pw ip netns exec "$CLA" "$LNS" connect \
+        --server 192.0.2.1 --user erin >"$WORK/clr.out" 2>"$WORK/clr.err" </dev/null &
+    CLR=$!
+    pids+=("$CLR")
+    wait_for "$WORK/clr.out" "^connected: address 10\.78\.0\." 30
+    ip netns exec "$CLA" ping -c 2 -i 0.2 -W 2 10.78.0.1 >/dev/null || fail "ping through the RADIUS session"
+    "$LNS" ctl --ctl "$WORK/ctl2.sock" show vpn-sessiondb remote | grep -q "erin" || fail "erin not in the table"
+    kill -INT "$CLR"
+    wait_exit "$CLR" 10
+    [[ $RC == 0 ]] || fail "RADIUS client: exit $RC after SIGINT"
+    for ((i = 0; i < 50; i++)); do
+        grep -rqs "Acct-Status-Type = Stop" "$fr/radacct" && break
+        sleep 0.1
+    done
+    detail=$(cat "$fr"/radacct/*/* 2>/dev/null || true)
+    grep -q "Acct-Status-Type = Start" <<<"$detail" || fail "no accounting Start at FreeRADIUS"
+    grep -q "Acct-Status-Type = Stop" <<<"$detail" || fail "no accounting Stop at FreeRADIUS"
+    grep -q 'User-Name = "erin"' <<<"$detail" || fail "accounting without the user"
+    kill -TERM "$SERVE"
+    wait_exit "$SERVE" 15
+    [[ $RC == 0 ]] || fail "RADIUS serve: exit $RC after SIGTERM"
+    echo "ok: erin authenticated by FreeRADIUS (MS-CHAPv2), accounting Start and Stop written"
+fi
+
 if command -v tshark >/dev/null; then
     echo "=== tshark decrypts the server's capture with its esp_sa file"
     mkdir -p "$WORK/profile"
