@@ -52,6 +52,8 @@ pub struct PortCounters {
     pub tx_dropped: u64,
     /// IPv4 packets written to the TUN (uplink).
     pub tun_out: u64,
+    /// IPv4 packets for the TUN dropped (its queue full, or the device down).
+    pub tun_dropped: u64,
     /// IPv4 packets read from the TUN (downlink).
     pub tun_in: u64,
     /// Packets from the TUN the gateway had no session for, or could not
@@ -592,6 +594,8 @@ impl Server {
                     Ok(Some(packet)) => {
                         if self.tun.write(&buf[packet]).unwrap_or(false) {
                             self.counters.tun_out += 1;
+                        } else {
+                            self.counters.tun_dropped += 1;
                         }
                     }
                     Ok(None) => self.drain(now),
@@ -638,6 +642,8 @@ impl Server {
                     Ok(Some(packet)) => {
                         if self.tun.write(&buf[packet]).unwrap_or(false) {
                             self.counters.tun_out += 1;
+                        } else {
+                            self.counters.tun_dropped += 1;
                         }
                     }
                     Ok(None) => self.drain(now),
