@@ -392,13 +392,22 @@ impl Dialer {
     /// headroom and tailroom as the gateway's; sealed in place.
     ///
     /// # Errors
-    /// [`DialerError::NotUp`] before IPCP is Opened.
+    /// [`DialerError::NotUp`] before IPCP is Opened;
+    /// [`DialerError::Malformed`] for anything but a whole IPv4 packet (IPCP
+    /// negotiated IPv4 only; an IPv6 packet from a host's TUN must not
+    /// leave as a PPP IPv4 frame).
     pub fn handle_ip(
         &mut self,
         now: Duration,
         buf: &mut [u8],
         range: Range<usize>,
     ) -> Result<DialerTransmit, DialerError> {
+        let summary = buf
+            .get(range.clone())
+            .and_then(inet::ipv4_summary)
+            .ok_or(DialerError::Malformed)?;
+        // As the gateway's: the packet is what its header says.
+        let range = range.start..range.start + summary.total_len;
         let frame = self
             .link
             .encapsulate_ipv4(now, buf, range)

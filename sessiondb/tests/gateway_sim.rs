@@ -383,3 +383,100 @@ fn a_rekey_under_traffic_loses_no_packet() {
         assert_eq!(sim.gateway.resources().esp_sas, 2, "one pair left");
     });
 }
+
+/// `logoff_all` (what a port runs before it exits) ends an established
+/// session and one still negotiating, with accounting's cause, and frees
+/// everything once the teardown has drained.
+#[test]
+fn logoff_all_ends_every_client_and_frees_everything() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 7);
+        let up = sim.add_client(false, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        let late = sim.add_client(true, "bob", "b0b-pass", AuthMethod::MsChapV2);
+        sim.connect(up);
+        sim.run_until(secs(20));
+        assert!(sim.clients[up].address.is_some());
+        // The second client has finished Main Mode but not PPP.
+        sim.connect(late);
+        let mut steps = 0;
+        while sim.gateway.resources().peers < 2 && steps < 1000 {
+            let next = sim.now + Duration::from_millis(1);
+            sim.run_until(next);
+            steps += 1;
+        }
+        assert_eq!(sim.gateway.resources().peers, 2, "both clients have a slot");
+        assert!(sim.clients[late].address.is_none(), "still negotiating");
+
+        let now = sim.now;
+        let n = sim.gateway.logoff_all(
+            now,
+            sessiondb::gateway::TerminateCause::AdminReboot,
+            &mut sim.gateway_rng,
+        );
+        assert_eq!(n, 2);
+        sim.flush();
+        sim.run_until(sim.now + secs(30));
+        let r = sim.gateway.resources();
+        assert_eq!(
+            (r.sessions, r.peers, r.addresses, r.esp_sas),
+            (0, 0, 0, 0),
+            "{r:?}"
+        );
+        assert!(sim.gateway_events.iter().any(|e| matches!(
+            e,
+            Event::SessionDown {
+                cause: sessiondb::gateway::TerminateCause::AdminReboot,
+                ..
+            }
+        )));
+        assert!(
+            sim.clients[up]
+                .events
+                .iter()
+                .any(|e| matches!(e, sessiondb::dialer::DialerEvent::Down(_))),
+            "the client was told: {:?}",
+            sim.clients[up].events
+        );
+        assert!(sim.clients[late].address.is_none());
+    });
+}
+
+/// The dialer sends IPv4 only: an IPv6 packet (what a host's TUN device
+/// offers first, router solicitations) or a truncated IPv4 packet is
+/// refused rather than framed as PPP IPv4.
+#[test]
+fn dialer_refuses_what_is_not_one_whole_ipv4_packet() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 8);
+        let c = sim.add_client(false, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(20));
+        let src = sim.clients[c].address.expect("up");
+        let at = sessiondb::gateway::HEADROOM;
+        let mut buf = vec![0u8; 4096];
+        // An IPv6 router solicitation's fixed header: version 6.
+        buf[at] = 0x60;
+        buf[at + 4..at + 6].copy_from_slice(&8u16.to_be_bytes());
+        let now = sim.now;
+        assert_eq!(
+            sim.clients[c].dialer.handle_ip(now, &mut buf, at..at + 48),
+            Err(sessiondb::dialer::DialerError::Malformed)
+        );
+        // An IPv4 packet whose total length says more than was given.
+        let packet = sim::ipv4_packet(src, Ipv4Addr::new(10, 10, 0, 1), b"0123456789");
+        buf[at..at + packet.len()].copy_from_slice(&packet);
+        assert_eq!(
+            sim.clients[c]
+                .dialer
+                .handle_ip(now, &mut buf, at..at + packet.len() - 1),
+            Err(sessiondb::dialer::DialerError::Malformed)
+        );
+        // The whole packet goes.
+        assert!(
+            sim.clients[c]
+                .dialer
+                .handle_ip(now, &mut buf, at..at + packet.len())
+                .is_ok()
+        );
+    });
+}

@@ -35,17 +35,23 @@ impl PcapWriter {
         Ok(Self { out, ident: 0 })
     }
 
-    fn record(&mut self, packet: &[u8]) -> io::Result<()> {
+    /// One record made of `parts` written one after the other (no copy
+    /// into a packet buffer).
+    fn record(&mut self, parts: &[&[u8]]) -> io::Result<()> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
         self.out
             .write_all(&u32::try_from(now.as_secs()).unwrap_or(0).to_le_bytes())?;
         self.out.write_all(&now.subsec_micros().to_le_bytes())?;
         self.out.write_all(&len.to_le_bytes())?;
         self.out.write_all(&len.to_le_bytes())?;
-        self.out.write_all(packet)
+        for p in parts {
+            self.out.write_all(p)?;
+        }
+        Ok(())
     }
 
     fn ipv4_header(
@@ -75,18 +81,16 @@ impl PcapWriter {
     /// # Errors
     /// File errors.
     pub fn udp(&mut self, src: SocketAddrV4, dst: SocketAddrV4, payload: &[u8]) -> io::Result<()> {
-        let mut packet = Vec::with_capacity(28 + payload.len());
-        packet.extend_from_slice(&self.ipv4_header(*src.ip(), *dst.ip(), 17, 8 + payload.len()));
-        packet.extend_from_slice(&src.port().to_be_bytes());
-        packet.extend_from_slice(&dst.port().to_be_bytes());
-        packet.extend_from_slice(
+        let ip = self.ipv4_header(*src.ip(), *dst.ip(), 17, 8 + payload.len());
+        let mut udp = [0u8; 8];
+        udp[0..2].copy_from_slice(&src.port().to_be_bytes());
+        udp[2..4].copy_from_slice(&dst.port().to_be_bytes());
+        udp[4..6].copy_from_slice(
             &u16::try_from(8 + payload.len())
                 .unwrap_or(u16::MAX)
                 .to_be_bytes(),
         );
-        packet.extend_from_slice(&[0, 0]);
-        packet.extend_from_slice(payload);
-        self.record(&packet)
+        self.record(&[&ip, &udp, payload])
     }
 
     /// Records an ESP packet carried directly in IP (protocol 50).
@@ -94,10 +98,8 @@ impl PcapWriter {
     /// # Errors
     /// File errors.
     pub fn esp(&mut self, src: Ipv4Addr, dst: Ipv4Addr, esp: &[u8]) -> io::Result<()> {
-        let mut packet = Vec::with_capacity(20 + esp.len());
-        packet.extend_from_slice(&self.ipv4_header(src, dst, 50, esp.len()));
-        packet.extend_from_slice(esp);
-        self.record(&packet)
+        let ip = self.ipv4_header(src, dst, 50, esp.len());
+        self.record(&[&ip, esp])
     }
 
     /// Records an inner IPv4 packet as it is (the TUN side).
@@ -105,7 +107,7 @@ impl PcapWriter {
     /// # Errors
     /// File errors.
     pub fn ipv4(&mut self, packet: &[u8]) -> io::Result<()> {
-        self.record(packet)
+        self.record(&[packet])
     }
 
     /// Flushes buffered records.
@@ -114,6 +116,110 @@ impl PcapWriter {
     /// File errors.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// `--pcap FILE`: the capture and, beside it in `FILE.esp_sa`, the keys
+/// of every ESP SA in the format of Wireshark's `esp_sa` table, so that
+///
+/// ```text
+/// mkdir -p prof && cp FILE.esp_sa prof/esp_sa
+/// WIRESHARK_CONFIG_DIR=prof tshark -r FILE -o esp.enable_encryption_decode:TRUE
+/// ```
+///
+/// dissects IKE, ESP, L2TP, PPP and the IPv4 inside. Write errors end the
+/// capture (logged once), never the server.
+#[derive(Debug)]
+pub struct Capture {
+    pcap: Option<PcapWriter>,
+    keys: Option<BufWriter<File>>,
+    keys_path: std::path::PathBuf,
+    spis: Vec<u32>,
+}
+
+impl Capture {
+    /// Creates `path` and `path.esp_sa`.
+    ///
+    /// # Errors
+    /// File errors.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let pcap = PcapWriter::create(path)?;
+        let mut keys_path = path.as_os_str().to_owned();
+        keys_path.push(".esp_sa");
+        let keys_path = std::path::PathBuf::from(keys_path);
+        let keys = BufWriter::new(File::create(&keys_path)?);
+        Ok(Self {
+            pcap: Some(pcap),
+            keys: Some(keys),
+            keys_path,
+            spis: Vec::new(),
+        })
+    }
+
+    /// Where the keys go.
+    pub fn keys_path(&self) -> &Path {
+        &self.keys_path
+    }
+
+    fn check(&mut self, r: io::Result<()>) {
+        if let Err(e) = r {
+            log::error!("--pcap: {e}; capture stopped");
+            self.pcap = None;
+        }
+    }
+
+    /// Records a UDP datagram.
+    pub fn udp(&mut self, src: SocketAddrV4, dst: SocketAddrV4, payload: &[u8]) {
+        if let Some(p) = self.pcap.as_mut() {
+            let r = p.udp(src, dst, payload);
+            self.check(r);
+        }
+    }
+
+    /// Records an ESP packet in IP.
+    pub fn esp(&mut self, src: Ipv4Addr, dst: Ipv4Addr, esp: &[u8]) {
+        if let Some(p) = self.pcap.as_mut() {
+            let r = p.esp(src, dst, esp);
+            self.check(r);
+        }
+    }
+
+    /// Adds one SA's keys (once per SPI) and flushes both files, so that
+    /// the capture can be read while it is written.
+    pub fn sa(&mut self, k: &sessiondb::gateway::EspKeys) {
+        if self.spis.contains(&k.spi) {
+            return;
+        }
+        self.spis.push(k.spi);
+        let line = esp_sa_line(
+            k.spi,
+            k.encryption,
+            &k.encryption_key,
+            k.integrity,
+            &k.integrity_key,
+        );
+        if let Some(w) = self.keys.as_mut() {
+            let r = writeln!(w, "{line}").and_then(|()| w.flush());
+            if let Err(e) = r {
+                log::error!("--pcap keys: {e}");
+                self.keys = None;
+            }
+        }
+        self.flush();
+    }
+
+    /// Flushes the capture.
+    pub fn flush(&mut self) {
+        if let Some(p) = self.pcap.as_mut() {
+            let r = p.flush();
+            self.check(r);
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

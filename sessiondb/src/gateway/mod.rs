@@ -774,6 +774,27 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         n
     }
 
+    /// `vpn-sessiondb logoff all`, and what a port does before it exits
+    /// (with [`TerminateCause::AdminReboot`]): every client, including one
+    /// still in IKE or PPP negotiation, is ended with the proper wire
+    /// messages and accounting Stop. Returns how many clients.
+    pub fn logoff_all(
+        &mut self,
+        now: Duration,
+        cause: TerminateCause,
+        rng: &mut impl CryptoRng,
+    ) -> usize {
+        let mut n = 0;
+        for slot in 0..N {
+            if self.peers[slot].as_ref().is_some_and(|p| !p.closing()) {
+                self.teardown(now, slot, cause);
+                n += 1;
+            }
+        }
+        self.pump(now, rng);
+        n
+    }
+
     /// Replaces the configuration. Sessions whose tunnel group, group
     /// policy or pool address the new configuration no longer allows are
     /// ended (accounting cause NAS-Request); the others continue.
