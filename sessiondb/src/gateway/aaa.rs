@@ -2,7 +2,7 @@
 //! (proxied), the answers applied to the session, accounting Start and
 //! Stop.
 
-use super::peer::Login;
+use super::peer::{Login, stamp, unstamp};
 use super::ppp::{DEFAULT_GROUP, OwnedCredentials, name_of};
 use super::{Error, Gateway, Refused};
 use crate::debug::DebugClass;
@@ -399,7 +399,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             seconds(AttributeType::SessionTimeout),
             seconds(AttributeType::IdleTimeout),
         );
-        let class: heapless::Vec<u8, 64> = reply
+        let class: heapless::Vec<u8, 64, u8> = reply
             .attribute(AttributeType::Class)
             .and_then(|c| heapless::Vec::from_slice(&c[..c.len().min(64)]).ok())
             .unwrap_or_default();
@@ -443,8 +443,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
         if let Some(p) = self.peers[slot].as_mut() {
             p.framed_ip = framed;
-            p.session_timeout = session_timeout;
-            p.idle_timeout = idle_timeout;
+            p.session_timeout = session_timeout.map(stamp);
+            p.idle_timeout = idle_timeout.map(stamp);
             p.class = class;
         }
         let accept = match method {
@@ -533,7 +533,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .and_then(|p| p.accounting)
             .and_then(|g| self.interim_hours(usize::from(g)));
         if let Some(p) = self.peers[slot].as_mut() {
-            p.interim_at = hours.map(|h| now + Duration::from_secs(u64::from(h) * 3600));
+            p.interim_at = hours.map(|h| stamp(now).saturating_add(u32::from(h) * 3600));
         }
     }
 
@@ -561,7 +561,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .and_then(|p| p.accounting)
             .and_then(|g| self.interim_hours(usize::from(g)));
         if let Some(p) = self.peers[slot].as_mut() {
-            p.interim_at = hours.map(|h| now + Duration::from_secs(u64::from(h) * 3600));
+            p.interim_at = hours.map(|h| stamp(now).saturating_add(u32::from(h) * 3600));
         }
     }
 
@@ -600,7 +600,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
         // A deferred Stop counts the session up to its end, not its sending.
         let end = match p.phase {
-            super::peer::Phase::Closing { until } => until.saturating_sub(super::DRAIN).min(now),
+            super::peer::Phase::Closing { until } => {
+                unstamp(until).saturating_sub(super::DRAIN).min(now)
+            }
             _ => now,
         };
         let mut session_id: heapless::String<16> = heapless::String::new();
@@ -621,7 +623,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             input_packets: counters.map_or(0, |c| u32::try_from(c.rx_packets).unwrap_or(u32::MAX)),
             output_packets: counters.map_or(0, |c| u32::try_from(c.tx_packets).unwrap_or(u32::MAX)),
             session_time: (status != AcctStatusType::Start).then(|| {
-                u32::try_from(end.saturating_sub(p.login_at).as_secs()).unwrap_or(u32::MAX)
+                u32::try_from(end.saturating_sub(unstamp(p.login_at)).as_secs()).unwrap_or(u32::MAX)
             }),
             terminate_cause: (status == AcctStatusType::Stop)
                 .then(|| p.cause.unwrap_or(super::TerminateCause::NasRequest)),

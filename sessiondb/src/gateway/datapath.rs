@@ -160,7 +160,6 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
             return Err(Error::NotUp);
         };
-        p.last_rx = now;
         p.inner_port = inner.src_port;
         // Authentic inbound ESP: the client is alive, DPD need not probe.
         if let Some(sa) = p.ike_sa {
@@ -225,7 +224,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     return Err(Error::Spoofed);
                 }
                 if let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) {
-                    p.last_data = now;
+                    p.last_data = super::peer::stamp(now);
                 }
                 if self.debug.enabled(DebugClass::Data, 1) {
                     self.debug(
@@ -279,7 +278,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         };
         let packet = range.start..range.start + summary.total_len;
         if let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) {
-            p.last_data = now;
+            p.last_data = super::peer::stamp(now);
         }
         let frame = {
             let link = self

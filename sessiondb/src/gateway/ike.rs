@@ -225,10 +225,6 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             spi_out: child.spi_out,
             inbound,
             outbound,
-            encryption: algorithms.0,
-            integrity: algorithms.1,
-            lifetime_seconds: child.lifetime.seconds,
-            lifetime_kilobytes: child.lifetime.kilobytes,
             installed_at: now,
         };
         // Keep the newest two: the current pair and, during a rekey, the

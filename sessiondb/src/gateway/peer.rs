@@ -13,20 +13,36 @@ use crate::session::{
 };
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
-use esp_core::{Encryption, Integrity};
 
-/// One negotiated IPsec SA pair (both directions).
+/// One negotiated IPsec SA pair (both directions). Its algorithms and
+/// lifetimes are the ESP SAs' own (`esp_core::Sa` getters).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Child {
     pub spi_in: u32,
     pub spi_out: u32,
     pub inbound: esp_core::Handle,
     pub outbound: esp_core::Handle,
-    pub encryption: Encryption,
-    pub integrity: Integrity,
-    pub lifetime_seconds: u32,
-    pub lifetime_kilobytes: u32,
     pub installed_at: Duration,
+}
+
+/// What the session view shows of an SA pair.
+struct PairView {
+    encryption: esp_core::Encryption,
+    integrity: esp_core::Integrity,
+    lifetime: esp_core::Lifetime,
+}
+
+/// Whole seconds of the port's clock, rounded up: the slot keeps its
+/// timestamps and timeouts in 4 bytes instead of a `Duration`'s 16, and
+/// rounding up means a timeout never fires early (at most one tick late).
+pub(super) fn stamp(d: Duration) -> u32 {
+    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    u32::try_from(s).unwrap_or(u32::MAX)
+}
+
+/// A [`stamp`] back as a `Duration`.
+pub(super) fn unstamp(s: u32) -> Duration {
+    Duration::from_secs(u64::from(s))
 }
 
 /// Where the client is in its life.
@@ -39,7 +55,10 @@ pub(super) enum Phase {
     /// IPCP Opened: IPv4 flows.
     Up,
     /// Ending: wire messages are draining until `until`, then the SAs go.
-    Closing { until: Duration },
+    Closing {
+        /// A [`stamp`].
+        until: u32,
+    },
 }
 
 /// A login that RADIUS is deciding, from the first Access-Request to the
@@ -98,9 +117,11 @@ pub(super) struct Peer {
     pub ppp_queued: bool,
     pub framed_ip: Option<Ipv4Addr>,
     pub address: Option<Ipv4Addr>,
-    pub class: heapless::Vec<u8, 64>,
-    pub idle_timeout: Option<Duration>,
-    pub session_timeout: Option<Duration>,
+    pub class: heapless::Vec<u8, 64, u8>,
+    /// Seconds.
+    pub idle_timeout: Option<u32>,
+    /// Seconds.
+    pub session_timeout: Option<u32>,
     pub accounting: Option<u8>,
     pub acct_session_id: u32,
     pub acct_started: bool,
@@ -109,21 +130,22 @@ pub(super) struct Peer {
     pub stop_pending: bool,
     /// When the next Interim-Update is due (`interim-accounting-update
     /// periodic`).
-    pub interim_at: Option<Duration>,
+    pub interim_at: Option<u32>,
     pub auth_mode: Option<ppp_core::AuthMethod>,
     /// The session record, from authorization on: the user, tunnel group,
     /// group policy and filter live there and nowhere else.
     pub session: Option<crate::session::SessionHandle>,
     /// Set when IPCP opened: the session is up, counted, accounted.
     pub session_index: Option<u32>,
-    pub login_at: Duration,
+    /// A [`stamp`]: the slot's creation until the session is up, then its
+    /// login.
+    pub login_at: u32,
     pub cause: Option<TerminateCause>,
-    pub keepalive_at: Option<Duration>,
+    pub keepalive_at: Option<u32>,
     pub keepalive_due: bool,
-    pub last_rx: Duration,
     /// The last IPv4 packet either way: what `vpn-idle-timeout` measures
     /// (keepalives and control traffic do not count).
-    pub last_data: Duration,
+    pub last_data: u32,
     /// Frame the EAP Request of the login's last Access-Challenge (again).
     pub eap_resend: bool,
 }
@@ -161,12 +183,11 @@ impl Peer {
             auth_mode: None,
             session: None,
             session_index: None,
-            login_at: now,
+            login_at: stamp(now),
             cause: None,
             keepalive_at: None,
             keepalive_due: false,
-            last_rx: now,
-            last_data: now,
+            last_data: stamp(now),
             eap_resend: false,
         }
     }
@@ -275,7 +296,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             return;
         }
         p.cause.get_or_insert(cause);
-        p.phase = Phase::Closing { until: now + DRAIN };
+        p.phase = Phase::Closing {
+            until: stamp(now + DRAIN),
+        };
         if let Some(link) = p.link.as_mut() {
             link.close(now);
         }
@@ -340,11 +363,11 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// A deferred Accounting-Stop, tried once a tick after the drain;
     /// returns whether the slot may be freed (sent, or given up after
     /// [`STOP_PATIENCE`]).
-    fn retry_accounting_stop(&mut self, now: Duration, slot: usize, until: Duration) -> bool {
+    fn retry_accounting_stop(&mut self, now: Duration, slot: usize, until: u32) -> bool {
         let record = self.peers[slot].as_ref().and_then(|p| p.session);
         let stats = record.and_then(|h| self.sessions.get(h)).cloned();
         let sent = self.send_accounting_stop(now, slot, stats.as_ref());
-        if !sent && now < until + STOP_PATIENCE {
+        if !sent && stamp(now) < until.saturating_add(stamp(STOP_PATIENCE)) {
             return false;
         }
         if !sent {
@@ -420,7 +443,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             };
             any = true;
             match p.phase {
-                Phase::Closing { until } if now >= until => {
+                Phase::Closing { until } if stamp(now) >= until => {
                     if p.stop_pending && !self.retry_accounting_stop(now, slot, until) {
                         continue;
                     }
@@ -433,24 +456,24 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             if p.nat
                 && let Some(interval) = keepalive
             {
-                let at = *p.keepalive_at.get_or_insert(now + interval);
-                if now >= at {
+                let at = *p.keepalive_at.get_or_insert(stamp(now + interval));
+                if stamp(now) >= at {
                     p.keepalive_due = true;
-                    p.keepalive_at = Some(now + interval);
+                    p.keepalive_at = Some(stamp(now + interval));
                 }
             }
-            let interim = p
-                .interim_at
-                .is_some_and(|t| p.phase == Phase::Up && now >= t);
+            let t = stamp(now);
+            let up = p.phase == Phase::Up;
+            let interim = p.interim_at.is_some_and(|at| up && t >= at);
             let idle = p
                 .idle_timeout
-                .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.last_data) >= t);
+                .is_some_and(|limit| up && t.saturating_sub(p.last_data) >= limit);
             let expired = p
                 .session_timeout
-                .is_some_and(|t| p.phase == Phase::Up && now.saturating_sub(p.login_at) >= t);
-            let start_due = p.phase == Phase::Up && p.accounting.is_some() && !p.acct_started;
+                .is_some_and(|limit| up && t.saturating_sub(p.login_at) >= limit);
+            let start_due = up && p.accounting.is_some() && !p.acct_started;
             // `login_at` is the slot's creation until the session is up.
-            let stalled = p.phase != Phase::Up && now.saturating_sub(p.login_at) >= SETUP_TIMEOUT;
+            let stalled = !up && t.saturating_sub(p.login_at) >= stamp(SETUP_TIMEOUT);
             if interim {
                 self.send_accounting_interim(now, slot);
             }
@@ -518,6 +541,14 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 .get(c.outbound)
                 .and_then(esp_core::Sa::kilobytes_left)
         });
+        // The pair's algorithms and negotiated lifetimes: its outbound SA's.
+        let sa = child
+            .and_then(|c| self.esp.get(c.outbound))
+            .map(|sa| PairView {
+                encryption: sa.encryption(),
+                integrity: sa.integrity(),
+                lifetime: sa.lifetime(),
+            });
         let ppp = p.link.as_ref().map(|l| *l.counters());
         let l2tp_ids = p.call.and_then(|c| {
             let s = self.l2tp.session(c)?;
@@ -538,8 +569,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             )
         });
         let (remote, local, nat, address) = (p.remote, p.local, p.nat, p.address);
-        let last = p.last_data;
-        let idle = p.idle_timeout;
+        let last = unstamp(p.last_data);
+        let idle = p.idle_timeout.map(unstamp);
         let auth_mode = p.auth_mode.map(convert::ppp_auth);
         let index = p.session_index.unwrap_or(0);
         let Some(rec) = self.sessions.get_mut(handle) else {
@@ -563,7 +594,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 dh_group: group,
             });
         }
-        if let Some(c) = child {
+        if let (Some(c), Some(sa)) = (child, sa) {
             let (rx, tx) = esp_counters.unwrap_or_default();
             let any = Selector {
                 address: Ipv4Addr::UNSPECIFIED,
@@ -585,15 +616,15 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     mask: Ipv4Addr::BROADCAST,
                     ..any
                 },
-                encryption: convert::cipher_of(c.encryption),
-                hashing: convert::hash_of(c.integrity),
+                encryption: convert::cipher_of(sa.encryption),
+                hashing: convert::hash_of(sa.integrity),
                 encapsulation: ViewEncapsulation::Transport,
                 rekey_time: TimeRekey::starting(
                     c.installed_at,
-                    Duration::from_secs(u64::from(c.lifetime_seconds)),
+                    Duration::from_secs(u64::from(sa.lifetime.seconds.hard)),
                 ),
-                rekey_data: (c.lifetime_kilobytes != 0).then(|| crate::session::DataRekey {
-                    interval_kb: u64::from(c.lifetime_kilobytes),
+                rekey_data: (sa.lifetime.kilobytes.hard != 0).then(|| crate::session::DataRekey {
+                    interval_kb: u64::from(sa.lifetime.kilobytes.hard),
                     left_kb: kb_left.unwrap_or(0),
                 }),
                 idle: Idle {

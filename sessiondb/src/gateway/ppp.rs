@@ -2,7 +2,7 @@
 //! offer, who the user is and which tunnel group serves them, local or
 //! RADIUS authentication, authorization, the address and name servers.
 
-use super::peer::{Login, Phase};
+use super::peer::{Login, Phase, stamp};
 use super::{Event, Gateway, Refused, TerminateCause, convert};
 use crate::config::{Name, PppAuth};
 use crate::debug::DebugClass;
@@ -508,8 +508,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             p.session = Some(handle);
             p.accounting = accounting;
             // RADIUS Idle-/Session-Timeout win over the group policy.
-            p.idle_timeout = p.idle_timeout.or(idle);
-            p.session_timeout = p.session_timeout.or(lifetime);
+            p.idle_timeout = p.idle_timeout.or(idle.map(stamp));
+            p.session_timeout = p.session_timeout.or(lifetime.map(stamp));
             if let Some(link) = p.link.as_mut() {
                 let _ = link.set_name_servers(dns, wins);
                 let _ = link.accept(now, accept);
@@ -615,8 +615,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             return;
         };
         p.phase = Phase::Up;
-        p.login_at = now;
-        p.last_data = now;
+        p.login_at = stamp(now);
+        p.last_data = stamp(now);
         p.acct_session_id = self.next_acct_session;
         let address = p.address;
         self.next_acct_session = self.next_acct_session.wrapping_add(1);
