@@ -31,45 +31,21 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use esp_core::{IpProtocol, Sa};
 use rand_core::SeedableRng;
 use sessiondb::gateway;
-use sim::datapath::{BATCH, INSIDE, Setup, client_batch, sa_config, setup};
-use sim::{GATEWAY, ipv4_packet};
+use sim::datapath::{
+    BATCH, INSIDE, Setup, client_batch, sa_config, sealed_lengths, setup, time_up,
+};
+use sim::ipv4_packet;
 use std::hint::black_box;
-use std::net::SocketAddrV4;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Times `iters` packets up, through the gateway or through `bare` alone.
-fn up(s: &mut Setup, bare: Option<&mut Sa>, n: usize, iters: u64) -> Duration {
-    let now = s.sim.now;
-    let at = gateway::HEADROOM;
+fn up(s: &mut Setup, mut bare: Option<&mut Sa>, n: usize, iters: u64) -> Duration {
     let mut buf = vec![0u8; 4096];
-    let mut bare = bare;
     let mut total = Duration::ZERO;
     let mut done = 0;
     while done < iters {
         let packets = client_batch(s, n);
-        let start = Instant::now();
-        for p in &packets {
-            let range = at..at + p.len();
-            buf[range.clone()].copy_from_slice(p);
-            if let Some(sa) = bare.as_deref_mut() {
-                black_box(sa.open(now, &mut buf[range]).unwrap());
-            } else {
-                let r = s
-                    .sim
-                    .gateway
-                    .handle_datagram(
-                        now,
-                        s.public,
-                        SocketAddrV4::new(GATEWAY, 4500),
-                        &mut buf,
-                        range,
-                        &mut s.sim.gateway_rng,
-                    )
-                    .unwrap();
-                assert_eq!(r.map(|r| r.len()), Some(n));
-            }
-        }
-        total += start.elapsed();
+        total += time_up(s, bare.as_deref_mut(), &packets, n, &mut buf);
         done += BATCH as u64;
     }
     total.mul_f64(iters as f64 / done as f64)
@@ -100,16 +76,7 @@ fn bench(c: &mut Criterion) {
                 black_box(s.sim.gateway.handle_ip(now, &mut buf, at..at + n).unwrap())
             });
         });
-        // What the gateway seals, found by opening one of its packets.
-        let (plain_len, wire_len) = {
-            let mut check: Sa =
-                Sa::new_inbound(now, s.outbound.spi, &sa_config(&s.outbound)).unwrap();
-            buf[at..at + n].copy_from_slice(&packet);
-            let t = s.sim.gateway.handle_ip(now, &mut buf, at..at + n).unwrap();
-            let wire_len = t.range.len();
-            let opened = check.open(now, &mut buf[t.range]).unwrap();
-            (opened.payload.len(), wire_len)
-        };
+        let (plain_len, wire_len) = sealed_lengths(&mut s, n, &mut buf);
         eprintln!("{n} B: ESP payload {plain_len} B, UDP 4500 payload {wire_len} B");
         let mut bare: Sa =
             Sa::new_outbound(now, s.outbound.spi, &sa_config(&s.outbound), &mut rng).unwrap();

@@ -22,10 +22,11 @@ mod sim;
 use esp_core::{IpProtocol, Sa};
 use rand_core::SeedableRng;
 use sessiondb::gateway;
-use sim::datapath::{BATCH, INSIDE, Setup, client_batch, sa_config, setup};
-use sim::{GATEWAY, ipv4_packet};
+use sim::datapath::{
+    BATCH, INSIDE, Setup, client_batch, sa_config, sealed_lengths, setup, time_up,
+};
+use sim::ipv4_packet;
 use std::hint::black_box;
-use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
 /// Nanoseconds per packet of the fastest of `batches` batches.
@@ -51,10 +52,7 @@ fn down(s: &mut Setup, n: usize, batches: usize) -> (f64, f64, usize) {
         }
         (start.elapsed(), BATCH)
     });
-    buf[at..at + n].copy_from_slice(&packet);
-    let t = s.sim.gateway.handle_ip(now, &mut buf, at..at + n).unwrap();
-    let mut check: Sa = Sa::new_inbound(now, s.outbound.spi, &sa_config(&s.outbound)).unwrap();
-    let len = check.open(now, &mut buf[t.range]).unwrap().payload.len();
+    let (len, _) = sealed_lengths(s, n, &mut buf);
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
     let mut sa: Sa =
         Sa::new_outbound(now, s.outbound.spi, &sa_config(&s.outbound), &mut rng).unwrap();
@@ -74,41 +72,18 @@ fn down(s: &mut Setup, n: usize, batches: usize) -> (f64, f64, usize) {
 }
 
 fn up(s: &mut Setup, n: usize, batches: usize) -> (f64, f64) {
-    let now = s.sim.now;
-    let at = gateway::HEADROOM;
     let mut buf = vec![0u8; 4096];
     let gw = fastest(batches, || {
         let packets = client_batch(s, n);
-        let start = Instant::now();
-        for p in &packets {
-            let range = at..at + p.len();
-            buf[range.clone()].copy_from_slice(p);
-            let r = s
-                .sim
-                .gateway
-                .handle_datagram(
-                    now,
-                    s.public,
-                    SocketAddrV4::new(GATEWAY, 4500),
-                    &mut buf,
-                    range,
-                    &mut s.sim.gateway_rng,
-                )
-                .unwrap();
-            assert_eq!(r.map(|r| r.len()), Some(n));
-        }
-        (start.elapsed(), packets.len())
+        (time_up(s, None, &packets, n, &mut buf), packets.len())
     });
-    let mut sa: Sa = Sa::new_inbound(now, s.inbound.spi, &sa_config(&s.inbound)).unwrap();
+    let mut sa: Sa = Sa::new_inbound(s.sim.now, s.inbound.spi, &sa_config(&s.inbound)).unwrap();
     let esp = fastest(batches, || {
         let packets = client_batch(s, n);
-        let start = Instant::now();
-        for p in &packets {
-            let range = at..at + p.len();
-            buf[range.clone()].copy_from_slice(p);
-            black_box(sa.open(now, &mut buf[range]).unwrap());
-        }
-        (start.elapsed(), packets.len())
+        (
+            time_up(s, Some(&mut sa), &packets, n, &mut buf),
+            packets.len(),
+        )
     });
     (gw, esp)
 }

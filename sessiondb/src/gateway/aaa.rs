@@ -83,6 +83,19 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
     }
 
+    /// Puts `login` in the table of logins in progress in place of any
+    /// earlier one of the slot; when every entry is taken the login is
+    /// refused with [`Refused::Busy`] and `None` returned.
+    fn start_login(&mut self, now: Duration, slot: usize, login: Login) -> Option<usize> {
+        self.drop_login(slot);
+        let Some(free) = self.logins.iter().position(Option::is_none) else {
+            self.refuse_as(now, slot, &login.user, Refused::Busy);
+            return None;
+        };
+        self.logins[free] = Some(login);
+        Some(free)
+    }
+
     fn release_login(&mut self, login: &Login) {
         for (g, request) in [login.request, login.eap_reply].into_iter().flatten() {
             if let Some(grp) = self.radius.get_mut(usize::from(g)) {
@@ -98,7 +111,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         now: Duration,
         slot: usize,
         group: &str,
-        mut login: Login,
+        login: Login,
         cred: OwnedCredentials,
         method: crate::config::PppAuth,
     ) {
@@ -111,9 +124,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             );
             return;
         };
-        self.drop_login(slot);
-        let Some(free) = self.logins.iter().position(Option::is_none) else {
-            self.refuse_as(now, slot, &login.user, Refused::Busy);
+        let user = login.user.clone();
+        let Some(i) = self.start_login(now, slot, login) else {
             return;
         };
         let calling = self.peers[slot]
@@ -141,7 +153,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             other => other,
         };
         let request = AccessRequest {
-            user_name: login.user.as_bytes(),
+            user_name: user.as_bytes(),
             credentials,
             nas,
         };
@@ -150,14 +162,13 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         };
         match group.client.access_request(now, &request) {
             Ok(id) => {
-                login.request = Some((u8::try_from(g).unwrap_or(u8::MAX), id));
-                login.method = super::convert::ppp_method(method);
-                login.fallback = Some(cred);
-                self.logins[free] = Some(login);
+                if let Some(login) = self.logins[i].as_mut() {
+                    login.request = Some((u8::try_from(g).unwrap_or(u8::MAX), id));
+                    login.method = super::convert::ppp_method(method);
+                    login.fallback = Some(cred);
+                }
             }
-            Err(_) => {
-                self.refuse_as(now, slot, &login.user, Refused::ServerTimeout);
-            }
+            Err(_) => self.refuse_as(now, slot, &user, Refused::ServerTimeout),
         }
     }
 
@@ -178,17 +189,14 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                         return;
                     }
                 };
-            self.drop_login(slot);
             let Some(id) = self.peers[slot].as_ref().map(|p| p.id) else {
-                return;
-            };
-            let Some(free) = self.logins.iter().position(Option::is_none) else {
-                self.refuse_as(now, slot, &user, Refused::Busy);
                 return;
             };
             let mut login = Login::new(id, user, group);
             login.method = AuthMethod::Eap;
-            self.logins[free] = Some(login);
+            if self.start_login(now, slot, login).is_none() {
+                return;
+            }
         }
         let Some(i) = self.login_index(slot) else {
             // An EAP Response before any Identity names no one.
@@ -309,16 +317,6 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
     }
 
-    /// The client slot of a login, if the client is still there.
-    fn slot_of_login(&self, login: &Login) -> Option<usize> {
-        let slot = usize::from(login.peer.index);
-        self.peers
-            .get(slot)?
-            .as_ref()
-            .is_some_and(|p| p.id == login.peer)
-            .then_some(slot)
-    }
-
     /// No server answered: the local database when the group allows
     /// (`authentication-server-group G LOCAL`), otherwise a refusal.
     fn server_timeout(&mut self, now: Duration, i: usize) {
@@ -328,7 +326,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         // The client already forgot the timed-out request.
         login.request = None;
         self.release_login(&login);
-        let Some(slot) = self.slot_of_login(&login) else {
+        let Some(slot) = self.peer_slot(login.peer) else {
             return;
         };
         let local = self
@@ -370,7 +368,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             return;
         };
         let method = login.method;
-        let Some(slot) = self.slot_of_login(login) else {
+        let Some(slot) = self.peer_slot(login.peer) else {
             self.logins[i] = None;
             if let Some(grp) = self.radius.get_mut(g) {
                 let _ = grp.client.release(request);
@@ -525,24 +523,27 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// Accounting-Start (again on later ticks while the RADIUS client has
     /// no free request slot).
     pub(super) fn send_accounting_start(&mut self, now: Duration, slot: usize) {
-        if !self.account(now, slot, AcctStatusType::Start, None) {
-            return;
-        }
-        let hours = self.peers[slot]
-            .as_ref()
-            .and_then(|p| p.accounting)
-            .and_then(|g| self.interim_hours(usize::from(g)));
-        if let Some(p) = self.peers[slot].as_mut() {
-            p.interim_at = hours.map(|h| stamp(now).saturating_add(u32::from(h) * 3600));
+        if self.account(now, slot, AcctStatusType::Start, None) {
+            self.schedule_interim(now, slot);
         }
     }
 
-    /// The Interim-Update period of RADIUS group `g`, in hours.
-    fn interim_hours(&self, g: usize) -> Option<u8> {
-        let name = &self.radius.get(g)?.name;
-        match self.config.aaa_group(name)?.interim_update? {
-            crate::config::InterimUpdate::Periodic { hours } => Some(hours),
-            crate::config::InterimUpdate::AddressChange => None,
+    /// The next Interim-Update of the slot, `hours` from now when its
+    /// accounting group says `interim-accounting-update periodic hours`.
+    fn schedule_interim(&mut self, now: Duration, slot: usize) {
+        let Some(p) = self.peers.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let hours = p
+            .accounting
+            .and_then(|g| self.radius.get(usize::from(g)))
+            .and_then(|g| self.config.aaa_group(&g.name))
+            .and_then(|g| match g.interim_update? {
+                crate::config::InterimUpdate::Periodic { hours } => Some(hours),
+                crate::config::InterimUpdate::AddressChange => None,
+            });
+        if let Some(p) = self.peers[slot].as_mut() {
+            p.interim_at = hours.map(|h| stamp(now).saturating_add(u32::from(h) * 3600));
         }
     }
 
@@ -556,13 +557,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .and_then(|h| self.sessions.get(h))
             .cloned();
         self.account(now, slot, AcctStatusType::InterimUpdate, record.as_ref());
-        let hours = self.peers[slot]
-            .as_ref()
-            .and_then(|p| p.accounting)
-            .and_then(|g| self.interim_hours(usize::from(g)));
-        if let Some(p) = self.peers[slot].as_mut() {
-            p.interim_at = hours.map(|h| stamp(now).saturating_add(u32::from(h) * 3600));
-        }
+        self.schedule_interim(now, slot);
     }
 
     /// Accounting-Stop; `false` if the RADIUS client had no free request

@@ -139,12 +139,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 return Err(Error::Esp(e));
             }
         };
-        let owner = self
-            .esp_owner
-            .get(usize::from(handle.index()))
-            .copied()
-            .unwrap_or(0);
-        let Some(slot) = usize::from(owner).checked_sub(1) else {
+        let Some(slot) = self.slot_of_esp(handle) else {
             self.counters.esp_dropped += 1;
             return Err(Error::NotUp);
         };
@@ -277,16 +272,14 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             return Err(Error::NoRoute);
         };
         let packet = range.start..range.start + summary.total_len;
-        if let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) {
-            p.last_data = super::peer::stamp(now);
-        }
         let frame = {
-            let link = self
+            let p = self
                 .peers
                 .get_mut(slot)
                 .and_then(Option::as_mut)
-                .and_then(|p| p.link.as_mut())
                 .ok_or(Error::NotUp)?;
+            p.last_data = super::peer::stamp(now);
+            let link = p.link.as_mut().ok_or(Error::NotUp)?;
             link.encapsulate_ipv4(now, buf, packet)
                 .map_err(|_| Error::BufferTooSmall)?
         };
@@ -395,7 +388,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             ..
         } = event
         {
-            let found = self.peers.iter().flatten().find_map(|p| {
+            let found = self.slot_of_esp(handle).and_then(|slot| {
+                let p = self.peers.get(slot)?.as_ref()?;
                 let c = p
                     .children
                     .iter()
@@ -408,28 +402,26 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             }
             return;
         }
-        // A hard expiry ends the pair.
-        if let esp_core::Event::HardExpired { handle, .. } = event {
-            let slot = self.peers.iter().position(|p| {
-                p.as_ref().is_some_and(|p| {
-                    p.children
-                        .iter()
-                        .flatten()
-                        .any(|c| c.inbound == handle || c.outbound == handle)
-                })
-            });
-            if let Some(slot) = slot {
-                let left = self.peers[slot].as_mut().map_or(0, |p| {
-                    for c in &mut p.children {
-                        if c.is_some_and(|c| c.inbound == handle || c.outbound == handle) {
-                            *c = None;
-                        }
-                    }
-                    p.children.iter().flatten().count()
-                });
-                if left == 0 {
-                    self.teardown(now, slot, super::TerminateCause::SessionTimeout);
-                }
+        // A hard expiry ends the pair: its other direction goes too, and the
+        // session with the last pair.
+        if let esp_core::Event::HardExpired { handle, .. } = event
+            && let Some(slot) = self.slot_of_esp(handle)
+        {
+            let Some(p) = self.peers.get_mut(slot).and_then(Option::as_mut) else {
+                return;
+            };
+            let Some(child) = p
+                .children
+                .iter_mut()
+                .find(|c| c.is_some_and(|c| c.inbound == handle || c.outbound == handle))
+                .and_then(Option::take)
+            else {
+                return;
+            };
+            let left = p.children.iter().flatten().count();
+            self.remove_child_sas(&child);
+            if left == 0 {
+                self.teardown(now, slot, super::TerminateCause::SessionTimeout);
             }
         }
     }

@@ -235,6 +235,13 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .map(|_| slot)
     }
 
+    /// The client an ESP SA belongs to: one array read (`esp_owner` holds
+    /// slot + 1 per ESP table slot, 0 for none).
+    pub(super) fn slot_of_esp(&self, handle: esp_core::Handle) -> Option<usize> {
+        let owner = self.esp_owner.get(usize::from(handle.index())).copied()?;
+        usize::from(owner).checked_sub(1)
+    }
+
     pub(super) fn schedule_tick(&mut self, now: Duration) {
         if self.next_tick.is_none() {
             self.next_tick = Some(now + TICK);

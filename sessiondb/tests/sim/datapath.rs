@@ -2,8 +2,8 @@
 //! data-path benchmark (`benches/datapath.rs`) and the instruction counter
 //! (`examples/datapath_count.rs`).
 
-use super::{Sim, Wire, ipv4_packet};
-use esp_core::{Encapsulation, Lifetime, SaConfig};
+use super::{GATEWAY, Sim, Wire, ipv4_packet};
+use esp_core::{Encapsulation, Lifetime, Sa, SaConfig};
 use sessiondb::dialer::DialerDestination;
 use sessiondb::gateway::{self, Event};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -101,4 +101,57 @@ pub fn client_batch(s: &mut Setup, n: usize) -> Vec<Vec<u8>> {
             cbuf[t.range].to_vec()
         })
         .collect()
+}
+
+/// Feeds `packets` (from [`client_batch`]) up through the gateway, or
+/// through `bare` alone when given, and returns the time that took.
+pub fn time_up(
+    s: &mut Setup,
+    bare: Option<&mut Sa>,
+    packets: &[Vec<u8>],
+    n: usize,
+    buf: &mut [u8],
+) -> Duration {
+    let now = s.sim.now;
+    let at = gateway::HEADROOM;
+    let mut bare = bare;
+    let start = std::time::Instant::now();
+    for p in packets {
+        let range = at..at + p.len();
+        buf[range.clone()].copy_from_slice(p);
+        if let Some(sa) = bare.as_deref_mut() {
+            std::hint::black_box(sa.open(now, &mut buf[range]).unwrap());
+        } else {
+            let r = s
+                .sim
+                .gateway
+                .handle_datagram(
+                    now,
+                    s.public,
+                    SocketAddrV4::new(GATEWAY, 4500),
+                    buf,
+                    range,
+                    &mut s.sim.gateway_rng,
+                )
+                .unwrap();
+            assert_eq!(r.map(|r| r.len()), Some(n));
+        }
+    }
+    start.elapsed()
+}
+
+/// The ESP payload length and the UDP 4500 payload length the gateway
+/// produces for an `n`-byte packet to the client, found by opening one.
+pub fn sealed_lengths(s: &mut Setup, n: usize, buf: &mut [u8]) -> (usize, usize) {
+    let now = s.sim.now;
+    let at = gateway::HEADROOM;
+    let packet = ipv4_packet(INSIDE, s.client, &vec![0x5a; n - 20]);
+    let mut check: Sa = Sa::new_inbound(now, s.outbound.spi, &sa_config(&s.outbound)).unwrap();
+    buf[at..at + n].copy_from_slice(&packet);
+    let t = s.sim.gateway.handle_ip(now, buf, at..at + n).unwrap();
+    let wire = t.range.len();
+    (
+        check.open(now, &mut buf[t.range]).unwrap().payload.len(),
+        wire,
+    )
 }
