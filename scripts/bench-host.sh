@@ -113,6 +113,7 @@ EOF
 ip netns exec "$SRV" "$LNS" -q serve --config "$WORK/bench.conf" --ctl "$WORK/ctl.sock" \
     >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
 pids+=($!)
+SERVE_PID=$! # `ip netns exec` execs the command: this is the lns serve process
 for ((i = 0; i < 100; i++)); do [[ -S $WORK/ctl.sock ]] && break; sleep 0.1; done
 [[ -S $WORK/ctl.sock ]] || { cat "$WORK/serve.err"; exit 1; }
 
@@ -146,15 +147,28 @@ p, b, s, sent = $packets, $bytes, $secs, $sent
 print('%.0f %.1f %.1f' % (p / s if s else 0, b * 8 / s / 1e6 if s else 0, 100.0 * (1 - p / sent) if sent else 0))"
 }
 
+# CPU seconds (user + system) lns serve has used so far.
+serve_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$SERVE_PID/stat"
+}
+
 # measure SENDER_NS RECEIVER_NS DESTINATION SIZE: a flat-out second finds
 # what the tunnel delivers while flooded; the measured run then offers 10%
 # more than that, paced, so that the sender does not take the CPU the
-# tunnel needs. Prints "delivered-pps mbit lost-percent".
+# tunnel needs. Prints "delivered-pps mbit lost-percent serve-cpu-percent":
+# the last is the share of one core lns serve used during the measured run
+# (its own work, the packets' system calls and what the kernel charges to
+# it), so mbit / (that / 100) is what one core running the server moves.
 measure() {
-    local pps _
+    local pps _ c0 c1 t0 t1 out
     read -r pps _ < <(run "$1" "$2" "$3" "$4" 1)
-    run "$1" "$2" "$3" "$4" "$SECONDS_EACH" "$(python3 -c "print(int($pps * 1.1) + 1000)")"
+    c0=$(serve_cpu) t0=$(date +%s.%N)
+    out=$(run "$1" "$2" "$3" "$4" "$SECONDS_EACH" "$(python3 -c "print(int($pps * 1.1) + 1000)")")
+    c1=$(serve_cpu) t1=$(date +%s.%N)
+    echo "$out $(python3 -c "print('%.0f' % (100 * ($c1 - $c0) / ($t1 - $t0)))")"
 }
+
+per_core() { python3 -c "print('%.0f' % ($1 * 100 / $2) if $2 > 0 else 'n/a')"; }
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 # What the two sessions negotiated, from the gateway's own view.
@@ -168,16 +182,16 @@ suite=$("$LNS" ctl --ctl "$WORK/ctl.sock" show vpn-sessiondb detail remote |
     echo "$(uname -sr); $(rustc --version); negotiated: $suite (CBC, 96-bit ICV);"
     echo "TUN MTU 1400; ${SECONDS_EACH} s per row; $(date -u +%Y-%m-%d); load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    echo "| path | IPv4 packet | direction | packets/s delivered | Mbit/s delivered (IP bytes) | lost at 1.1× that rate |"
-    echo "|---|---:|---|---:|---:|---:|"
+    echo "| path | IPv4 packet | direction | packets/s delivered | Mbit/s delivered (IP bytes) | lost at 1.1× that rate | lns serve CPU (% of one core) | Mbit/s per core of lns serve |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|"
 } >"$WORK/table"
 for path in "ESP in IP (no NAT)|$CLA|$addr_a" "ESP in UDP 4500 (behind NAT)|$CLB|$addr_b"; do
     IFS='|' read -r name cns caddr <<<"$path"
     for size in 64 512 1400; do
-        read -r pps mbit loss < <(measure "$cns" "$SRV" 10.77.0.1 "$size")
-        echo "| $name | $size | client to server | $pps | $mbit | $loss % |" >>"$WORK/table"
-        read -r pps mbit loss < <(measure "$SRV" "$cns" "$caddr" "$size")
-        echo "| $name | $size | server to client | $pps | $mbit | $loss % |" >>"$WORK/table"
+        read -r pps mbit loss srvcpu < <(measure "$cns" "$SRV" 10.77.0.1 "$size")
+        echo "| $name | $size | client to server | $pps | $mbit | $loss % | $srvcpu % | $(per_core "$mbit" "$srvcpu") |" >>"$WORK/table"
+        read -r pps mbit loss srvcpu < <(measure "$SRV" "$cns" "$caddr" "$size")
+        echo "| $name | $size | server to client | $pps | $mbit | $loss % | $srvcpu % | $(per_core "$mbit" "$srvcpu") |" >>"$WORK/table"
     done
 done
 
