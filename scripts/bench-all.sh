@@ -30,8 +30,8 @@
 #              ecdhp256, ecdhp384, rsa2048; our modexps use OpenSSL's
 #              exponent sizes for those operations.
 #   set-up     a complete Main Mode + Quick Mode, both ends in one process;
-#              lns simulate's gateway-alone set-up rate (IKE, L2TP, PPP,
-#              IPCP); bench-host's real-socket rate.
+#              lns simulate's CPU time per session (both ends, and the
+#              gateway's share); bench-host's real-socket rate.
 #   host port  lns simulate's gateway-alone throughput on one core, and
 #              bench-host's end-to-end throughput (two lns processes, the
 #              kernel and the load generator on this machine's cores) with
@@ -185,11 +185,11 @@ for ours, theirs, what, target in (
 row("set-up", "MM+QM group 14 PSK, both ends, µs", us(ike["handshake/group14-psk"]), "", "", "")
 row("set-up", "MM+QM group 14 RSA certificates, both ends, µs", us(ike["handshake/group14-rsa-sig"]), "", "", "")
 sim = read("simulate")
-m = re.search(r"of which ([\d.]+) s in the gateway \((\d+) sessions/s for the gateway alone\)", sim)
+m = re.search(r"CPU time: ([\d.]+) s for both ends, ([\d.]+) ms per session; the gateway's share ([\d.]+) ms", sim)
 if m:
-    rate = int(m.group(2))
-    row("set-up", "whole session (IKE, L2TP, PPP MS-CHAPv2, IPCP), gateway alone: sessions/s", f"{rate:,}",
-        "", "", f"{1e3 / rate:.2f} ms per session")
+    both, gw = float(m.group(2)), float(m.group(3))
+    row("set-up", "whole session (IKE group 14, L2TP, PPP MS-CHAPv2, IPCP), CPU ms per session: gateway / both ends",
+        f"{gw:.2f} / {both:.2f}", "", "", f"{1e3 / gw:,.0f} sessions/s per core (gateway)")
 host = read("host.md")
 if host:
     m = re.search(r"\*\*(\d+) sessions/s\*\*", host)

@@ -200,12 +200,24 @@ pub struct Report {
     pub setup_wall: Duration,
     /// Of which inside the gateway.
     pub setup_gateway: Duration,
+    /// CPU time this thread spent in the set-up phase (both ends; `None`
+    /// where the kernel does not tell).
+    pub setup_cpu: Option<Duration>,
     /// Per packet size: (size, packets each way, gateway time, wall time).
     pub throughput: Vec<(usize, u64, Duration, Duration)>,
     /// What the gateway held after every client left.
     pub left: Resources,
     /// Datagrams sent and lost on the simulated wire during set-up.
     pub wire: (u64, u64),
+}
+
+/// The CPU time the calling thread has used so far: the first field of
+/// Linux's `/proc/thread-self/schedstat`, in nanoseconds. Unlike a clock,
+/// it does not count the time other processes had the core.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 /// Runs the gateway call `f`, adding its wall-clock time to `gw_time`.
@@ -575,6 +587,7 @@ impl Sim {
     /// the network runs until all are up (or two simulated minutes pass).
     fn set_up(&mut self, report: &mut Report, progress: &mut Progress) {
         let wall = Instant::now();
+        let cpu = thread_cpu_time();
         let gw_before = self.gw_time;
         let start = Duration::from_secs(1);
         self.now = start;
@@ -605,6 +618,7 @@ impl Sim {
             .unwrap_or(self.now)
             .saturating_sub(start);
         report.setup_wall = wall.elapsed();
+        report.setup_cpu = cpu.zip(thread_cpu_time()).map(|(a, b)| b.saturating_sub(a));
         report.setup_gateway = self.gw_time - gw_before;
         report.wire = (self.sent, self.lost);
     }
@@ -901,6 +915,18 @@ pub fn run(args: &SimulateArgs) -> std::io::Result<bool> {
         report.setup_gateway.as_secs_f64(),
         rate(report.up as f64, report.setup_gateway),
     );
+    if let Some(cpu) = report.setup_cpu.filter(|_| report.up > 0) {
+        // The gateway's share of the CPU time, in the proportion of its
+        // share of the wall-clock time (preemption falls on both alike).
+        let share = report.setup_gateway.as_secs_f64() / report.setup_wall.as_secs_f64().max(1e-9);
+        let per = cpu.as_secs_f64() / report.up as f64;
+        println!(
+            "        CPU time: {:.3} s for both ends, {:.2} ms per session; the gateway's share {:.2} ms per session",
+            cpu.as_secs_f64(),
+            per * 1e3,
+            per * share.min(1.0) * 1e3,
+        );
+    }
     println!(
         "        {} datagrams on the simulated wire, {} lost",
         report.wire.0, report.wire.1
