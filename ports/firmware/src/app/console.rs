@@ -421,7 +421,13 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
                 "  IP protocol 50 (ESP): {} packets input, {} packets output",
                 s.esp_rx.get(),
                 s.esp_tx.get()
-            )
+            )?;
+            writeln!(
+                out,
+                "  Inside (ping, UDP echo): {} packets answered",
+                s.inside.get()
+            )?;
+            writeln!(out, "  Gateway timer: {} runs", s.timeouts.get())
         }
     }
 }

@@ -63,6 +63,8 @@ pub struct Stats {
     /// IPv4 packets from clients answered by the board itself (ping, UDP
     /// echo on the inside address).
     pub inside: Counter,
+    /// Times the gateway's timer ran (`handle_timeout`).
+    pub timeouts: Counter,
     /// Received packets that were not handed on (malformed, truncated, or
     /// refused by the engine).
     pub dropped: Counter,
@@ -82,6 +84,7 @@ impl Stats {
             esp_rx: Counter::new(),
             esp_tx: Counter::new(),
             inside: Counter::new(),
+            timeouts: Counter::new(),
             dropped: Counter::new(),
         }
     }

@@ -460,6 +460,7 @@ pub async fn run<R: CryptoRng>(
                 Ok(None)
             }
             Either3::Second(()) => {
+                stats.timeouts.inc();
                 gateway.borrow_mut().handle_timeout(now(), rng);
                 Ok(None)
             }
