@@ -271,4 +271,152 @@ mod tests {
             let _ = serve_inside(&mut buf, INSIDE_ADDRESS);
         }
     }
+
+    /// The firmware's gateway against `SESSIONS + 1` dialers (the
+    /// `sessiondb` client roles) over a lossless in-memory network, every
+    /// client at its own address: 16 sessions come up, the 17th client is
+    /// refused (the ISAKMP SA table is full) without a panic and without
+    /// disturbing the others, and once a session ends it gets in.
+    #[test]
+    fn a_full_table_refuses_the_next_client_cleanly() {
+        // A Gateway is 185 KB and a debug build moves it through the stack.
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(full_table)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn full_table() {
+        use core::net::SocketAddrV4;
+        use core::time::Duration;
+        use rand_chacha::ChaCha20Rng;
+        use rand_core::SeedableRng;
+        use sessiondb::dialer::{Dialer, DialerConfig, DialerDestination, DialerEvent};
+        use sessiondb::gateway::{Destination, Event};
+
+        const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+        // Every client is `demo`: allow it as many logins as there are slots.
+        let text = CONFIG_TEXT.replace("vpn-simultaneous-logins 4", "vpn-simultaneous-logins 32");
+        let mut gw = Box::new(FwGateway::new(Config::parse(&text).unwrap(), options()));
+        let mut grng = ChaCha20Rng::seed_from_u64(1);
+        let mut crng = ChaCha20Rng::seed_from_u64(2);
+        let n = SESSIONS + 1;
+        let client_addr = |i: usize| Ipv4Addr::new(192, 0, 2, 10 + u8::try_from(i).unwrap());
+        let mut dialers: Vec<Dialer> = (0..n)
+            .map(|i| {
+                let c = DialerConfig::windows_like(
+                    SocketAddrV4::new(SERVER, 500),
+                    SocketAddrV4::new(client_addr(i), 500),
+                    b"lns-firmware-demo-psk",
+                    b"demo",
+                    b"demo-password",
+                )
+                .unwrap();
+                Dialer::new(&c).unwrap()
+            })
+            .collect();
+        let mut up = vec![false; n];
+        let mut now = Duration::ZERO;
+        let mut buf = vec![0u8; 4096];
+
+        // One step of the network: everything queued is delivered at once.
+        let mut step = |gw: &mut FwGateway,
+                        dialers: &mut Vec<Dialer>,
+                        up: &mut Vec<bool>,
+                        crng: &mut ChaCha20Rng,
+                        now: Duration| {
+            let mut moved = true;
+            while moved {
+                moved = false;
+                while let Some(t) = gw.poll_transmit(now, &mut grng, &mut buf) {
+                    moved = true;
+                    let mut b = vec![0u8; 4096];
+                    let len = t.range.len();
+                    b[64..64 + len].copy_from_slice(&buf[t.range.clone()]);
+                    match t.destination {
+                        Destination::Client { local_port, remote } => {
+                            let i = usize::from(remote.ip().octets()[3] - 10);
+                            let _ = dialers[i].handle_datagram(
+                                now,
+                                SocketAddrV4::new(SERVER, local_port),
+                                remote.port(),
+                                &mut b,
+                                64..64 + len,
+                                crng,
+                            );
+                        }
+                        Destination::ClientEsp { remote } => {
+                            let i = usize::from(remote.octets()[3] - 10);
+                            let _ = dialers[i].handle_esp(now, &mut b, 64..64 + len, crng);
+                        }
+                        Destination::Radius { .. } => panic!("no RADIUS is configured"),
+                    }
+                }
+                while let Some(e) = gw.poll_event() {
+                    if let Event::LoginRefused { .. } = e {
+                        panic!("no login is refused here: {e:?}");
+                    }
+                }
+                for i in 0..dialers.len() {
+                    while let Some(t) = dialers[i].poll_transmit(now, &mut buf) {
+                        moved = true;
+                        let mut b = vec![0u8; 4096];
+                        let len = t.range.len();
+                        b[64..64 + len].copy_from_slice(&buf[t.range.clone()]);
+                        match t.destination {
+                            DialerDestination::Udp { local_port, .. } => {
+                                let _ = gw.handle_datagram(
+                                    now,
+                                    SocketAddrV4::new(client_addr(i), local_port),
+                                    SocketAddrV4::new(SERVER, local_port),
+                                    &mut b,
+                                    64..64 + len,
+                                    &mut grng,
+                                );
+                            }
+                            DialerDestination::Esp { .. } => {
+                                let _ = gw.handle_esp(now, client_addr(i), &mut b, 64..64 + len, &mut grng);
+                            }
+                        }
+                    }
+                    while let Some(e) = dialers[i].poll_event() {
+                        if let DialerEvent::Up(_) = e {
+                            up[i] = true;
+                        }
+                    }
+                }
+            }
+            if gw.poll_timeout().is_some_and(|t| t <= now) {
+                gw.handle_timeout(now, &mut grng);
+            }
+            for d in dialers.iter_mut() {
+                if d.poll_timeout().is_some_and(|t| t <= now) {
+                    d.handle_timeout(now, crng);
+                }
+            }
+        };
+
+        for i in 0..SESSIONS {
+            dialers[i].connect(now, &mut crng).unwrap();
+            for _ in 0..50 {
+                now += Duration::from_millis(20);
+                step(&mut gw, &mut dialers, &mut up, &mut crng, now);
+            }
+        }
+        assert_eq!(up.iter().filter(|u| **u).count(), SESSIONS, "16 sessions up");
+        assert_eq!(gw.sessions().len(), SESSIONS);
+
+        // The 17th: refused, for a minute of its retries.
+        dialers[SESSIONS].connect(now, &mut crng).unwrap();
+        for _ in 0..600 {
+            now += Duration::from_millis(100);
+            step(&mut gw, &mut dialers, &mut up, &mut crng, now);
+        }
+        assert!(!up[SESSIONS], "the 17th client is refused");
+        assert_eq!(gw.sessions().len(), SESSIONS, "nobody else was disturbed");
+        assert!(gw.core_counters().0.table_full > 0, "ike-core refused it: table full");
+    }
 }
+
