@@ -418,5 +418,49 @@ mod tests {
         assert_eq!(gw.sessions().len(), SESSIONS, "nobody else was disturbed");
         assert!(gw.core_counters().0.table_full > 0, "ike-core refused it: table full");
     }
+
+    /// Prints where the gateway's RAM goes at the firmware's capacities
+    /// (run with `--nocapture`; docs/PERFORMANCE.md quotes it) and checks
+    /// that the parts add up to no more than the whole.
+    #[test]
+    fn memory_breakdown() {
+        use sessiondb::gateway::{Event, PEER_SIZE, PeerId, RADIUS_REQUEST_LEN};
+        let parts: [(&str, usize); 9] = [
+            ("Config (parsed configuration)", size_of::<Config>()),
+            (
+                "IKE endpoint (16 SAs, 2 exchanges)",
+                size_of::<ike_core::Endpoint<IKE_SAS, EXCHANGES>>(),
+            ),
+            ("ESP SA table (32 SAs)", size_of::<esp_core::SaTable<ESP_SAS>>()),
+            (
+                "L2TP endpoint (16 tunnels, 16 sessions)",
+                size_of::<l2tp_core::Endpoint<PeerId, SESSIONS, SESSIONS>>(),
+            ),
+            ("client slots with PPP links (16)", SESSIONS * PEER_SIZE),
+            (
+                "session records (16)",
+                size_of::<sessiondb::SessionTable<SESSIONS>>(),
+            ),
+            (
+                "RADIUS clients (4 groups x 2 requests)",
+                4 * size_of::<radius_core::Client<RADIUS_REQUESTS, RADIUS_REQUEST_LEN>>(),
+            ),
+            (
+                "event queue (64 events)",
+                size_of::<heapless::Deque<Event, 64>>(),
+            ),
+            ("address pool", size_of::<sessiondb::AddressPool<SESSIONS>>()),
+        ];
+        let whole = size_of::<FwGateway>();
+        let mut sum = 0;
+        println!("FwGateway = Gateway<{SESSIONS}, {IKE_SAS}, {ESP_SAS}, {EXCHANGES}, {RADIUS_REQUESTS}>: {whole} bytes");
+        for (what, bytes) in parts {
+            println!("  {what:<42} {bytes:>7}");
+            sum += bytes;
+        }
+        println!("  {:<42} {:>7}", "rest (logins, indexes, counters, padding)", whole - sum);
+        println!("  IKE exchange slot {} bytes, IKE SA {} bytes", ike_core::EXCHANGE_SIZE, ike_core::IKE_SA_SIZE);
+        assert!(sum <= whole);
+    }
 }
 
