@@ -200,10 +200,16 @@ pub const SHOW: &[Node] = &[
 
 /// The gateway's commands, for `help` (parsed by `sessiondb::console`).
 pub const GATEWAY_HELP: &[(&str, &str)] = &[
-    ("show vpn-sessiondb ...", "Sessions: summary, remote, detail remote [filter ...]"),
+    (
+        "show vpn-sessiondb ...",
+        "Sessions: summary, remote, detail remote [filter ...]",
+    ),
     ("show running-config", "The configuration (keys masked)"),
     ("show debug", "Debug classes and levels enabled"),
-    ("debug l2tp CLASS [LEVEL]", "Debug lines: data, error, event, packet"),
+    (
+        "debug l2tp CLASS [LEVEL]",
+        "Debug lines: data, error, event, packet",
+    ),
     ("no debug all", "Turn every debug class off"),
 ];
 
@@ -372,6 +378,9 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
             writeln!(out, "RNG: {}", view.board.rng)?;
             writeln!(out, "Console: {}", view.board.console)?;
             writeln!(out, "VPN engine: {}", view.engine)?;
+            if let Some(peak) = view.board.stack_peak {
+                writeln!(out, "Stack: {} bytes at the deepest so far", peak())?;
+            }
             write!(out, "{} up ", view.net.hostname)?;
             write_uptime(out, view.uptime)?;
             writeln!(out)
@@ -777,6 +786,8 @@ mod tests {
         ethernet: "e",
         rng: "r",
         console: "u",
+        stack_peak: None,
+        stack_mark: None,
     };
     const NET: NetConfig = NetConfig {
         hostname: "lns",

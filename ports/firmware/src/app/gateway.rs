@@ -104,6 +104,10 @@ pub fn options() -> Options {
 /// If the compiled-in configuration does not parse (a build defect that the
 /// unit test `the_compiled_in_configuration_parses` catches), or if called
 /// twice.
+// Never inlined: the temporaries of construction would otherwise become
+// part of the stack frame of the caller (the main task's poll function),
+// which is live for the whole run, not only while the gateway is built.
+#[inline(never)]
 pub fn build() -> &'static RefCell<FwGateway> {
     static GATEWAY: StaticCell<RefCell<FwGateway>> = StaticCell::new();
     let config = match Config::parse(CONFIG_TEXT) {
@@ -210,7 +214,10 @@ mod tests {
     fn the_compiled_in_configuration_parses() {
         let config = Config::parse(CONFIG_TEXT).unwrap();
         let pool = config.pool("lns-pool").unwrap();
-        assert!(!pool.contains(INSIDE_ADDRESS), "the inside address is not handed out");
+        assert!(
+            !pool.contains(INSIDE_ADDRESS),
+            "the inside address is not handed out"
+        );
         assert!(config.user("demo").is_some());
         assert_eq!(config.nat_traversal, Some(20));
     }
@@ -225,7 +232,11 @@ mod tests {
         assert_eq!(p[16..20], CLIENT.octets());
         assert_eq!(ipv4::ones_complement_sum(&p[..20]), 0xffff, "IP checksum");
         assert_eq!(p[20], 0, "echo reply");
-        assert_eq!(ipv4::ones_complement_sum(&p[20..36]), 0xffff, "ICMP checksum");
+        assert_eq!(
+            ipv4::ones_complement_sum(&p[20..36]),
+            0xffff,
+            "ICMP checksum"
+        );
         assert_eq!(&p[28..36], b"abcdefgh");
     }
 
@@ -244,13 +255,28 @@ mod tests {
     #[test]
     fn other_traffic_and_garbage_are_not_answered() {
         let other = Ipv4Addr::new(192, 168, 1, 5);
-        assert_eq!(serve_inside(&mut packet(1, &icmp_echo(8), other), INSIDE_ADDRESS), None);
-        assert_eq!(serve_inside(&mut packet(1, &icmp_echo(0), INSIDE_ADDRESS), INSIDE_ADDRESS), None);
+        assert_eq!(
+            serve_inside(&mut packet(1, &icmp_echo(8), other), INSIDE_ADDRESS),
+            None
+        );
+        assert_eq!(
+            serve_inside(
+                &mut packet(1, &icmp_echo(0), INSIDE_ADDRESS),
+                INSIDE_ADDRESS
+            ),
+            None
+        );
         let mut bad = icmp_echo(8);
         bad[9] ^= 1;
-        assert_eq!(serve_inside(&mut packet(1, &bad, INSIDE_ADDRESS), INSIDE_ADDRESS), None);
+        assert_eq!(
+            serve_inside(&mut packet(1, &bad, INSIDE_ADDRESS), INSIDE_ADDRESS),
+            None
+        );
         let udp = [0, 1, 0, 9, 0, 8, 0, 0];
-        assert_eq!(serve_inside(&mut packet(17, &udp, INSIDE_ADDRESS), INSIDE_ADDRESS), None);
+        assert_eq!(
+            serve_inside(&mut packet(17, &udp, INSIDE_ADDRESS), INSIDE_ADDRESS),
+            None
+        );
         // Truncations of a valid request never panic and are never answered.
         let p = packet(1, &icmp_echo(8), INSIDE_ADDRESS);
         for cut in 0..p.len() {
@@ -377,7 +403,13 @@ mod tests {
                                 );
                             }
                             DialerDestination::Esp { .. } => {
-                                let _ = gw.handle_esp(now, client_addr(i), &mut b, 64..64 + len, &mut grng);
+                                let _ = gw.handle_esp(
+                                    now,
+                                    client_addr(i),
+                                    &mut b,
+                                    64..64 + len,
+                                    &mut grng,
+                                );
                             }
                         }
                     }
@@ -405,7 +437,11 @@ mod tests {
                 step(&mut gw, &mut dialers, &mut up, &mut crng, now);
             }
         }
-        assert_eq!(up.iter().filter(|u| **u).count(), SESSIONS, "16 sessions up");
+        assert_eq!(
+            up.iter().filter(|u| **u).count(),
+            SESSIONS,
+            "16 sessions up"
+        );
         assert_eq!(gw.sessions().len(), SESSIONS);
 
         // The 17th: refused, for a minute of its retries.
@@ -416,7 +452,10 @@ mod tests {
         }
         assert!(!up[SESSIONS], "the 17th client is refused");
         assert_eq!(gw.sessions().len(), SESSIONS, "nobody else was disturbed");
-        assert!(gw.core_counters().0.table_full > 0, "ike-core refused it: table full");
+        assert!(
+            gw.core_counters().0.table_full > 0,
+            "ike-core refused it: table full"
+        );
     }
 
     /// Prints where the gateway's RAM goes at the firmware's capacities
@@ -424,14 +463,19 @@ mod tests {
     /// that the parts add up to no more than the whole.
     #[test]
     fn memory_breakdown() {
-        use sessiondb::gateway::{Event, PEER_SIZE, PeerId, RADIUS_REQUEST_LEN};
+        use sessiondb::gateway::{
+            EVENT_QUEUE, Event, MAX_RADIUS_GROUPS, PEER_SIZE, PeerId, RADIUS_REQUEST_LEN,
+        };
         let parts: [(&str, usize); 9] = [
             ("Config (parsed configuration)", size_of::<Config>()),
             (
                 "IKE endpoint (16 SAs, 2 exchanges)",
                 size_of::<ike_core::Endpoint<IKE_SAS, EXCHANGES>>(),
             ),
-            ("ESP SA table (32 SAs)", size_of::<esp_core::SaTable<ESP_SAS>>()),
+            (
+                "ESP SA table (32 SAs)",
+                size_of::<esp_core::SaTable<ESP_SAS>>(),
+            ),
             (
                 "L2TP endpoint (16 tunnels, 16 sessions)",
                 size_of::<l2tp_core::Endpoint<PeerId, SESSIONS, SESSIONS>>(),
@@ -442,25 +486,38 @@ mod tests {
                 size_of::<sessiondb::SessionTable<SESSIONS>>(),
             ),
             (
-                "RADIUS clients (4 groups x 2 requests)",
-                4 * size_of::<radius_core::Client<RADIUS_REQUESTS, RADIUS_REQUEST_LEN>>(),
+                "RADIUS clients (groups x requests)",
+                MAX_RADIUS_GROUPS
+                    * size_of::<radius_core::Client<RADIUS_REQUESTS, RADIUS_REQUEST_LEN>>(),
             ),
             (
-                "event queue (64 events)",
-                size_of::<heapless::Deque<Event, 64>>(),
+                "event queue",
+                size_of::<heapless::Deque<Event, EVENT_QUEUE>>(),
             ),
-            ("address pool", size_of::<sessiondb::AddressPool<SESSIONS>>()),
+            (
+                "address pool",
+                size_of::<sessiondb::AddressPool<SESSIONS>>(),
+            ),
         ];
         let whole = size_of::<FwGateway>();
         let mut sum = 0;
-        println!("FwGateway = Gateway<{SESSIONS}, {IKE_SAS}, {ESP_SAS}, {EXCHANGES}, {RADIUS_REQUESTS}>: {whole} bytes");
+        println!(
+            "FwGateway = Gateway<{SESSIONS}, {IKE_SAS}, {ESP_SAS}, {EXCHANGES}, {RADIUS_REQUESTS}>: {whole} bytes"
+        );
         for (what, bytes) in parts {
             println!("  {what:<42} {bytes:>7}");
             sum += bytes;
         }
-        println!("  {:<42} {:>7}", "rest (logins, indexes, counters, padding)", whole - sum);
-        println!("  IKE exchange slot {} bytes, IKE SA {} bytes", ike_core::EXCHANGE_SIZE, ike_core::IKE_SA_SIZE);
+        println!(
+            "  {:<42} {:>7}",
+            "rest (logins, indexes, counters, padding)",
+            whole - sum
+        );
+        println!(
+            "  IKE exchange slot {} bytes, IKE SA {} bytes",
+            ike_core::EXCHANGE_SIZE,
+            ike_core::IKE_SA_SIZE
+        );
         assert!(sum <= whole);
     }
 }
-

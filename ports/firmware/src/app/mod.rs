@@ -93,6 +93,14 @@ where
         gateway::SESSIONS,
         size_of::<gateway::FwGateway>()
     );
+    if let (Some(peak), Some(mark)) = (board.stack_peak, board.stack_mark) {
+        info!(
+            "stack: {} bytes deep at the most while building the gateway",
+            peak()
+        );
+        mark();
+        info!("stack: {} bytes deep after the mark", peak());
+    }
     let wake = vpn::Wake::new();
 
     let (never, _, _) = join3(

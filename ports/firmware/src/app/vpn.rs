@@ -69,12 +69,18 @@ pub const NAT_T_PORT: u16 = 4500;
 
 /// Datagrams each UDP socket can queue in each direction.
 const UDP_PACKETS: usize = 4;
-/// Payload bytes each UDP socket can queue in each direction.
+/// Payload bytes the NAT-T socket (UDP 4500: IKE and all the data of
+/// clients behind a NAT) can queue in each direction.
 const UDP_BYTES: usize = 2 * MAX_IP_PACKET;
+/// Payload bytes the IKE socket (UDP 500: Main Mode until NAT-T floats,
+/// and clients without a NAT) can queue in each direction: one
+/// full-sized datagram, or several IKE messages.
+const IKE_BYTES: usize = MAX_IP_PACKET;
 /// Packets the ESP socket can queue in each direction.
 const ESP_PACKETS: usize = 4;
-/// Bytes the ESP socket can queue in each direction (whole IP packets).
-const ESP_BYTES: usize = 2 * MAX_IP_PACKET;
+/// Bytes the ESP socket (ESP in IP, clients without a NAT) can queue in
+/// each direction (whole IP packets).
+const ESP_BYTES: usize = MAX_IP_PACKET;
 
 /// Packet metadata of the three sockets. Kept apart from the byte buffers
 /// because an empty metadata entry is not all zero bytes: this small struct
@@ -113,8 +119,8 @@ impl Default for VpnMeta {
 /// datagram and one outgoing datagram. All zero, for a `static` in `.bss`.
 #[derive(Debug)]
 pub struct VpnBuffers {
-    ike_rx: [u8; UDP_BYTES],
-    ike_tx: [u8; UDP_BYTES],
+    ike_rx: [u8; IKE_BYTES],
+    ike_tx: [u8; IKE_BYTES],
     nat_t_rx: [u8; UDP_BYTES],
     nat_t_tx: [u8; UDP_BYTES],
     esp_rx: [u8; ESP_BYTES],
@@ -131,8 +137,8 @@ impl VpnBuffers {
     /// Zeroed buffers, for a `static`.
     pub const fn new() -> Self {
         Self {
-            ike_rx: [0; UDP_BYTES],
-            ike_tx: [0; UDP_BYTES],
+            ike_rx: [0; IKE_BYTES],
+            ike_tx: [0; IKE_BYTES],
             nat_t_rx: [0; UDP_BYTES],
             nat_t_tx: [0; UDP_BYTES],
             esp_rx: [0; ESP_BYTES],
@@ -284,7 +290,12 @@ fn log_event(event: &Event) {
             index,
             user,
             address,
-        } => info!("session {} up: user {} address {}", index, user.as_str(), address),
+        } => info!(
+            "session {} up: user {} address {}",
+            index,
+            user.as_str(),
+            address
+        ),
         Event::SessionDown { index, cause } => {
             info!("session {} down: {:?}", index, cause);
         }
@@ -292,7 +303,12 @@ fn log_event(event: &Event) {
             remote,
             user,
             reason,
-        } => warn!("login refused: {} user {} ({:?})", remote, user.as_str(), reason),
+        } => warn!(
+            "login refused: {} user {} ({:?})",
+            remote,
+            user.as_str(),
+            reason
+        ),
         Event::Debug(line) => info!("{}", line.text.as_str()),
         _ => {}
     }
@@ -485,11 +501,10 @@ pub async fn run<R: CryptoRng>(
                     continue;
                 };
                 stats.inside.inc();
-                let sealed = gateway.borrow_mut().handle_ip(
-                    now(),
-                    rx,
-                    packet.start..packet.start + len,
-                );
+                let sealed =
+                    gateway
+                        .borrow_mut()
+                        .handle_ip(now(), rx, packet.start..packet.start + len);
                 match sealed {
                     Ok(t) => {
                         // ESP in IP needs its header in front: move the

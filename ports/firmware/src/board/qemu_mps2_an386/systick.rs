@@ -13,8 +13,8 @@
 use core::cell::{Cell, RefCell};
 use core::task::Waker;
 
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
 
 use super::mmio::Mmio;
 use critical_section::Mutex;
