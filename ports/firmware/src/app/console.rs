@@ -512,6 +512,7 @@ async fn write_crlf<W: Write>(io: &mut W, text: &str) {
 }
 
 /// The console task: reads lines from `io` and answers them, forever.
+#[allow(clippy::too_many_arguments)]
 pub async fn run<C: Read + Write>(
     mut io: C,
     stack: Stack<'static>,

@@ -444,15 +444,14 @@ pub async fn run<R: CryptoRng>(
                 }
                 debug!("udp {} from {} len {}", local_port, remote, len);
                 let to = SocketAddrV4::new(local, local_port);
-                let r = gateway.borrow_mut().handle_datagram(
+                gateway.borrow_mut().handle_datagram(
                     now(),
                     remote,
                     to,
                     rx,
                     HEADROOM..HEADROOM + len,
                     rng,
-                );
-                r
+                )
             }
             Either3::First(Received::Esp { len }) => {
                 stats.esp_rx.inc();
@@ -462,8 +461,7 @@ pub async fn run<R: CryptoRng>(
                 match parsed {
                     Some((from, range)) => {
                         let range = ESP_RX_AT + range.start..ESP_RX_AT + range.end;
-                        let r = gateway.borrow_mut().handle_esp(now(), from, rx, range, rng);
-                        r
+                        gateway.borrow_mut().handle_esp(now(), from, rx, range, rng)
                     }
                     None => {
                         stats.dropped.inc();
