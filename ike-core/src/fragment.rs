@@ -31,12 +31,27 @@ use core::time::Duration;
 /// Largest message this crate builds or reassembles: a Main Mode message
 /// 5 or 6 with a chain of [`crate::cert::MAX_CHAIN_LEN`] bytes, an RSA-4096
 /// signature, the identity and a Notify.
+#[cfg(not(feature = "capacity-psk"))]
 pub const MAX_LARGE_MESSAGE: usize = 5632;
 /// Large messages being sent at once (their exchanges keep them for
 /// retransmission).
+#[cfg(not(feature = "capacity-psk"))]
 pub(crate) const LARGE_MESSAGES: usize = 2;
 /// Messages being reassembled at once.
+#[cfg(not(feature = "capacity-psk"))]
 pub(crate) const REASSEMBLY_SLOTS: usize = 2;
+/// Largest message this crate builds or reassembles (feature
+/// `capacity-psk`: pre-shared-key gateways, whose messages fit
+/// [`crate::MAX_MESSAGE_LEN`]; certificate messages do not fit and are
+/// refused).
+#[cfg(feature = "capacity-psk")]
+pub const MAX_LARGE_MESSAGE: usize = 2048;
+/// Large messages being sent at once (feature `capacity-psk`).
+#[cfg(feature = "capacity-psk")]
+pub(crate) const LARGE_MESSAGES: usize = 1;
+/// Messages being reassembled at once (feature `capacity-psk`).
+#[cfg(feature = "capacity-psk")]
+pub(crate) const REASSEMBLY_SLOTS: usize = 1;
 /// Most fragments of one message.
 pub const MAX_FRAGMENTS: usize = 16;
 /// Length of the fragment payload header.

@@ -16,9 +16,18 @@ pub use x509::{CertParseError, Certificate};
 
 /// Most bytes of our own certificate chain (end-entity first), enough for
 /// three 4096-bit certificates.
+#[cfg(not(feature = "capacity-psk"))]
 pub const MAX_CHAIN_LEN: usize = 4608;
 /// Most bytes of the trust anchors (CA certificates), concatenated.
+#[cfg(not(feature = "capacity-psk"))]
 pub const MAX_TRUST_ANCHORS_LEN: usize = 4096;
+/// Most bytes of our own certificate chain (feature `capacity-psk`: none;
+/// `rsa-sig` policies are never chosen without credentials).
+#[cfg(feature = "capacity-psk")]
+pub const MAX_CHAIN_LEN: usize = 0;
+/// Most bytes of the trust anchors (feature `capacity-psk`: none).
+#[cfg(feature = "capacity-psk")]
+pub const MAX_TRUST_ANCHORS_LEN: usize = 0;
 /// Most certificates in a peer's message, and most links in a chain.
 pub const MAX_CHAIN_DEPTH: usize = 4;
 

@@ -31,6 +31,13 @@ pub type Name = String<NAME_LEN>;
 
 /// Capacities of the model. A configuration that needs more is refused with
 /// [`ErrorKind::TooMany`], naming the line.
+///
+/// The feature `capacity-router` selects the smaller set below, for a small
+/// router that serves one remote-access tunnel group (the firmware): it
+/// makes the parsed configuration about a quarter of its default size. Like
+/// smoltcp's capacity features it is not additive: it refuses
+/// configurations that the default accepts.
+#[cfg(not(feature = "capacity-router"))]
 pub mod capacity {
     /// `ip local pool` entries.
     pub const POOLS: usize = 8;
@@ -60,6 +67,41 @@ pub mod capacity {
     pub const AAA_GROUPS: usize = 4;
     /// Hosts in one `aaa-server` group.
     pub const AAA_HOSTS_PER_GROUP: usize = 4;
+}
+
+/// Capacities of the model (feature `capacity-router`: a small router with
+/// one remote-access tunnel group). A configuration that needs more is
+/// refused with [`ErrorKind::TooMany`], naming the line.
+#[cfg(feature = "capacity-router")]
+pub mod capacity {
+    /// `ip local pool` entries.
+    pub const POOLS: usize = 2;
+    /// `crypto ipsec transform-set` entries.
+    pub const TRANSFORM_SETS: usize = 4;
+    /// `crypto dynamic-map` entries (name and sequence number).
+    pub const DYNAMIC_MAPS: usize = 2;
+    /// Transform sets named by one dynamic-map entry.
+    pub const TRANSFORM_SETS_PER_MAP: usize = 4;
+    /// `crypto map NAME SEQ` entries.
+    pub const CRYPTO_MAPS: usize = 2;
+    /// `crypto map NAME interface IF` bindings.
+    pub const CRYPTO_MAP_INTERFACES: usize = 1;
+    /// `crypto isakmp enable IF` interfaces.
+    pub const ISAKMP_INTERFACES: usize = 1;
+    /// `crypto isakmp policy N` entries.
+    pub const ISAKMP_POLICIES: usize = 4;
+    /// Group policies, `DfltGrpPolicy` included.
+    pub const GROUP_POLICIES: usize = 2;
+    /// Tunnel groups, `DefaultRAGroup` and `DefaultL2LGroup` included.
+    pub const TUNNEL_GROUPS: usize = 3;
+    /// Address pools named by one tunnel group or group policy.
+    pub const POOLS_PER_GROUP: usize = 2;
+    /// Local users.
+    pub const USERS: usize = 16;
+    /// `aaa-server` groups.
+    pub const AAA_GROUPS: usize = 1;
+    /// Hosts in one `aaa-server` group.
+    pub const AAA_HOSTS_PER_GROUP: usize = 2;
 }
 
 /// The name of the default group policy every other one inherits from.

@@ -60,8 +60,17 @@ pub const PEER_SIZE: usize = size_of::<Option<Peer>>();
 pub const IKE_PORT: u16 = 500;
 /// The NAT-T port (RFC 3947).
 pub const NAT_T_PORT: u16 = 4500;
-/// RADIUS server groups the gateway keeps clients for.
-pub const MAX_RADIUS_GROUPS: usize = 4;
+/// RADIUS server groups the gateway keeps clients for (one per
+/// `aaa-server` group the configuration can hold).
+pub const MAX_RADIUS_GROUPS: usize = crate::config::capacity::AAA_GROUPS;
+/// Events the gateway queues between two drains of
+/// [`Gateway::poll_event`] (debug lines are dropped first when it is full).
+#[cfg(not(feature = "capacity-router"))]
+pub const EVENT_QUEUE: usize = 64;
+/// Events the gateway queues between two drains of
+/// [`Gateway::poll_event`] (feature `capacity-router`).
+#[cfg(feature = "capacity-router")]
+pub const EVENT_QUEUE: usize = 16;
 /// Bytes of a RADIUS request (an EAP message and its attributes).
 pub const RADIUS_REQUEST_LEN: usize = 1600;
 /// Housekeeping period: idle and session timeouts, NAT keepalives, the end
@@ -429,7 +438,7 @@ pub struct Gateway<
     sessions: SessionTable<N>,
     radius: heapless::Vec<RadiusGroup<R>, MAX_RADIUS_GROUPS>,
     debug: DebugSettings,
-    events: heapless::Deque<Event, 64>,
+    events: heapless::Deque<Event, EVENT_QUEUE>,
     /// Peers whose PPP link may have a frame to send.
     ppp_output: heapless::Deque<u16, N>,
     counters: Counters,

@@ -16,6 +16,11 @@ pub struct BoardInfo {
     pub rng: &'static str,
     /// The console's physical port.
     pub console: &'static str,
+    /// The deepest the main stack has been so far, in bytes, where the
+    /// board measures it (`show version` prints it).
+    pub stack_peak: Option<fn() -> usize>,
+    /// Restarts the stack measurement from the current depth.
+    pub stack_mark: Option<fn()>,
 }
 
 /// The static IPv4 configuration of the outside interface (no DHCP: a VPN

@@ -1,9 +1,10 @@
 //! The serial console: a line editor, an appliance-style command parser
 //! (unique prefixes: `sh ver`), and the `show` commands.
 //!
-//! Commands live in the keyword tree [`ROOT`]. The gateway adds its own there
-//! when it lands: `show vpn-sessiondb ...` under `show`, `debug l2tp ...` at
-//! the root, each a new [`Command`] variant answered in [`execute`].
+//! The board's commands live in the keyword tree [`ROOT`]. A line that is
+//! not one of them goes to the gateway's console (`sessiondb::console`):
+//! `show vpn-sessiondb ...`, `show running-config`, `show debug`,
+//! `debug l2tp ...`, `no debug ...`, as on the host port.
 
 use core::fmt::{self, Write as _};
 use core::time::Duration;
@@ -11,13 +12,17 @@ use core::time::Duration;
 use embassy_net::{HardwareAddress, Stack};
 use embedded_io_async::{Read, Write};
 
+use core::cell::RefCell;
+
 use super::config::{BoardInfo, NetConfig};
+use super::gateway::FwGateway;
 use super::stats::Stats;
+use super::vpn::Wake;
 
 /// Longest command line accepted; further characters ring the bell.
 pub const MAX_LINE: usize = 128;
 /// Room for the output of one command.
-pub const MAX_OUTPUT: usize = 2048;
+pub const MAX_OUTPUT: usize = 4096;
 
 /// What a byte typed on the console did to the line being edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +198,21 @@ pub const SHOW: &[Node] = &[
     },
 ];
 
+/// The gateway's commands, for `help` (parsed by `sessiondb::console`).
+pub const GATEWAY_HELP: &[(&str, &str)] = &[
+    (
+        "show vpn-sessiondb ...",
+        "Sessions: summary, remote, detail remote [filter ...]",
+    ),
+    ("show running-config", "The configuration (keys masked)"),
+    ("show debug", "Debug classes and levels enabled"),
+    (
+        "debug l2tp CLASS [LEVEL]",
+        "Debug lines: data, error, event, packet",
+    ),
+    ("no debug all", "Turn every debug class off"),
+];
+
 /// Why a line is not a command; `column` is where the offending word starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParseError {
@@ -342,6 +362,9 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
                     }
                 }
             }
+            for (name, help) in GATEWAY_HELP {
+                writeln!(out, "  {name:<28}{help}")?;
+            }
             Ok(())
         }
         Command::ShowVersion => {
@@ -355,6 +378,9 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
             writeln!(out, "RNG: {}", view.board.rng)?;
             writeln!(out, "Console: {}", view.board.console)?;
             writeln!(out, "VPN engine: {}", view.engine)?;
+            if let Some(peak) = view.board.stack_peak {
+                writeln!(out, "Stack: {} bytes at the deepest so far", peak())?;
+            }
             write!(out, "{} up ", view.net.hostname)?;
             write_uptime(out, view.uptime)?;
             writeln!(out)
@@ -404,7 +430,13 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
                 "  IP protocol 50 (ESP): {} packets input, {} packets output",
                 s.esp_rx.get(),
                 s.esp_tx.get()
-            )
+            )?;
+            writeln!(
+                out,
+                "  Inside (ping, UDP echo): {} packets answered",
+                s.inside.get()
+            )?;
+            writeln!(out, "  Gateway timer: {} runs", s.timeouts.get())
         }
     }
 }
@@ -435,6 +467,38 @@ pub fn write_error(
     }
 }
 
+/// Whether `line` is one of the gateway's commands (see
+/// `sessiondb::console`): it parses as one, or it starts with a word only
+/// the gateway knows (`debug`, `no`, `undebug`), whose errors the gateway
+/// words itself.
+pub fn is_gateway_command(line: &str) -> bool {
+    if sessiondb::console::Command::parse(line).is_ok() {
+        return true;
+    }
+    let first = line.split_ascii_whitespace().next().unwrap_or("");
+    !first.is_empty()
+        && ["debug", "no", "undebug"].iter().any(|w| {
+            w.get(..first.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(first))
+        })
+}
+
+/// A `fmt::Write` into a `heapless::String` that keeps what fits and drops
+/// the rest instead of failing mid-command (the gateway's output can be
+/// longer than the console's buffer; the caller reports the truncation).
+struct LimitedWriter<'a, const N: usize>(&'a mut heapless::String<N>);
+
+impl<const N: usize> fmt::Write for LimitedWriter<'_, N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if self.0.push(c).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes `text` to the console with every `\n` sent as `\r\n`.
 async fn write_crlf<W: Write>(io: &mut W, text: &str) {
     for (i, part) in text.split('\n').enumerate() {
@@ -448,6 +512,7 @@ async fn write_crlf<W: Write>(io: &mut W, text: &str) {
 }
 
 /// The console task: reads lines from `io` and answers them, forever.
+#[allow(clippy::too_many_arguments)]
 pub async fn run<C: Read + Write>(
     mut io: C,
     stack: Stack<'static>,
@@ -455,6 +520,8 @@ pub async fn run<C: Read + Write>(
     net: &'static NetConfig,
     stats: &'static Stats,
     engine: &'static str,
+    gateway: &RefCell<FwGateway>,
+    wake: &Wake,
 ) -> ! {
     let mut editor = LineEditor::<MAX_LINE>::new();
     let mut out = heapless::String::<MAX_OUTPUT>::new();
@@ -521,7 +588,28 @@ pub async fn run<C: Read + Write>(
                             };
                             execute(command, &view, &mut out)
                         }
-                        Err(error) => write_error(&mut out, line, error, prompt.len()),
+                        // Not one of the board's commands: the gateway's
+                        // (`show vpn-sessiondb ...`, `debug l2tp ...`,
+                        // `show running-config`, ...). Its own errors are
+                        // shown for the words only it knows.
+                        Err(error) => {
+                            if is_gateway_command(line) {
+                                // The parse error, if any, is written to `out`.
+                                let _ = gateway.borrow_mut().console(
+                                    super::vpn::now(),
+                                    line,
+                                    &mut LimitedWriter(&mut out),
+                                );
+                                wake.signal(());
+                                if out.len() == out.capacity() {
+                                    Err(fmt::Error)
+                                } else {
+                                    Ok(())
+                                }
+                            } else {
+                                write_error(&mut out, line, error, prompt.len())
+                            }
+                        }
                     };
                     write_crlf(&mut io, &out).await;
                     if written.is_err() {
@@ -699,6 +787,8 @@ mod tests {
         ethernet: "e",
         rng: "r",
         console: "u",
+        stack_peak: None,
+        stack_mark: None,
     };
     const NET: NetConfig = NetConfig {
         hostname: "lns",

@@ -6,20 +6,22 @@
 //!
 //! - the network stack's runner (the board's driver underneath);
 //! - [`vpn::run`], **the seam**: UDP 500 and 4500 and a raw socket for IP
-//!   protocol 50, driving an [`engine::Engine`]. Today the engine is
-//!   [`engine::EchoPlaceholder`] (placeholder traffic); the gateway of the
-//!   `sessiondb` crate replaces it;
-//! - [`console::run`]: the serial console (`show version`, `show interfaces`).
+//!   protocol 50, driving the `sessiondb` gateway ([`gateway::FwGateway`],
+//!   built from the compiled-in [`gateway::CONFIG_TEXT`]);
+//! - [`console::run`]: the serial console (`show version`, `show interfaces`,
+//!   and the gateway's `show vpn-sessiondb ...`, `debug l2tp ...`).
 
 pub mod config;
 pub mod console;
 pub mod counting;
-pub mod engine;
+pub mod gateway;
 pub mod ipv4;
 pub mod stats;
 pub mod vpn;
 
 pub use config::{BoardInfo, NetConfig};
+
+use core::cell::RefCell;
 
 use embassy_futures::join::join3;
 use embassy_net::{Ipv4Cidr, StackResources, StaticConfigV4};
@@ -29,14 +31,13 @@ use rand_core::CryptoRng;
 use static_cell::ConstStaticCell;
 
 use counting::CountingDriver;
-use engine::EchoPlaceholder;
 use stats::Stats;
 
 /// The counters of this image, shown by `show interfaces`.
 pub static STATS: Stats = Stats::new();
 
 /// What `show version` says drives the VPN ports today.
-pub const ENGINE: &str = "UDP echo placeholder (gateway not integrated)";
+pub const ENGINE: &str = "sessiondb gateway (L2TP over IPsec, IKEv1 PSK)";
 
 /// Sockets of the stack: UDP 500, UDP 4500, raw ESP.
 const SOCKETS: usize = 3;
@@ -45,7 +46,7 @@ const SOCKETS: usize = 3;
 /// Never returns.
 ///
 /// `rng` seeds the network stack (TCP/UDP port and ID randomisation) and is
-/// handed to the engine for every `handle_*` call.
+/// handed to the gateway for every `handle_*` call.
 ///
 /// # Panics
 /// If called twice: the buffers are one static.
@@ -86,20 +87,35 @@ where
         net.nameif, net.address, net.prefix_len
     );
 
-    // The gateway goes here, in place of the placeholder.
-    let mut engine = EchoPlaceholder::new();
+    let gateway: &RefCell<gateway::FwGateway> = gateway::build();
+    info!(
+        "gateway: {} sessions, {} bytes in .bss",
+        gateway::SESSIONS,
+        size_of::<gateway::FwGateway>()
+    );
+    if let (Some(peak), Some(mark)) = (board.stack_peak, board.stack_mark) {
+        info!(
+            "stack: {} bytes deep at the most while building the gateway",
+            peak()
+        );
+        mark();
+        info!("stack: {} bytes deep after the mark", peak());
+    }
+    let wake = vpn::Wake::new();
 
     let (never, _, _) = join3(
         runner.run(),
         vpn::run(
             stack,
-            &mut engine,
+            gateway,
+            &wake,
             &mut rng,
             VPN_META.take(),
             VPN_BUFFERS.take(),
             &STATS,
+            net.address,
         ),
-        console::run(console, stack, board, net, &STATS, ENGINE),
+        console::run(console, stack, board, net, &STATS, ENGINE, gateway, &wake),
     )
     .await;
     never

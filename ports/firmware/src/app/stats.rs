@@ -60,6 +60,11 @@ pub struct Stats {
     pub esp_rx: Counter,
     /// IP protocol 50 packets sent.
     pub esp_tx: Counter,
+    /// IPv4 packets from clients answered by the board itself (ping, UDP
+    /// echo on the inside address).
+    pub inside: Counter,
+    /// Times the gateway's timer ran (`handle_timeout`).
+    pub timeouts: Counter,
     /// Received packets that were not handed on (malformed, truncated, or
     /// refused by the engine).
     pub dropped: Counter,
@@ -78,6 +83,8 @@ impl Stats {
             udp_tx: Counter::new(),
             esp_rx: Counter::new(),
             esp_tx: Counter::new(),
+            inside: Counter::new(),
+            timeouts: Counter::new(),
             dropped: Counter::new(),
         }
     }

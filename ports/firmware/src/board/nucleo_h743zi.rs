@@ -31,6 +31,8 @@ pub static BOARD: BoardInfo = BoardInfo {
     ethernet: "STM32 ETH (embassy-stm32), LAN8742A RMII PHY",
     rng: "STM32 hardware RNG",
     console: "USART3 (ST-LINK virtual COM port)",
+    stack_peak: None,
+    stack_mark: None,
 };
 
 /// The compiled-in network configuration of the outside interface. Change

@@ -56,7 +56,91 @@ pub static BOARD: BoardInfo = BoardInfo {
     ethernet: "SMSC LAN9118 (project driver, PIO, IRQ 13)",
     rng: "fixed-seed ChaCha20, TEST ONLY, NOT SECURE",
     console: "CMSDK UART0",
+    stack_peak: Some(stack_peak),
+    stack_mark: Some(repaint_stack),
 };
+
+/// Bytes of stack below the first function of [`init`] that are painted
+/// at boot and watched: far more than the firmware may use on the Nucleo
+/// (128 KiB of RAM in all), so that an overrun there is measured here.
+const PAINTED: usize = 1024 * 1024;
+/// The paint.
+const PAINT: u32 = 0x5354_4b21; // "STK!"
+
+static STACK_TOP: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Paints [`PAINTED`] bytes below the current stack pointer, so that
+/// [`stack_peak`] can tell how deep the stack has gone. Called first thing
+/// in [`init`], with interrupts still masked at the NVIC.
+#[inline(never)]
+fn paint_stack() {
+    unsafe extern "C" {
+        static _stack_start: u32;
+    }
+    // `_stack_start` is cortex-m-rt's linker symbol for the initial stack
+    // pointer; only its address is taken.
+    let top = core::ptr::addr_of!(_stack_start) as usize;
+    STACK_TOP.store(top, core::sync::atomic::Ordering::Relaxed);
+    paint_below_sp(top);
+}
+
+/// Paints from `top - PAINTED - 4096` (or less) up to 256 bytes below our
+/// own frame.
+#[inline(never)]
+fn paint_below_sp(top: usize) {
+    let sp = cortex_m::register::msp::read() as usize;
+    let mut at = (sp - 256 - PAINTED).max(top - PAINTED - 4096);
+    while at < sp - 256 {
+        // SAFETY: the range lies below every live frame (the 4 MiB data
+        // SSRAM holds .bss and then the stack), and the callers keep
+        // interrupts off, so no handler's frame is there to be overwritten.
+        unsafe { core::ptr::write_volatile(at as *mut u32, PAINT) };
+        at += 4;
+    }
+}
+
+/// Starts the measurement again from here: the stack below the current
+/// frame is painted anew (with interrupts masked), so that [`stack_peak`]
+/// reports the deepest point from now on. `app::run` calls it once the
+/// gateway is built, after logging how deep building it went.
+#[inline(never)]
+fn repaint_stack() {
+    let top = STACK_TOP.load(core::sync::atomic::Ordering::Relaxed);
+    if top != 0 {
+        critical_section::with(|_| paint_below_sp(top));
+    }
+}
+
+/// How deep the main stack has been since boot, in bytes below its top:
+/// the first painted word that was overwritten, searched from the bottom.
+fn stack_peak() -> usize {
+    let top = STACK_TOP.load(core::sync::atomic::Ordering::Relaxed);
+    if top == 0 {
+        return 0;
+    }
+    let mut at = top - PAINTED - 4096;
+    // The painted area starts a little above this; skip what was never
+    // painted (it holds whatever the SSRAM held).
+    while at < top {
+        // SAFETY: an aligned address inside the stack region of the data
+        // SSRAM; reading it races with nothing (a word the stack uses now
+        // reads as something other than the paint, which is all we ask).
+        let word = unsafe { core::ptr::read_volatile(at as *const u32) };
+        if word == PAINT {
+            break;
+        }
+        at += 4;
+    }
+    while at < top {
+        // SAFETY: as above.
+        let word = unsafe { core::ptr::read_volatile(at as *const u32) };
+        if word != PAINT {
+            return top - at;
+        }
+        at += 4;
+    }
+    0
+}
 
 /// The compiled-in network configuration: QEMU user networking's guest
 /// address, its gateway (the host) at 10.0.2.2.
@@ -175,6 +259,7 @@ static LOGGER: UartLogger = UartLogger::new(Uart::existing(UART0_REGS));
 /// # Errors
 /// When the LAN9118 does not answer (see [`lan9118::InitError`]).
 pub fn init(core: cortex_m::Peripherals) -> Result<Board, lan9118::InitError> {
+    paint_stack();
     let console = Uart::init(UART0_REGS, CORE_HZ, BAUD);
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(log::LevelFilter::Info);

@@ -6,7 +6,8 @@
 //! enable), INTSTATUS/INTCLEAR 0x0C (bit 1 RX), BAUDDIV 0x10 (at least 16).
 //!
 //! Transmit is polled (a byte at a time, the UART has a one-byte buffer);
-//! receive is interrupt driven into a 64-byte pipe that the console reads.
+//! receive is interrupt driven into a 256-byte pipe that the console reads
+//! (two of the longest lines the console accepts).
 
 use core::convert::Infallible;
 
@@ -31,7 +32,7 @@ const CTRL_RX_INT_EN: u32 = 1 << 3;
 const INT_RX: u32 = 1 << 1;
 
 /// Received bytes, from the interrupt handler to the console.
-static RX: Pipe<CriticalSectionRawMutex, 64> = Pipe::new();
+static RX: Pipe<CriticalSectionRawMutex, 256> = Pipe::new();
 /// Bytes lost because the console did not read them in time.
 pub static RX_OVERRUNS: Counter = Counter::new();
 
