@@ -19,7 +19,11 @@ type Ep = Endpoint<2, 2>;
 /// A file of the test PKI (`testdata/ike-core/certs/`).
 macro_rules! pki {
     ($f:literal) => {
-        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/ike-core/certs/", $f))
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/ike-core/certs/",
+            $f
+        ))
     };
 }
 
@@ -120,4 +124,3 @@ pub fn handshake(i_cfg: &Config, r_cfg: &Config, rng: &mut ChaCha20Rng) -> usize
     }
     datagrams
 }
-
