@@ -72,7 +72,16 @@ trap 'exit 130' INT TERM
 # authentication server of the run ($1: local or radius).
 write_config() {
     local auth=$1 f="$WORK/lns-$1.conf"
-    cat >"$f" <<CONF
+    : >"$f"
+    [[ $auth == radius ]] && cat >"$f" <<CONF
+aaa-server FR protocol radius
+aaa-server FR (inside) host 127.0.0.1
+ key testing123
+ authentication-port 18121
+ timeout 5
+ retry-interval 2
+CONF
+    cat >>"$f" <<CONF
 ip local pool vmpool 100.64.213.10-100.64.213.60 mask 255.255.255.0
 crypto ipsec transform-set AES256-SHA esp-aes-256 esp-sha-hmac
 crypto ipsec transform-set AES256-SHA mode transport
@@ -116,12 +125,6 @@ CONF
     if [[ $auth == radius ]]; then
         cat >>"$f" <<CONF
  authentication-server-group FR
-aaa-server FR protocol radius
-aaa-server FR (inside) host 127.0.0.1
- key testing123
- authentication-port 18121
- timeout 5
- retry-interval 2
 tunnel-group DefaultRAGroup ipsec-attributes
  pre-shared-key $PSK
 tunnel-group DefaultRAGroup ppp-attributes

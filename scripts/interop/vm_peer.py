@@ -73,9 +73,11 @@ def sink(c):
 def source(c):
     words = readline(c)
     total = int(words[1]) if len(words) == 2 and words[0] == "SEND" else 0
-    sent = 0
+    sent, twice = 0, memoryview(PATTERN * 2)
     while sent < total:
-        sent += c.send(PATTERN[: min(len(PATTERN), total - sent)])
+        # A short send resumes where it stopped in the pattern.
+        off = sent % len(PATTERN)
+        sent += c.send(twice[off : off + min(len(PATTERN), total - sent)])
     c.shutdown(socket.SHUT_WR)
     print(f"vm_peer: source sent {sent} bytes", flush=True)
 
