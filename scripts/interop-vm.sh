@@ -21,8 +21,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 ALL=(aes256-sha1-modp1024 aes128-sha1-modp2048 3des-sha1-modp1024 aes256-sha256-modp2048
-     ms-chap-v1 pap chap-radius transfer-20mb reconnect wrong-psk after-wrong-psk
-     wrong-password after-wrong-password)
+     ms-chap-v1 pap chap-radius transfer-20mb reconnect natt-port-4500-windows-teardown
+     wrong-psk after-wrong-psk wrong-password after-wrong-password)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
@@ -300,6 +300,9 @@ for sc in "${SCENARIOS[@]}"; do
         expect_pass "$sc" "TRANSFER_MB=20" "TEST_SCRIPT=$(guest_test 20 vmuser "$sc")" "VM_TIMEOUT=600"
         ok=$EXTRA_OK detail=$EXTRA_DETAIL
         grep -q "^Username *: vmuser" "$WORK/ctl-show.txt" 2>/dev/null || { ok=0; detail+=" (no ctl show output)"; }
+        # What `lns ctl show vpn-sessiondb detail remote filter protocol
+        # L2TPOverIPSecOverNatT` said while the client was connected.
+        sed -n '/^Username/,/^Bytes Tx/p' "$WORK/ctl-show.txt" 2>/dev/null | head -n 6 | sed 's/^/    ctl| /' >&2
         # The session must be gone from the table after the clean disconnect.
         sleep 1
         "$LNS" ctl --ctl "$CTL" show vpn-sessiondb summary >"$WORK/summary-$sc.txt" 2>&1
@@ -312,6 +315,16 @@ for sc in "${SCENARIOS[@]}"; do
         start_serve local
         expect_pass "$sc" "PING_COUNT=2"
         report "$sc" "$EXTRA_OK" "$EXTRA_DETAIL"
+        ;;
+    natt-port-4500-windows-teardown)
+        # IKE on 4500 with the non-ESP marker from the first packet, and the
+        # teardown order of Windows: LCP Terminate first, then CDN, StopCCN,
+        # the IKE Delete.
+        start_serve local
+        expect_pass "$sc" "SERVER_IKE_PORT=4500" "PPP_TERMINATE_FIRST=yes" "PING_COUNT=2"
+        ok=$EXTRA_OK detail=$EXTRA_DETAIL
+        server_log_since | grep -qE "session [0-9]+: down \(UserRequest\)" || { ok=0; detail+=" (no UserRequest end in the server log)"; }
+        report "$sc" "$ok" "$detail"
         ;;
     wrong-psk)
         start_serve local
@@ -341,6 +354,23 @@ for sc in "${SCENARIOS[@]}"; do
         echo "interop-vm: lns serve died:"; tail -n 20 "$SERVE_ERR"; SERVE=""; failed=$((failed + 1))
     fi
 done
+
+# tshark over the server's captures of these real clients: every packet
+# dissected (IKE, ESP decrypted with the run's esp_sa keys, L2TP, PPP), no
+# malformed packet, no expert error.
+stop_serve
+if command -v tshark >/dev/null; then
+    for pcap in "$WORK"/serve-*.pcap; do
+        [[ -s $pcap ]] || continue
+        n=$(basename "$pcap" .pcap)
+        if line=$(TSHARK_DECODE_AS="udp.port==18121,radius" python3 "$ROOT/scripts/interop/tshark_session.py" "tshark-$n" "$pcap"); then
+            passed=$((passed + 1))
+        else
+            failed=$((failed + 1))
+        fi
+        echo "$line"
+    done
+fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
