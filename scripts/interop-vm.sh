@@ -299,6 +299,10 @@ for sc in "${SCENARIOS[@]}"; do
         start_serve local
         expect_pass "$sc" "TRANSFER_MB=20" "TEST_SCRIPT=$(guest_test 20 vmuser "$sc")" "VM_TIMEOUT=600"
         ok=$EXTRA_OK detail=$EXTRA_DETAIL
+        # The guest's download (checked byte for byte there) and ctl check.
+        dl=$(sed -n 's/.*\[user-test\] download got=\([0-9]*\) want=[0-9]* intact=\([A-Za-z]*\) secs=\([0-9.]*\) kBps=\([0-9]*\).*/\1B\/\3s\/\4kBps:intact=\2/p' "$WORK/vm-$sc.log" | head -n1)
+        ctl=$(sed -n 's/.*\[user-test\] ctl check: \(.*\)/\1/p' "$WORK/vm-$sc.log" | head -n1)
+        detail+=" download=${dl:-none} ctl_check=${ctl:-none}"
         grep -q "^Username *: vmuser" "$WORK/ctl-show.txt" 2>/dev/null || { ok=0; detail+=" (no ctl show output)"; }
         # What `lns ctl show vpn-sessiondb detail remote filter protocol
         # L2TPOverIPSecOverNatT` said while the client was connected.
