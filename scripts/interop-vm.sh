@@ -27,7 +27,14 @@ if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
 
-INTEROP_DIR="${INTEROP_DIR:-$(realpath "$ROOT/../shared/interop")}"
+# The harness: ../shared/interop beside the checkout (a worktree), else
+# /work/shared/interop (a clone elsewhere on this machine, as CI's).
+if [[ -z ${INTEROP_DIR:-} ]]; then
+    for d in "$ROOT/../shared/interop" /work/shared/interop; do
+        [[ -x $d/client-vm.sh ]] && { INTEROP_DIR=$(realpath "$d"); break; }
+    done
+fi
+INTEROP_DIR="${INTEROP_DIR:-$ROOT/../shared/interop}"
 [[ -x $INTEROP_DIR/client-vm.sh ]] || { echo "interop-vm: no $INTEROP_DIR/client-vm.sh"; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "interop-vm: needs root (TUN, UDP 500/4500)"; exit 2; }
 LNS="${LNS:-}"
