@@ -261,7 +261,7 @@ ip netns exec "$NSL" "$LNS" -v serve --config "$WORK/lns.conf" --pcap "$WORK/ser
     >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
 SERVE=$!
 pids+=("$SERVE")
-for ((i = 0; i < 100; i++)); do grep -q "serving on" "$WORK/serve.err" && break; sleep 0.1; done
+for ((i = 0; i < 100; i++)); do grep -q "serving on" "$WORK/serve.err" 2>/dev/null && break; sleep 0.1; done
 grep -q "serving on" "$WORK/serve.err" || { echo "lns serve did not start"; tail "$WORK/serve.err"; failed=1; exit 1; }
 # The gateway's own account of each event and error, in serve.out.
 for class in event error; do "$LNS" ctl --ctl "$WORK/lns.sock" debug l2tp $class 255 >/dev/null; done
