@@ -462,9 +462,11 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         };
         sa.established_at = Some(now);
         let life = sa.params.map_or(0, |p| p.lifetime_seconds);
+        // A lifetime of 0 is no limit (see `policy::parse_ike_transform`),
+        // not an SA that expires as it is made.
         sa.set_timer(
             SaTimer::Expire,
-            Some(now + Duration::from_secs(u64::from(life))),
+            (life > 0).then(|| now + Duration::from_secs(u64::from(life))),
         );
         if sa.role == Role::Initiator && rekey && life > 0 {
             sa.set_timer(

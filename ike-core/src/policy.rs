@@ -105,8 +105,13 @@ pub fn parse_ike_transform(t: &TransformRepr<'_>) -> Option<IkeOffer> {
         hash: hash?,
         auth_method: auth?,
         group: group?,
-        lifetime_seconds: life.seconds,
-        lifetime_kilobytes: life.kilobytes,
+        // A Life-Duration of 0 is no limit, not an SA that expires at
+        // once: strongSwan's charon offers 0 when rekeying and
+        // reauthentication are off (`rekey_time = 0`). Read as not offered,
+        // so that the policy's lifetime applies (RFC 2409 Appendix A
+        // leaves the value to the peers).
+        lifetime_seconds: life.seconds.filter(|&s| s != 0),
+        lifetime_kilobytes: life.kilobytes.filter(|&k| k != 0),
     })
 }
 
@@ -507,6 +512,48 @@ mod tests {
         assert!(select_isakmp(&policies, &sa, false, all).is_err());
         // Group filter.
         assert!(select_isakmp(&policies, &sa, true, |g| g != DhGroup::Modp1024).is_err());
+    }
+
+    // SA payload of Main Mode message 1 from strongSwan 5.9.8 (charon,
+    // IKEv1, `rekey_time = 0`), captured by scripts/interop-strongswan.sh:
+    // AES-256/SHA1/group 2, AES-128/SHA1/group 14, 3DES/SHA1/group 2, each
+    // with Life-Type seconds and Life-Duration 0.
+    const CHARON_MM1_SA: [u8; 120] = hex!(
+        "00000001 00000001 00000070 01010003"
+        "03000024 01010000 80010007 800e0100 80020002 80040002 80030001 800b0001 800c0000"
+        "03000024 02010000 80010007 800e0080 80020002 8004000e 80030001 800b0001 800c0000"
+        "00000020 03010000 80010005 80020002 80040002 80030001 800b0001 800c0000"
+    );
+
+    /// Found by strongSwan: an offered lifetime of 0 was taken as the SA's
+    /// lifetime, so the responder's ISAKMP SA expired (and was deleted)
+    /// the moment Main Mode completed, and charon's Quick Mode met
+    /// INVALID-SPI. 0 means no limit: the policy's lifetime applies.
+    #[test]
+    fn zero_lifetime_offer_takes_the_policy_lifetime() {
+        let sa = SaRepr::parse(&CHARON_MM1_SA).unwrap();
+        let t = sa
+            .proposals
+            .clone()
+            .next()
+            .unwrap()
+            .unwrap()
+            .transforms
+            .clone()
+            .next();
+        let o = parse_ike_transform(&t.unwrap().unwrap()).unwrap();
+        assert_eq!(o.lifetime_seconds, None);
+        assert_eq!(o.cipher, CipherAlg::Aes256);
+        let policies = [
+            policy(10, CipherAlg::Aes256, DhGroup::Modp1024, 86400),
+            policy(20, CipherAlg::Aes128, DhGroup::Modp2048, 28800),
+        ];
+        let c = select_isakmp(&policies, &sa, true, |_| true).unwrap();
+        assert_eq!(c.policy_priority, 10);
+        assert_eq!(c.params.lifetime_seconds, 86400);
+        let c = select_isakmp(&policies[1..], &sa, true, |_| true).unwrap();
+        assert_eq!(c.params.group, DhGroup::Modp2048);
+        assert_eq!(c.params.lifetime_seconds, 28800);
     }
 
     #[test]

@@ -799,3 +799,33 @@ fn dpd_keeps_a_live_idle_peer_and_declares_a_silent_one_dead() {
         u64::from(timers.max_retries) + 1
     );
 }
+
+/// Found by strongSwan 5.9.8 (charon with `rekey_time = 0`, which offers
+/// Life-Duration 0): the responder took 0 s as the ISAKMP SA's lifetime and
+/// deleted the SA as Main Mode completed, so Quick Mode met INVALID-SPI.
+/// An initiator offering 0 gets the responder's policy lifetime, and one
+/// configured with 0 keeps its SA without a limit.
+#[test]
+fn zero_lifetime_offer_keeps_the_isakmp_sa() {
+    let mut ic = proposals::windows10();
+    for p in ic.ike_proposals.iter_mut() {
+        p.lifetime_seconds = 0;
+    }
+    ic.rekey = false;
+    let mut sim = Sim::pair(initiator_config(ic, PSK), lns(), false, Faults::NONE, 23);
+    sim.connect(I);
+    sim.run_for(Duration::from_secs(600));
+    for node in [I, R] {
+        assert_eq!(established(&sim, node).len(), 1, "node {node}");
+        assert_eq!(
+            sim.count(node, |e| matches!(e, Event::Phase1Deleted { .. })),
+            0,
+            "node {node}: {:?}",
+            sim.events(node)
+        );
+        assert_eq!(sim.nodes[node].ep.sa_handles().count(), 1);
+        assert_eq!(sim.children(node).len(), 1, "node {node}: Quick Mode done");
+    }
+    assert_eq!(established(&sim, R)[0].lifetime_seconds, 86_400);
+    assert_same_keys(&sim.children(I)[0], &sim.children(R)[0]);
+}

@@ -13,6 +13,7 @@ lns: an L2TP/IPsec VPN gateway (LNS) and client in user space
 usage:
   lns serve [--config FILE] [--listen ADDR] [--tun NAME] [--inside ADDR]
             [--ctl PATH] [--pcap FILE] [--shutdown-timeout SECS]
+            [--cert CHAIN.der --key KEY.der --ca CA.der...]   (rsa-sig)
   lns connect --server ADDR --psk KEY --user NAME --password PASSWORD
             [--auth mschapv2|mschapv1|chap|pap] [--tun NAME] [--route NET/LEN]...
             [--local ADDR] [--mtu N] [--timeout SECS] [--pcap FILE]
@@ -43,6 +44,13 @@ pub struct ServeArgs {
     pub pcap: Option<PathBuf>,
     /// How long SIGTERM/SIGINT waits for sessions to end.
     pub shutdown_timeout: Duration,
+    /// `--cert FILE`: the gateway's certificate chain for `rsa-sig`
+    /// policies (DER certificates concatenated, end-entity first).
+    pub cert: Option<PathBuf>,
+    /// `--key FILE`: its RSA private key (PKCS #1 or PKCS #8 DER).
+    pub key: Option<PathBuf>,
+    /// `--ca FILE` (repeatable): trust anchors for client certificates (DER).
+    pub ca: Vec<PathBuf>,
 }
 
 /// `lns connect`.
@@ -276,6 +284,9 @@ fn serve(args: &mut Args) -> Result<ServeArgs, String> {
         ctl: None,
         pcap: None,
         shutdown_timeout: Duration::from_secs(10),
+        cert: None,
+        key: None,
+        ca: Vec::new(),
     };
     while let Some(a) = args.next() {
         let (flag, inline) = split_flag(&a);
@@ -289,8 +300,14 @@ fn serve(args: &mut Args) -> Result<ServeArgs, String> {
             "--ctl" => s.ctl = Some(args.value(flag, inline)?.into()),
             "--pcap" => s.pcap = Some(args.value(flag, inline)?.into()),
             "--shutdown-timeout" => s.shutdown_timeout = seconds(flag, &args.value(flag, inline)?)?,
+            "--cert" => s.cert = Some(args.value(flag, inline)?.into()),
+            "--key" => s.key = Some(args.value(flag, inline)?.into()),
+            "--ca" => s.ca.push(args.value(flag, inline)?.into()),
             _ => return Err(format!("serve: unknown argument {a}")),
         }
+    }
+    if s.cert.is_some() != s.key.is_some() || (s.cert.is_some() && s.ca.is_empty()) {
+        return Err("serve: --cert, --key and --ca go together".into());
     }
     Ok(s)
 }
@@ -449,6 +466,14 @@ mod tests {
             ("serve --listen nowhere", "--listen nowhere"),
             ("serve --bogus", "--bogus"),
             ("serve --config", "--config needs a value"),
+            (
+                "serve --cert c.der --ca ca.der",
+                "--cert, --key and --ca go together",
+            ),
+            (
+                "serve --cert c.der --key k.der",
+                "--cert, --key and --ca go together",
+            ),
             ("connect --psk k --user u --password p", "--server"),
             (
                 "connect --server 192.0.2.1 --psk k --user u --password p --auth ntlm",

@@ -117,6 +117,27 @@ pub fn prepare_config(args: &ServeArgs, rng: &mut impl rand_core::Rng) -> Result
     }
 }
 
+/// The certificates of `--cert`, `--key` and `--ca` for `rsa-sig`
+/// policies, if given.
+///
+/// # Errors
+/// A message naming the file that cannot be read or used.
+pub fn credentials(args: &ServeArgs) -> Result<Option<ike_core::cert::Credentials>, String> {
+    let (Some(cert), Some(key)) = (&args.cert, &args.key) else {
+        return Ok(None);
+    };
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut c = ike_core::cert::Credentials::default();
+    let key_der = zeroize::Zeroizing::new(read(key)?);
+    c.set_own(&read(cert)?, &key_der)
+        .map_err(|e| format!("{} with {}: {e:?}", cert.display(), key.display()))?;
+    for ca in &args.ca {
+        c.add_trust_anchor(&read(ca)?)
+            .map_err(|e| format!("{}: {e:?}", ca.display()))?;
+    }
+    Ok(Some(c))
+}
+
 /// The inside address: `--inside`, or for the default configuration its
 /// own, or the first host address of the first pool's network when that
 /// is outside the pool.
@@ -168,6 +189,8 @@ struct Sockets {
     ike: UdpSocket,
     natt: UdpSocket,
     radius: UdpSocket,
+    /// The RADIUS socket's own port (ephemeral), for the capture.
+    radius_port: u16,
     esp: Option<RawEsp>,
 }
 
@@ -190,6 +213,7 @@ impl Sockets {
         let ike = bind(IKE_PORT)?;
         let natt = bind(NAT_T_PORT)?;
         let radius = bind(0)?;
+        let radius_port = radius.local_addr().map_or(0, |a| a.port());
         let esp = match RawEsp::open() {
             Ok(s) => Some(s),
             Err(e) => {
@@ -204,6 +228,7 @@ impl Sockets {
             ike,
             natt,
             radius,
+            radius_port,
             esp,
         })
     }
@@ -286,6 +311,9 @@ pub fn run(args: ServeArgs, signals: Signals) -> Result<(), String> {
     let clock = Clock::new();
     let mut gw = crate::new_gateway(prepared.config, options);
     gw.set_wall_clock(clock.now(), crate::wall_clock());
+    if let Some(credentials) = credentials(&args)? {
+        gw.set_ike_credentials(credentials);
+    }
 
     log::info!(
         "serving on {}:{IKE_PORT} and :{NAT_T_PORT} (ESP in UDP){}; inside {} on {} (MTU {mtu}), routes {}",
@@ -479,7 +507,7 @@ impl Server {
             } else if fd == self.sockets.natt.as_raw_fd() {
                 NAT_T_PORT
             } else {
-                0
+                self.sockets.radius_port
             };
             c.udp(SocketAddrV4::new(local, port), to, bytes);
         }
@@ -695,6 +723,11 @@ impl Server {
         for i in 0..n {
             let (meta, buf) = self.rx.get(i);
             let (peer, range) = (meta.peer, meta.range.clone());
+            if let Some(c) = self.capture.as_mut() {
+                let local = meta.local.unwrap_or(self.last_local);
+                let to = SocketAddrV4::new(local, self.sockets.radius_port);
+                c.udp(peer, to, &buf[range.clone()]);
+            }
             if let Err(e) = self.gw.handle_radius(now, peer, &buf[range], &mut self.rng) {
                 log::debug!("RADIUS from {peer}: {e}");
             }
@@ -766,7 +799,32 @@ mod tests {
             ctl: None,
             pcap: None,
             shutdown_timeout: Duration::from_secs(1),
+            cert: None,
+            key: None,
+            ca: Vec::new(),
         }
+    }
+
+    #[test]
+    fn certificates_from_der_files() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ike-core/certs");
+        let mut a = args(None);
+        assert!(credentials(&a).unwrap().is_none());
+        a.cert = Some(dir.join("lns.der"));
+        a.key = Some(dir.join("lns.key"));
+        a.ca = vec![dir.join("ca.der")];
+        let c = credentials(&a).unwrap().unwrap();
+        assert!(c.usable());
+        // Another certificate's key: refused, naming both files.
+        a.key = Some(dir.join("client1.key"));
+        let e = credentials(&a).unwrap_err();
+        assert!(
+            e.contains("lns.der") && e.contains("client1.key") && e.contains("KeyMismatch"),
+            "{e}"
+        );
+        a.key = Some(dir.join("no-such.key"));
+        assert!(credentials(&a).unwrap_err().contains("no-such.key"));
     }
 
     #[test]
