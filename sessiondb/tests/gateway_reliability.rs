@@ -1,0 +1,231 @@
+//! Regression tests for what the soak (`tests/soak.rs`) found, each
+//! reduced to the smallest scenario that shows it.
+#![allow(clippy::cast_possible_truncation)]
+
+mod sim;
+
+use ppp_core::AuthMethod;
+use sessiondb::gateway::{Event, Refused, Resources};
+use sim::radius::UserReply;
+use sim::{Sim, big_stack, config};
+use std::time::Duration;
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn radius_config(authentication: &str) -> sessiondb::Config {
+    radius_config_timeout(authentication, 6)
+}
+
+fn radius_config_timeout(authentication: &str, timeout: u32) -> sessiondb::Config {
+    config(&format!(
+        "aaa-server RAD protocol radius
+aaa-server RAD (inside) host 10.9.9.9
+ key radsecret
+ timeout {timeout}
+ retry-interval 2
+tunnel-group DefaultRAGroup general-attributes
+{authentication} accounting-server-group RAD
+group-policy DfltGrpPolicy attributes
+ vpn-simultaneous-logins 16
+"
+    ))
+}
+
+/// Found by the soak: a configuration reload rebuilt every RADIUS client,
+/// so an Accounting-Start still being retransmitted was dropped and the
+/// server later saw a Stop without a Start. An unchanged server group now
+/// keeps its client and its requests across the reload.
+#[test]
+fn a_reload_keeps_accounting_requests_in_flight() {
+    big_stack(|| {
+        let mut sim = Sim::new(radius_config(""), 41);
+        // The server is away while the session comes up: its Start waits
+        // for a retransmission.
+        sim.radius.silent = true;
+        let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(4));
+        assert!(sim.clients[c].address.is_some());
+        assert!(sim.radius.starts.is_empty());
+        let sent: std::collections::BTreeSet<_> = sim.radius.unheard_starts.iter().collect();
+        assert_eq!(sent.len(), 1, "the Start went out unheard");
+        // The same configuration again (as `configure` + `write` would),
+        // then the server comes back before the request's timeout.
+        let now = sim.now;
+        let again = radius_config("");
+        sim.gateway.replace_config(now, again, &mut sim.gateway_rng);
+        sim.radius.silent = false;
+        sim.run_until(sim.now + secs(3));
+        assert_eq!(
+            sim.radius.starts[..1],
+            sim.radius.unheard_starts[..1],
+            "the Start was retransmitted after the reload"
+        );
+        let now = sim.now;
+        sim.clients[c].dialer.disconnect(now, &mut sim.client_rng);
+        sim.flush();
+        sim.run_until(sim.now + secs(5));
+        let now = sim.now;
+        sim.clients[c].dialer.delete_sas(now, &mut sim.client_rng);
+        sim.flush();
+        sim.run_until(sim.now + secs(30));
+        let stops: Vec<_> = sim.radius.stops.iter().map(|(s, _)| s.clone()).collect();
+        assert_eq!(stops[..1], sim.radius.starts[..], "Start and Stop balanced");
+        assert_eq!(sim.gateway.resources(), Resources::default());
+    });
+}
+
+/// Found by the soak: once every server of the group was marked failed,
+/// a login was refused with `ServerTimeout` at once, although the group
+/// says `authentication-server-group RAD LOCAL`. With no server to ask,
+/// the local database now decides, as when a server does not answer.
+#[test]
+fn a_failed_server_group_falls_back_to_local_at_once() {
+    big_stack(|| {
+        let mut sim = Sim::new(
+            radius_config(" authentication-server-group RAD LOCAL\n"),
+            42,
+        );
+        sim.radius
+            .user("alice", "s3cret-Pass", UserReply::default());
+        sim.radius.silent = true;
+        // Three logins in turn, each waiting out the server's timeout (the
+        // group marks the server failed after three), then a fourth and
+        // fifth that find no server to ask.
+        let mut clients = Vec::new();
+        for _ in 0..5 {
+            let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+            sim.connect(c);
+            sim.run_until(sim.now + secs(20));
+            clients.push(c);
+        }
+        let refused: Vec<_> = sim
+            .gateway_events
+            .iter()
+            .filter(|e| matches!(e, Event::LoginRefused { .. }))
+            .collect();
+        assert!(refused.is_empty(), "{refused:?}");
+        for c in clients {
+            assert!(
+                sim.clients[c].address.is_some(),
+                "client {c} up through LOCAL: {:?}",
+                sim.clients[c].events
+            );
+        }
+        assert!(!sim.gateway_events.iter().any(|e| matches!(
+            e,
+            Event::LoginRefused {
+                reason: Refused::ServerTimeout,
+                ..
+            }
+        )));
+        // The last two were decided without waiting for the server.
+        assert!(sim.radius.unheard_starts.len() >= 3);
+    });
+}
+
+/// Found by the soak: while an Accounting-Stop waited for a free RADIUS
+/// request slot, the ended session's address went back to the pool and
+/// was given to the next client, so the table showed two sessions with
+/// one address and the server would have seen the new Start before the
+/// old Stop. The address now stays out of the pool until the Stop is
+/// sent (or given up), and a session that ended before its Start could be
+/// sent is counted in `accounting_lost`.
+#[test]
+fn a_deferred_stop_keeps_its_address_until_sent() {
+    big_stack(|| {
+        // Nine addresses in the pool; accounting to a server that is away
+        // (and waited for 30 s), so that the eight request slots fill with
+        // Starts.
+        let text = {
+            let base = radius_config_timeout("", 30);
+            let mut t = String::new();
+            base.write_running_config(&mut t, sessiondb::SecretDisplay::Clear)
+                .unwrap();
+            t.replace("10.10.0.10-10.10.0.250", "10.10.0.10-10.10.0.18")
+        };
+        let mut sim = Sim::new(sessiondb::Config::parse(&text).unwrap(), 43);
+        sim.radius.silent = true;
+        let mut up = Vec::new();
+        for i in 0..9 {
+            let user = if i % 2 == 0 { "alice" } else { "bob" };
+            let pw = if i % 2 == 0 {
+                "s3cret-Pass"
+            } else {
+                "b0b-pass"
+            };
+            let c = sim.add_client(true, user, pw, AuthMethod::MsChapV2);
+            sim.connect(c);
+            up.push(c);
+        }
+        sim.run_until(sim.now + secs(8));
+        assert!(up.iter().all(|&c| sim.clients[c].address.is_some()));
+        // Eight Starts fill the request slots; the ninth waits.
+        assert_eq!(sim.gateway.resources().radius_requests, 8);
+        assert!(sim.gateway.counters().accounting_deferred > 0);
+        // The first, whose Start went out, hangs up: its Stop finds no
+        // free slot.
+        let last = up[0];
+        let address = sim.clients[last].address.expect("up");
+        let now = sim.now;
+        sim.clients[last]
+            .dialer
+            .disconnect(now, &mut sim.client_rng);
+        sim.flush();
+        sim.run_until(sim.now + secs(2));
+        let now = sim.now;
+        sim.clients[last]
+            .dialer
+            .delete_sas(now, &mut sim.client_rng);
+        sim.flush();
+        // While the slots stay full, a new client does not get the address
+        // (the pool has no other).
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+            sim.connect(c);
+            sim.run_until(sim.now + secs(1));
+            seen.push(c);
+        }
+        for (_, s) in sim.gateway.sessions().iter() {
+            let same = sim
+                .gateway
+                .sessions()
+                .iter()
+                .filter(|(_, x)| x.assigned_ip.is_some() && x.assigned_ip == s.assigned_ip)
+                .count();
+            assert_eq!(same, 1, "two records with {:?}", s.assigned_ip);
+        }
+        for c in seen {
+            assert_ne!(sim.clients[c].address, Some(address), "client {c}");
+        }
+        // The server comes back; everyone leaves; nothing is held and every
+        // session is accounted or counted as lost.
+        sim.radius.silent = false;
+        let n = sim.clients.len();
+        for i in 0..n {
+            let now = sim.now;
+            sim.clients[i].dialer.disconnect(now, &mut sim.client_rng);
+        }
+        sim.flush();
+        sim.run_until(sim.now + secs(5));
+        for i in 0..n {
+            let now = sim.now;
+            sim.clients[i].dialer.delete_sas(now, &mut sim.client_rng);
+        }
+        sim.flush();
+        sim.run_until(sim.now + secs(120));
+        assert_eq!(sim.gateway.resources(), Resources::default());
+        let c = *sim.gateway.counters();
+        let stops: std::collections::BTreeSet<_> =
+            sim.radius.stops.iter().map(|(s, _)| s.clone()).collect();
+        assert_eq!(c.sessions_up, c.sessions_down);
+        assert_eq!(
+            stops.len() as u64 + c.accounting_lost,
+            c.sessions_up,
+            "{c:?}"
+        );
+    });
+}
