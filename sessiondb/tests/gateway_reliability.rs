@@ -77,52 +77,52 @@ fn a_reload_keeps_accounting_requests_in_flight() {
     });
 }
 
-/// Found by the soak: once every server of the group was marked failed,
-/// a login was refused with `ServerTimeout` at once, although the group
-/// says `authentication-server-group RAD LOCAL`. With no server to ask,
-/// the local database now decides, as when a server does not answer.
+/// Found by the soak: a login that found every RADIUS request slot taken
+/// (by Accounting-Starts retransmitted to a server that is away) was
+/// refused at once as `ServerTimeout`, although no server had been asked.
+/// It is now refused as `Busy` (the client may try again), and the local
+/// database does not decide for a server that may be alive.
 #[test]
-fn a_failed_server_group_falls_back_to_local_at_once() {
+fn a_login_without_a_free_radius_request_slot_is_busy() {
     big_stack(|| {
-        let mut sim = Sim::new(
-            radius_config(" authentication-server-group RAD LOCAL\n"),
-            42,
-        );
+        // Local authentication, accounting to a server that is away and
+        // waited for 30 s: eight sessions fill the eight request slots
+        // with their Starts.
+        let mut sim = Sim::new(radius_config_timeout("", 30), 42);
+        sim.radius.silent = true;
+        for i in 0..8 {
+            let (user, pw) = if i % 2 == 0 {
+                ("alice", "s3cret-Pass")
+            } else {
+                ("bob", "b0b-pass")
+            };
+            let c = sim.add_client(true, user, pw, AuthMethod::MsChapV2);
+            sim.connect(c);
+        }
+        sim.run_until(sim.now + secs(8));
+        assert_eq!(sim.gateway.resources().radius_requests, 8);
+        assert_eq!(sim.gateway.sessions().len(), 8);
+        // Authentication now goes to the same (unchanged) server group
+        // first; its client keeps the eight Starts.
+        let now = sim.now;
+        let again = radius_config_timeout(" authentication-server-group RAD LOCAL\n", 30);
+        sim.gateway.replace_config(now, again, &mut sim.gateway_rng);
+        assert_eq!(sim.gateway.resources().radius_requests, 8);
         sim.radius
             .user("alice", "s3cret-Pass", UserReply::default());
-        sim.radius.silent = true;
-        // Three logins in turn, each waiting out the server's timeout (the
-        // group marks the server failed after three), then a fourth and
-        // fifth that find no server to ask.
-        let mut clients = Vec::new();
-        for _ in 0..5 {
-            let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
-            sim.connect(c);
-            sim.run_until(sim.now + secs(20));
-            clients.push(c);
-        }
-        let refused: Vec<_> = sim
+        let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(sim.now + secs(5));
+        let reasons: Vec<_> = sim
             .gateway_events
             .iter()
-            .filter(|e| matches!(e, Event::LoginRefused { .. }))
+            .filter_map(|e| match e {
+                Event::LoginRefused { reason, .. } => Some(*reason),
+                _ => None,
+            })
             .collect();
-        assert!(refused.is_empty(), "{refused:?}");
-        for c in clients {
-            assert!(
-                sim.clients[c].address.is_some(),
-                "client {c} up through LOCAL: {:?}",
-                sim.clients[c].events
-            );
-        }
-        assert!(!sim.gateway_events.iter().any(|e| matches!(
-            e,
-            Event::LoginRefused {
-                reason: Refused::ServerTimeout,
-                ..
-            }
-        )));
-        // The last two were decided without waiting for the server.
-        assert!(sim.radius.unheard_starts.len() >= 3);
+        assert_eq!(reasons, [Refused::Busy]);
+        assert!(sim.clients[c].address.is_none());
     });
 }
 

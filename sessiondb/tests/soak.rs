@@ -242,7 +242,7 @@ impl Soak {
         let n = match kind {
             Kind::Churn => 24,
             Kind::PoolExhaustion => 16,
-            Kind::FullTable => TABLE + 8,
+            Kind::FullTable => TABLE + 16,
         }
         .min(budget);
         self.ensure_clients(n);
@@ -259,7 +259,7 @@ impl Soak {
                 (_, 16..=17) => Fate::WrongPassword,
                 _ => Fate::RadiusOnly,
             };
-            // A full table: everyone within 8 s and long enough to overlap.
+            // A full table: everyone within 20 s and long enough to overlap.
             // (Faster, with 10% loss, the 16 concurrent IKE negotiations of
             // this gateway fill with negotiations recovering from a lost
             // message, and the anti-clogging eviction ends some of them:
@@ -267,7 +267,7 @@ impl Soak {
             let (spread, hold) = match kind {
                 Kind::Churn => (3000, 2000 + u64::from(self.plan.next_u32() % 12_000)),
                 Kind::PoolExhaustion => (1500, 25_000),
-                Kind::FullTable => (8000, 40_000),
+                Kind::FullTable => (20_000, 60_000),
             };
             self.attempts.push(Attempt {
                 fate,
@@ -518,14 +518,16 @@ impl Soak {
         // the time to see the client's last IPCP Configure-Ack: the client
         // is Opened on sending it, and a gateway that missed it sends its
         // Configure-Request again (restart timer 3 s), which takes the
-        // client out of Opened for a moment (and in again: a new Up).
-        // Ten seconds Opened without a new Up is three such
-        // retransmissions.
+        // client out of Opened for a moment (and in again: a new Up); and
+        // after a NAT rebinding the gateway reaches the client only once
+        // an authenticated packet from the new port (data, an LCP echo)
+        // got through the 10% loss. Thirty seconds Opened without a new Up
+        // is ten such retransmissions and three LCP echoes.
         for i in 0..n {
             let a = &self.attempts[i];
             let settled = a
                 .opened_since
-                .is_some_and(|t| self.sim.now >= t + Duration::from_secs(10));
+                .is_some_and(|t| self.sim.now >= t + Duration::from_secs(30));
             if let (Some(addr), None, true) = (self.sim.clients[i].address, a.acted, settled) {
                 let downed = self.sim.clients[i]
                     .events

@@ -168,9 +168,15 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     login.fallback = Some(cred);
                 }
             }
-            // No server to ask (each is marked failed, or none takes this
-            // service): as if none had answered, so that the local database
-            // serves when the group allows.
+            // Every request slot is taken (by accounting being
+            // retransmitted to a server that is away, say): the server may
+            // well be alive, so the local database does not decide; the
+            // client may try again.
+            Err(radius_core::Error::TooManyRequests) => {
+                self.refuse_as(now, slot, &user, Refused::Busy);
+            }
+            // No server to ask: as if none had answered, so that the local
+            // database serves when the group allows.
             Err(_) => {
                 if let Some(login) = self.logins[i].as_mut() {
                     login.fallback = Some(cred);
