@@ -229,3 +229,122 @@ fn a_deferred_stop_keeps_its_address_until_sent() {
         );
     });
 }
+
+/// Sends `message` as L2TP from client 0 through its IPsec SA.
+fn l2tp_from_client(sim: &mut Sim, message: &[u8]) {
+    let mut buf = vec![0u8; 4096];
+    let at = 128;
+    buf[at..at + message.len()].copy_from_slice(message);
+    let now = sim.now;
+    let t = sim.clients[0]
+        .dialer
+        .send_raw_l2tp(now, &mut buf, at..at + message.len())
+        .unwrap();
+    let payload = buf[t.range].to_vec();
+    let sessiondb::dialer::DialerDestination::Udp { local_port, remote } = t.destination else {
+        panic!("behind NAT: UDP-encapsulated ESP");
+    };
+    let src = std::net::SocketAddrV4::new(sim.clients[0].private, local_port);
+    sim.send_from_client(
+        0,
+        sim::Wire::Udp {
+            src,
+            dst: remote,
+            payload,
+        },
+    );
+    sim.run_until(sim.now + Duration::from_millis(100));
+}
+
+/// An L2TP control message: header (T, L, S, version 2), then `avps`
+/// (type, mandatory, value).
+fn control(version: u8, avps: &[(u16, bool, &[u8])]) -> Vec<u8> {
+    let mut m = vec![0xc8, version, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    for (kind, mandatory, value) in avps {
+        let len = 6 + value.len() as u16;
+        let flags = if *mandatory { 0x8000 } else { 0 };
+        m.extend_from_slice(&(flags | len).to_be_bytes());
+        m.extend_from_slice(&0u16.to_be_bytes());
+        m.extend_from_slice(&kind.to_be_bytes());
+        m.extend_from_slice(value);
+    }
+    let len = m.len() as u16;
+    m[2..4].copy_from_slice(&len.to_be_bytes());
+    m
+}
+
+/// The catalogue's L2TP and ESP rows at the gateway, from inside a valid
+/// SA: a truncated header, a bad version, a bad length, an unknown
+/// mandatory AVP, an SCCRQ of protocol version 2.0, a replayed ESP
+/// datagram. Each is counted; the session keeps carrying traffic.
+#[test]
+fn malformed_l2tp_and_replayed_esp_inside_a_valid_sa() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 44);
+        let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        sim.run_until(secs(30));
+        assert!(sim.clients[c].address.is_some());
+        let (_, esp0, l2tp0) = sim.gateway.core_counters();
+        let g0 = *sim.gateway.counters();
+        let sccrq = |version: [u8; 2], extra: Option<(u16, bool, &'static [u8])>| {
+            let mut avps: Vec<(u16, bool, &[u8])> = vec![
+                (0, true, &[0, 1]),
+                (2, true, &version),
+                (3, true, &[0, 0, 0, 3]),
+                (7, true, b"probe"),
+                (9, true, &[0x12, 0x34]),
+            ];
+            avps.extend(extra);
+            control(2, &avps)
+        };
+        // Truncated: a control header cut after 5 octets.
+        l2tp_from_client(&mut sim, &sccrq([1, 0], None)[..5]);
+        // Bad length: the Length field beyond the datagram.
+        let mut long = sccrq([1, 0], None);
+        long[2..4].copy_from_slice(&500u16.to_be_bytes());
+        l2tp_from_client(&mut sim, &long);
+        // Bad version: L2TPv3 (version 3) header.
+        l2tp_from_client(&mut sim, &control(3, &[(0, true, &[0, 1])]));
+        // An unknown mandatory AVP (type 200) in an SCCRQ.
+        l2tp_from_client(&mut sim, &sccrq([1, 0], Some((200, true, b"?"))));
+        // Protocol Version 2.0 (RFC 2661 §4.4.2: StopCCN result 5).
+        let mut v2 = sccrq([2, 0], None);
+        v2[55..57].copy_from_slice(&[0x56, 0x78]); // another Assigned Tunnel ID
+        l2tp_from_client(&mut sim, &v2);
+        sim.run_until(sim.now + secs(2));
+        let (_, _, l2tp1) = sim.gateway.core_counters();
+        assert!(l2tp1.rx_malformed >= l2tp0.rx_malformed + 2, "{l2tp1:?}");
+        assert_eq!(
+            l2tp1.rx_unknown_mandatory,
+            l2tp0.rx_unknown_mandatory + 1,
+            "{l2tp1:?}"
+        );
+        assert!(
+            l2tp1.tunnels_refused >= l2tp0.tunnels_refused + 2,
+            "{l2tp1:?}"
+        );
+        // A replayed ESP datagram: the client's last data packet again.
+        let last_esp = sim.in_flight.len();
+        assert_eq!(last_esp, 0);
+        assert!(sim.client_sends(c, std::net::Ipv4Addr::new(10, 10, 0, 1), b"once"));
+        let wire = sim.in_flight.last().map(|(_, _, _, w)| w.clone()).unwrap();
+        sim.run_until(sim.now + secs(1));
+        let inside = sim.inside.len();
+        sim.send_from_client_raw(wire);
+        sim.run_until(sim.now + secs(1));
+        assert_eq!(sim.inside.len(), inside, "the replay is not delivered");
+        let (_, esp1, _) = sim.gateway.core_counters();
+        let g1 = *sim.gateway.counters();
+        assert_eq!(
+            g1.esp_dropped,
+            g0.esp_dropped + 1,
+            "{g1:?} {esp0:?} {esp1:?}"
+        );
+        // Nothing else disturbed.
+        assert_eq!(g1.sessions_down, g0.sessions_down);
+        assert!(sim.client_sends(c, std::net::Ipv4Addr::new(10, 10, 0, 1), b"still"));
+        sim.run_until(sim.now + secs(1));
+        assert_eq!(sim.inside.len(), inside + 1);
+    });
+}

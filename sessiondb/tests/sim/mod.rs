@@ -460,6 +460,12 @@ impl Sim {
         }
     }
 
+    /// Puts `wire` on the network towards the gateway as it is (a replay
+    /// of something already sent).
+    pub fn send_from_client_raw(&mut self, wire: Wire) {
+        self.send(Some(0), wire);
+    }
+
     /// The client is gone: nothing more from it, nothing reaches it.
     pub fn vanish(&mut self, i: usize) {
         self.vanished.insert(i);
