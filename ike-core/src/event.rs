@@ -511,6 +511,9 @@ pub struct Counters {
     pub half_open_refused: u64,
     /// First messages refused because the table was full.
     pub table_full: u64,
+    /// Half-open responder negotiations dropped to make room for a new
+    /// one (their message 2 was never answered).
+    pub half_open_evicted: u64,
     /// Retransmissions on timeout.
     pub retransmissions: u64,
     /// Duplicates answered by resending our last message.

@@ -230,10 +230,35 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             .filter_map(|s| s.sa.as_ref())
             .filter(|s| half_open(s) && s.remote.ip() == remote.ip())
             .count();
-        if total >= self.config.limits.max_half_open
-            || from_peer >= self.config.limits.max_half_open_per_peer
-        {
+        if from_peer >= self.config.limits.max_half_open_per_peer {
             return Err(Error::HalfOpenLimit);
+        }
+        // Anti-clogging (RFC 2408 §2.5.3): when the half-open limit or a
+        // table is full, the oldest negotiation that never answered our
+        // message 2 (its source has not shown it receives what we send:
+        // forged sources never do) makes room for this one. A client whose
+        // message 3 comes back within the time the table takes to turn over
+        // gets through a flood of forged first messages.
+        // A finished exchange kept only to answer a retransmission gives
+        // its slot first.
+        if self.free_exchange_slot().is_none()
+            && let Some(x) = self.oldest_lingering_exchange()
+        {
+            self.free_exchange(x);
+        }
+        let full = total >= self.config.limits.max_half_open
+            || self.free_sa_slot().is_none()
+            || self.free_exchange_slot().is_none();
+        if full {
+            let Some(victim) = self.oldest_unanswered_responder() else {
+                return Err(if total >= self.config.limits.max_half_open {
+                    Error::HalfOpenLimit
+                } else {
+                    Error::TableFull
+                });
+            };
+            self.remove_sa(victim);
+            self.counters.half_open_evicted += 1;
         }
         let slot = self.free_sa_slot().ok_or(Error::TableFull)?;
         let x = self.free_exchange_slot().ok_or(Error::ExchangesFull)?;
@@ -342,6 +367,56 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
 
     /// Resends our last message of SA `i`'s phase 1 exchange if `dig` is
     /// the peer's last message again.
+    /// Frees an exchange slot: a lingering finished exchange if there is
+    /// one, else the oldest half-open responder negotiation whose message
+    /// 2 went unanswered. Returns whether a slot was freed.
+    pub(crate) fn make_exchange_room(&mut self) -> bool {
+        if let Some(x) = self.oldest_lingering_exchange() {
+            self.free_exchange(x);
+            return true;
+        }
+        if let Some(victim) = self.oldest_unanswered_responder() {
+            self.remove_sa(victim);
+            self.counters.half_open_evicted += 1;
+            return true;
+        }
+        false
+    }
+
+    /// The finished exchange (kept only to answer a retransmission of the
+    /// peer's last message) that would be forgotten first.
+    fn oldest_lingering_exchange(&self) -> Option<usize> {
+        self.exchanges
+            .iter()
+            .enumerate()
+            .filter_map(|(x, s)| {
+                let ex = s.ex.as_ref()?;
+                matches!(ex.state, ExState::MainModeDone | ExState::QmIDone)
+                    .then_some((ex.deadline?, x))
+            })
+            .min()
+            .map(|(_, x)| x)
+    }
+
+    /// The responder SA whose message 2 has gone unanswered longest
+    /// (state R1: we sent message 2, message 3 never came).
+    fn oldest_unanswered_responder(&self) -> Option<usize> {
+        self.sas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let sa = s.sa.as_ref()?;
+                if sa.role != Role::Responder || sa.state != P1State::R1 {
+                    return None;
+                }
+                let (x, _) = sa.phase1_exchange?;
+                let deadline = self.exchanges.get(usize::from(x))?.ex.as_ref()?.deadline?;
+                Some((deadline, i))
+            })
+            .min()
+            .map(|(_, i)| i)
+    }
+
     fn answer_duplicate(&mut self, i: usize, dig: [u8; 16]) -> Result<(), Error> {
         let Some((x, g)) = self.sas[i].sa.as_ref().and_then(|s| s.phase1_exchange) else {
             return Err(Error::UnexpectedMessage);

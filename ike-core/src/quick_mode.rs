@@ -350,18 +350,25 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         if !hash_1(p.hash, keys.skeyid_a.as_slice(), mid, rest).ct_eq(first.body) {
             return Err(Error::IntegrityCheckFailed);
         }
-        // Authentic from here on: refusals are answered, and the message
-        // ID is not accepted again.
-        if let Some(sa) = self.sas[i].sa.as_mut() {
-            sa.remember_mid(mid);
-        }
         self.peer_heard(i, now);
         // An authentic Quick Mode proves that the peer has our last Main
         // Mode message, so the Main Mode need not linger to resend it: its
         // slot serves the next negotiation at once (a burst of clients
         // would otherwise wait for the linger of those before them).
         self.end_phase1_linger(i);
+        // An authenticated peer goes before half-open negotiations: with
+        // every exchange slot taken (a flood of first messages), one of
+        // them makes room. Only then is the message ID remembered, so that
+        // a message refused for want of a slot is taken when retransmitted.
+        if self.free_exchange_slot().is_none() {
+            self.make_exchange_room();
+        }
         let x = self.free_exchange_slot().ok_or(Error::ExchangesFull)?;
+        // Authentic from here on: refusals are answered, and the message
+        // ID is not accepted again.
+        if let Some(sa) = self.sas[i].sa.as_mut() {
+            sa.remember_mid(mid);
+        }
         let sa_payload = parsed.get(PayloadType::Sa).ok_or(Error::MissingPayload)?;
         let ni = parsed
             .get(PayloadType::Nonce)

@@ -97,6 +97,10 @@ pub struct Config {
     /// How long a closed tunnel is kept to acknowledge a repeated StopCCN
     /// (RFC 2661 §5.7: "a full retransmission cycle").
     pub close_hold: Duration,
+    /// Tunnels one peer may hold open or opening at once (0: no limit).
+    /// Beyond it an SCCRQ is refused with StopCCN result 2, error 4 (no
+    /// resources), so that one peer cannot take the whole table.
+    pub max_tunnels_per_peer: u8,
 }
 
 impl Default for Config {
@@ -116,6 +120,7 @@ impl Default for Config {
             retransmit_cap: Duration::from_secs(8),
             max_retransmissions: 5,
             close_hold: Duration::from_secs(31),
+            max_tunnels_per_peer: 0,
         }
     }
 }

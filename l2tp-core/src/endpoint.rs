@@ -840,6 +840,19 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             self.counters.auth_failures += 1;
             return refuse(self, Reason::NOT_AUTHORIZED);
         }
+        let limit = usize::from(self.config.max_tunnels_per_peer);
+        let held = self
+            .tunnels
+            .iter()
+            .filter_map(|s| s.item.as_ref())
+            .filter(|t| {
+                t.peer == peer
+                    && matches!(t.state, TunnelState::WaitCtlConn | TunnelState::Established)
+            })
+            .count();
+        if limit > 0 && held >= limit {
+            return refuse(self, Reason::NO_RESOURCES);
+        }
         let Some(i) = self.tunnels.iter().position(|s| s.item.is_none()) else {
             return refuse(self, Reason::NO_RESOURCES);
         };

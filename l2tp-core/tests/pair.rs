@@ -984,3 +984,35 @@ fn lac_sends_sequence_numbers_once_the_lns_does() {
         Err(Error::UnknownTunnel)
     );
 }
+
+#[test]
+fn tunnels_per_peer_are_limited_when_configured() {
+    // At most two tunnels per peer handle (one IPsec SA at the gateway):
+    // the third SCCRQ from the same peer gets StopCCN 2/4 and leaves no
+    // state; another peer is still served.
+    let mut lns = Config::default();
+    lns.max_tunnels_per_peer = 2;
+    let configs = vec![lns, Config::default(), Config::default()];
+    let mut sim: Sim = Sim::new(configs, 21);
+    for _ in 0..5 {
+        dial(&mut sim, 1, 1);
+    }
+    sim.run_for(secs(5));
+    assert_eq!(ups(&sim, 0), (2, 2));
+    let refused = count(&sim, 1, |e| {
+        matches!(
+            e,
+            Event::TunnelDown {
+                reason: Some(Reason::NO_RESOURCES),
+                origin: Origin::Peer,
+                ..
+            }
+        )
+    });
+    assert_eq!(refused, 3);
+    assert_eq!(counters(&sim, 0).tunnels_refused, 3);
+    assert_eq!(sim.nodes[0].ep.tunnel_handles().count(), 2);
+    dial(&mut sim, 2, 1);
+    sim.run_for(secs(5));
+    assert_eq!(ups(&sim, 0), (3, 3));
+}

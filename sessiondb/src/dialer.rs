@@ -415,6 +415,23 @@ impl Dialer {
         self.frame_out(now, buf, frame)
     }
 
+    /// Sends the caller's own L2TP message at `buf[message]` through the
+    /// IPsec SA (UDP 1701 to 1701, RFC 3193 §4), bypassing the dialer's
+    /// L2TP state: for tests and tools that put crafted L2TP in front of a
+    /// gateway from inside a valid SA.
+    ///
+    /// # Errors
+    /// [`DialerError::NotUp`] without an IPsec SA,
+    /// [`DialerError::BufferTooSmall`] without room around the message.
+    pub fn send_raw_l2tp(
+        &mut self,
+        now: Duration,
+        buf: &mut [u8],
+        message: Range<usize>,
+    ) -> Result<DialerTransmit, DialerError> {
+        self.seal(now, buf, message)
+    }
+
     fn frame_out(
         &mut self,
         now: Duration,

@@ -171,6 +171,11 @@ pub struct Config {
     /// `group-delimiter {@|#|!}`: the character separating a user name from
     /// a tunnel-group name (`user@group`). `None`: no tunnel-group switching.
     pub group_delimiter: Option<char>,
+    /// `aaa local authentication attempts max-fail N` (1..=16): a local
+    /// user is locked out after N consecutive failed logins, until
+    /// `clear aaa local user lockout`; users of privilege 15 are exempt.
+    /// `None`: no limit (the appliance's default).
+    pub local_max_fail: Option<u8>,
 }
 
 impl Default for Config {
@@ -192,6 +197,7 @@ impl Default for Config {
             tunnel_groups: Vec::new(),
             l2tp_hello: DEFAULT_L2TP_HELLO,
             group_delimiter: None,
+            local_max_fail: None,
         };
         // Capacities are at least 2, so these pushes cannot fail.
         let _ = c

@@ -687,6 +687,17 @@ impl Parser<'_, '_> {
         } else if kw(first, "aaa-server") {
             line.ctx = Context::Command("aaa-server");
             return self.aaa_server(line);
+        } else if kw(first, "aaa") {
+            let mut look = line.toks.clone();
+            let words = ["local", "authentication", "attempts", "max-fail"];
+            if words.iter().all(|w| look.next().is_some_and(|t| kw(t, w))) {
+                line.toks = look;
+                line.ctx = Context::Command("aaa local authentication attempts max-fail");
+                let n = line.req_u16("a number of attempts (1-16)", 1, 16)?;
+                line.end()?;
+                self.cfg.local_max_fail = u8::try_from(n).ok();
+                return Ok(());
+            }
         } else if kw(first, "l2tp") {
             line.ctx = Context::Command("l2tp tunnel hello");
             return self.l2tp(line);

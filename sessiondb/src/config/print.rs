@@ -174,6 +174,9 @@ impl<W: Write> Printer<'_, W> {
         if let Some(d) = c.group_delimiter {
             writeln!(self.out, "group-delimiter {d}")?;
         }
+        if let Some(n) = c.local_max_fail {
+            writeln!(self.out, "aaa local authentication attempts max-fail {n}")?;
+        }
         for gp in &c.group_policies {
             self.group_policy(gp)?;
         }

@@ -168,7 +168,21 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                     login.fallback = Some(cred);
                 }
             }
-            Err(_) => self.refuse_as(now, slot, &user, Refused::ServerTimeout),
+            // Every request slot is taken (by accounting being
+            // retransmitted to a server that is away, say): the server may
+            // well be alive, so the local database does not decide; the
+            // client may try again.
+            Err(radius_core::Error::TooManyRequests) => {
+                self.refuse_as(now, slot, &user, Refused::Busy);
+            }
+            // No server to ask: as if none had answered, so that the local
+            // database serves when the group allows.
+            Err(_) => {
+                if let Some(login) = self.logins[i].as_mut() {
+                    login.fallback = Some(cred);
+                }
+                self.server_timeout(now, i);
+            }
         }
     }
 
@@ -343,14 +357,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             });
         match login.fallback.take() {
             Some(cred) if local => {
-                let verdict = cred.verify_local(&self.config, &login.user);
-                self.decided(
-                    now,
-                    slot,
-                    verdict.map_err(Refused::Policy),
-                    (&login.user, &login.tunnel_group),
-                    None,
-                );
+                let verdict = self.verify_local_limited(&cred, &login.user);
+                self.decided(now, slot, verdict, (&login.user, &login.tunnel_group), None);
             }
             _ => self.refuse_as(now, slot, &login.user, Refused::ServerTimeout),
         }
@@ -591,6 +599,12 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .map(|r| r.username.as_bytes())
             .unwrap_or_default();
         if status != AcctStatusType::Start && !p.acct_started {
+            // The session ends before its Start could be sent (every
+            // request slot was taken all along): no Stop without a Start,
+            // and the session's accounting is counted as lost.
+            if status == AcctStatusType::Stop {
+                self.counters.accounting_lost += 1;
+            }
             return true;
         }
         // A deferred Stop counts the session up to its end, not its sending.

@@ -291,6 +291,11 @@ pub enum Refused {
     /// Every RADIUS request slot is taken by other logins in progress; the
     /// client may try again.
     Busy,
+    /// The local user had `aaa local authentication attempts max-fail`
+    /// consecutive failed logins and is locked out until
+    /// [`Gateway::clear_local_lockout`]. On the wire it is an ordinary
+    /// authentication failure, as on the appliance.
+    LockedOut,
 }
 
 /// Errors of the handlers. None of them disturbs another session.
@@ -377,8 +382,12 @@ pub struct Counters {
     /// Accounting requests that found every RADIUS request slot taken and
     /// were sent on a later tick.
     pub accounting_deferred: u64,
-    /// Accounting-Stops given up after [`STOP_PATIENCE`] of trying.
+    /// Sessions whose accounting was cut short: an Accounting-Stop given
+    /// up after [`STOP_PATIENCE`] of trying, or a session that ended before
+    /// its Accounting-Start found a free request slot (neither is sent).
     pub accounting_lost: u64,
+    /// Logins refused because the local user is locked out.
+    pub locked_out: u64,
 }
 
 /// What the gateway holds, from [`Gateway::resources`].
@@ -445,6 +454,9 @@ pub struct Gateway<
     wall: Option<(Duration, WallClock)>,
     next_tick: Option<Duration>,
     next_acct_session: u32,
+    /// Consecutive failed logins of each local user (by position in
+    /// `config.users`).
+    local_failures: [u8; crate::config::capacity::USERS],
 }
 
 /// A gateway for a small router: 16 sessions.
@@ -482,6 +494,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         // A closed tunnel is held to re-acknowledge a lost StopCCN; when the
         // IPsec SA is gone nothing can be sent, so keep the hold short.
         l2tp_config.close_hold = Duration::from_secs(8);
+        // A client has one tunnel (and briefly a second when it redials
+        // before the first is gone): no more, so that SCCRQs from inside
+        // one SA cannot take the whole table.
+        l2tp_config.max_tunnels_per_peer = 2;
         let mut gateway = Self {
             ike,
             esp: esp_core::SaTable::new(),
@@ -501,10 +517,11 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             wall: None,
             next_tick: None,
             next_acct_session: 1,
+            local_failures: [0; crate::config::capacity::USERS],
             config,
             options,
         };
-        gateway.build_radius();
+        gateway.build_radius(None);
         gateway
     }
 
@@ -594,34 +611,54 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         ike
     }
 
-    fn build_radius(&mut self) {
-        self.radius.clear();
-        for group in &self.config.aaa_groups {
-            let mut client = radius_core::Client::new(radius_core::GroupConfig::default());
-            let mut servers = heapless::Vec::new();
-            for host in &group.hosts {
-                let Some(key) = host.key.as_ref() else {
-                    continue;
-                };
-                let server = radius_core::ServerConfig {
-                    secret: key.expose(),
-                    retry_interval: Duration::from_secs(u64::from(host.retry_interval.max(1))),
-                    timeout: Duration::from_secs(u64::from(host.timeout.max(1))),
-                    authentication: true,
-                    accounting: true,
-                };
-                if client.add_server(&server).is_ok() {
-                    let _ = servers.push((
-                        SocketAddrV4::new(host.address, host.authentication_port),
-                        SocketAddrV4::new(host.address, host.accounting_port),
-                    ));
+    /// The RADIUS clients of the configuration's server groups. A group
+    /// that is unchanged from `previous` (same place, same servers) keeps
+    /// its client, so that requests in flight (an Accounting-Start, a
+    /// login's Access-Request) go on being retransmitted across a reload.
+    fn build_radius(&mut self, previous: Option<&Config>) {
+        let groups = &self.config.aaa_groups;
+        self.radius.truncate(groups.len());
+        for (i, group) in groups.iter().enumerate() {
+            let unchanged = i < self.radius.len()
+                && previous.is_some_and(|p| p.aaa_groups.get(i) == Some(group));
+            if unchanged {
+                continue;
+            }
+            let built = Self::new_radius_group(group);
+            match self.radius.get_mut(i) {
+                Some(slot) => *slot = built,
+                None => {
+                    let _ = self.radius.push(built);
                 }
             }
-            let _ = self.radius.push(RadiusGroup {
-                name: group.name.clone(),
-                client,
-                servers,
-            });
+        }
+    }
+
+    fn new_radius_group(group: &crate::config::AaaServerGroup) -> RadiusGroup<R> {
+        let mut client = radius_core::Client::new(radius_core::GroupConfig::default());
+        let mut servers = heapless::Vec::new();
+        for host in &group.hosts {
+            let Some(key) = host.key.as_ref() else {
+                continue;
+            };
+            let server = radius_core::ServerConfig {
+                secret: key.expose(),
+                retry_interval: Duration::from_secs(u64::from(host.retry_interval.max(1))),
+                timeout: Duration::from_secs(u64::from(host.timeout.max(1))),
+                authentication: true,
+                accounting: true,
+            };
+            if client.add_server(&server).is_ok() {
+                let _ = servers.push((
+                    SocketAddrV4::new(host.address, host.authentication_port),
+                    SocketAddrV4::new(host.address, host.accounting_port),
+                ));
+            }
+        }
+        RadiusGroup {
+            name: group.name.clone(),
+            client,
+            servers,
         }
     }
 
@@ -811,8 +848,16 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let mut ike = Self::ike_config(&config);
         ike.credentials = self.ike.config().credentials.clone();
         self.ike.set_config(ike);
-        self.config = config;
-        self.build_radius();
+        let previous = core::mem::replace(&mut self.config, config);
+        self.build_radius(Some(&previous));
+        // Failed-login counts follow their users across a reload.
+        let mut failures = [0; crate::config::capacity::USERS];
+        for (i, user) in self.config.users.iter().enumerate() {
+            if let Some(j) = previous.users.iter().position(|u| u.name == user.name) {
+                failures[i] = self.local_failures.get(j).copied().unwrap_or(0);
+            }
+        }
+        self.local_failures = failures;
         for slot in 0..N {
             let keep = match self.peers[slot].as_ref() {
                 Some(p) if p.session_index.is_some() => self.still_allowed(p),
@@ -823,6 +868,36 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             }
         }
         self.pump(now, rng);
+    }
+
+    /// The consecutive failed logins of local user `name`, and whether it
+    /// is locked out (`show aaa local user`).
+    pub fn local_user_failures(&self, name: &str) -> Option<(u8, bool)> {
+        let i = self.config.users.iter().position(|u| u.name == name)?;
+        let failures = self.local_failures[i];
+        Some((failures, self.locked_out(i)))
+    }
+
+    /// `clear aaa local user lockout {all | username NAME}`: unlocks
+    /// (and zeroes the failure count of) one local user, or every one with
+    /// `None`; returns how many were locked out.
+    pub fn clear_local_lockout(&mut self, name: Option<&str>) -> usize {
+        let mut cleared = 0;
+        for i in 0..self.config.users.len() {
+            if name.is_some_and(|n| self.config.users[i].name != n) {
+                continue;
+            }
+            cleared += usize::from(self.locked_out(i));
+            self.local_failures[i] = 0;
+        }
+        cleared
+    }
+
+    fn locked_out(&self, i: usize) -> bool {
+        let exempt = self.config.users.get(i).is_none_or(|u| u.privilege >= 15);
+        self.config
+            .local_max_fail
+            .is_some_and(|max| !exempt && self.local_failures[i] >= max)
     }
 
     /// Runs one console line (`show vpn-sessiondb ...`, `show debug`,

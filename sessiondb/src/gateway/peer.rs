@@ -348,16 +348,25 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             return;
         };
         let address = p.address.take();
+        let was_pending = p.stop_pending;
         p.session_index = None;
         p.stop_pending = deferred;
         if !deferred {
             p.session = None;
         }
+        // A deferred Stop keeps the address out of the pool until it is
+        // sent: the server must not see it given to someone else (a Start
+        // with the same Framed-IP-Address) before it saw the Stop.
         if let Some(address) = address {
-            let _ = self.pool.release(address);
+            if !deferred {
+                let _ = self.pool.release(address);
+            }
             self.unmap_address(address);
         }
         if let Some(h) = record.filter(|_| !deferred) {
+            if was_pending {
+                self.release_record_address(h);
+            }
             let _ = self.sessions.remove(h);
         }
         self.drop_login(slot);
@@ -385,9 +394,18 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             p.session = None;
         }
         if let Some(h) = record {
+            self.release_record_address(h);
             let _ = self.sessions.remove(h);
         }
         true
+    }
+
+    /// The address a record kept while its Stop waited goes back to its
+    /// pool.
+    fn release_record_address(&mut self, h: crate::session::SessionHandle) {
+        if let Some(address) = self.sessions.get(h).and_then(|r| r.assigned_ip) {
+            let _ = self.pool.release(address);
+        }
     }
 
     /// Frees the slot for good: ESP SAs removed, IKE told to delete (its

@@ -376,14 +376,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         match authenticator {
             Err(r) => self.refuse_as(now, slot, &username, Refused::Policy(r)),
             Ok(Authenticator::Local) => {
-                let verdict = cred.verify_local(&self.config, &username);
-                self.decided(
-                    now,
-                    slot,
-                    verdict.map_err(Refused::Policy),
-                    (&username, &group),
-                    None,
-                );
+                let verdict = self.verify_local_limited(&cred, &username);
+                self.decided(now, slot, verdict, (&username, &group), None);
             }
             Ok(Authenticator::Server { group: aaa, .. }) => {
                 let name = aaa.name.clone();
@@ -394,6 +388,41 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 self.radius_authenticate(now, slot, &name, login, cred, method);
             }
         }
+    }
+
+    /// The local database's verdict under the appliance's failed-login
+    /// limit (`aaa local authentication attempts max-fail N`): a locked-out
+    /// user is refused without looking at the credentials; a wrong
+    /// password counts one more consecutive failure, a right one clears
+    /// them.
+    pub(super) fn verify_local_limited(
+        &mut self,
+        cred: &OwnedCredentials,
+        username: &str,
+    ) -> Result<Accept, Refused> {
+        let index = self.config.users.iter().position(|u| u.name == username);
+        if index.is_some_and(|i| self.locked_out(i)) {
+            self.counters.locked_out += 1;
+            return Err(Refused::LockedOut);
+        }
+        let verdict = cred.verify_local(&self.config, username);
+        if let Some(i) = index {
+            match verdict {
+                Ok(_) => self.local_failures[i] = 0,
+                Err(Refusal::BadPassword) => {
+                    self.local_failures[i] = self.local_failures[i].saturating_add(1);
+                    if self.locked_out(i) {
+                        self.debug(
+                            DebugClass::Event,
+                            1,
+                            format_args!("AAA: local user {} locked out", username),
+                        );
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        verdict.map_err(Refused::Policy)
     }
 
     /// The name a slot's login goes by: its session record's, else the

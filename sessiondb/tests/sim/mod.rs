@@ -430,6 +430,42 @@ impl Sim {
         }
     }
 
+    /// Puts a new dialer in client slot `i` (a new connection from the same
+    /// host: the NAT gives it new public ports).
+    pub fn renew_client(&mut self, i: usize, config: &DialerConfig) {
+        self.vanished.remove(&i);
+        self.rebind_nat(i);
+        let c = &mut self.clients[i];
+        c.dialer = Dialer::new(config).unwrap();
+        c.up = None;
+        c.address = None;
+        c.received.clear();
+        c.events.clear();
+    }
+
+    /// Whether client `i` vanished.
+    pub fn has_vanished(&self, i: usize) -> bool {
+        self.vanished.contains(&i)
+    }
+
+    /// Sends `wire` from client `i` (through its NAT, if behind one).
+    pub fn send_from_client(&mut self, i: usize, wire: Wire) {
+        let wire = if self.clients[i].behind_nat {
+            self.nat_outbound(i, wire)
+        } else {
+            Some(wire)
+        };
+        if let Some(w) = wire {
+            self.send(Some(i), w);
+        }
+    }
+
+    /// Puts `wire` on the network towards the gateway as it is (a replay
+    /// of something already sent).
+    pub fn send_from_client_raw(&mut self, wire: Wire) {
+        self.send(Some(0), wire);
+    }
+
     /// The client is gone: nothing more from it, nothing reaches it.
     pub fn vanish(&mut self, i: usize) {
         self.vanished.insert(i);

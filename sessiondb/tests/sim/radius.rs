@@ -24,6 +24,10 @@ pub struct FakeRadius {
     pub users: HashMap<String, (String, UserReply)>,
     /// Drop every request (a server that never answers).
     pub silent: bool,
+    /// Accounting-Starts and -Stops (by Acct-Session-Id) that arrived while
+    /// the server was silent: sent by the gateway, never heard.
+    pub unheard_starts: Vec<String>,
+    pub unheard_stops: Vec<String>,
     pub access_requests: usize,
     pub accepts: usize,
     pub rejects: usize,
@@ -34,6 +38,16 @@ pub struct FakeRadius {
     /// EAP-MD5 challenges handed out, by State.
     eap: HashMap<Vec<u8>, (String, u8, [u8; 16])>,
     next_state: u32,
+}
+
+/// The Acct-Session-Id and Acct-Status-Type of an Accounting-Request.
+pub fn accounting_of(request: &[u8]) -> Option<(String, u32)> {
+    let req = Packet::new_checked(request).ok()?;
+    if req.code() != Code::AccountingRequest {
+        return None;
+    }
+    let id = String::from_utf8_lossy(req.attribute(AttributeType::AcctSessionId)?).into_owned();
+    Some((id, attr_u32(&req, AttributeType::AcctStatusType)?))
 }
 
 fn attr_u32(p: &Packet<&[u8]>, t: AttributeType) -> Option<u32> {
@@ -50,10 +64,20 @@ impl FakeRadius {
 
     /// Answers one request, or `None` when silent or unparseable.
     pub fn answer(&mut self, request: &[u8]) -> Option<Vec<u8>> {
+        let req = Packet::new_checked(request).ok()?;
         if self.silent {
+            if req.code() == Code::AccountingRequest
+                && let Some(id) = req.attribute(AttributeType::AcctSessionId)
+            {
+                let id = String::from_utf8_lossy(id).into_owned();
+                match attr_u32(&req, AttributeType::AcctStatusType) {
+                    Some(1) => self.unheard_starts.push(id),
+                    Some(2) => self.unheard_stops.push(id),
+                    _ => {}
+                }
+            }
             return None;
         }
-        let req = Packet::new_checked(request).ok()?;
         match req.code() {
             Code::AccessRequest => Some(self.access(&req)),
             Code::AccountingRequest => {
