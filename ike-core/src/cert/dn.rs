@@ -97,20 +97,30 @@ fn names_match_prepared(a: &[u8], b: &[u8]) -> Option<bool> {
     }
 }
 
+/// An AttributeTypeAndValue ::= SEQUENCE { type OID, value ANY }: the
+/// OID's contents and the value.
+type Attribute<'a> = (&'a [u8], Tlv<'a>);
+
 /// Reads the attributes of an RDN; `None` if it is not a non-empty SET OF
-/// SEQUENCE or has more than [`MAX_RDN_ATTRIBUTES`].
-fn attributes<'a>(rdn: &Tlv<'a>) -> Option<([Tlv<'a>; MAX_RDN_ATTRIBUTES], usize)> {
+/// AttributeTypeAndValue or has more than [`MAX_RDN_ATTRIBUTES`]. Every
+/// attribute is read before any is compared, so that a malformed one
+/// refuses the name whatever the order of the others.
+fn attributes<'a>(rdn: &Tlv<'a>) -> Option<([Attribute<'a>; MAX_RDN_ATTRIBUTES], usize)> {
     let empty = Tlv {
         tag: 0,
         value: &[],
         raw: &[],
     };
-    let mut out = [empty; MAX_RDN_ATTRIBUTES];
+    let mut out = [(&[][..], empty); MAX_RDN_ATTRIBUTES];
     let mut n = 0;
     let mut r = Reader::new(rdn.value);
+    // Each round consumes at least two octets.
     while !r.is_empty() {
-        let atv = r.expect(tag::SEQUENCE).ok()?;
-        *out.get_mut(n)? = atv;
+        let mut atv = r.sequence().ok()?;
+        let oid = atv.expect(tag::OID).ok()?.value;
+        let value = atv.any().ok()?;
+        atv.finish().ok()?;
+        *out.get_mut(n)? = (oid, value);
         n += 1;
     }
     (n > 0).then_some((out, n))
@@ -125,12 +135,15 @@ fn rdns_match(a: &Tlv<'_>, b: &Tlv<'_>) -> Option<bool> {
     if na != nb {
         return Some(false);
     }
-    // Each attribute of `a` claims a distinct attribute of `b`.
+    // Each attribute of `a` claims a distinct attribute of `b`. The
+    // attribute match is an equivalence (same type, same value class), so
+    // claiming the first equal one never misses a pairing that exists,
+    // and the result does not depend on which name is `a`.
     let mut claimed = [false; MAX_RDN_ATTRIBUTES];
     for x in &atvs_a[..na] {
         let mut found = false;
         for (y, c) in atvs_b[..nb].iter().zip(claimed.iter_mut()) {
-            if !*c && attributes_match(x, y)? {
+            if !*c && attributes_match(x, y) {
                 *c = true;
                 found = true;
                 break;
@@ -143,25 +156,8 @@ fn rdns_match(a: &Tlv<'_>, b: &Tlv<'_>) -> Option<bool> {
     Some(true)
 }
 
-/// AttributeTypeAndValue ::= SEQUENCE { type OID, value ANY }.
-fn attributes_match(a: &Tlv<'_>, b: &Tlv<'_>) -> Option<bool> {
-    if a.raw == b.raw {
-        return Some(true);
-    }
-    let (oid_a, va) = type_and_value(a)?;
-    let (oid_b, vb) = type_and_value(b)?;
-    if oid_a != oid_b {
-        return Some(false);
-    }
-    Some(va.raw == vb.raw || values_match(&va, &vb, case_ignore(oid_a)))
-}
-
-fn type_and_value<'a>(atv: &Tlv<'a>) -> Option<(&'a [u8], Tlv<'a>)> {
-    let mut r = Reader::new(atv.value);
-    let oid = r.expect(tag::OID).ok()?.value;
-    let value = r.any().ok()?;
-    r.finish().ok()?;
-    Some((oid, value))
+fn attributes_match((oid_a, va): &Attribute<'_>, (oid_b, vb): &Attribute<'_>) -> bool {
+    oid_a == oid_b && (va.raw == vb.raw || values_match(va, vb, case_ignore(oid_a)))
 }
 
 /// Two string values: the same characters, and for ASCII the same after
@@ -544,6 +540,64 @@ mod tests {
         let int = name(&[&[(CN, tag::INTEGER, b"\x01")]]);
         assert!(names_match(&int, &int.clone()));
         assert!(!names_match(&int, &name(&[&[(CN, PRINTABLE, b"\x01")]])));
+    }
+
+    /// 200,000 seeded mutations (octet changes, insertions, deletions,
+    /// truncations) of names with multi-valued RDNs and every string
+    /// type: no panic, and the comparison stays reflexive and symmetric.
+    #[test]
+    fn mutated_names_never_panic_and_compare_symmetrically() {
+        let seeds = [
+            interop(UTF8, b"client.interop.test"),
+            interop(PRINTABLE, b"CLIENT.interop.test  "),
+            name(&[
+                &[
+                    (O, BMP, &[0, b'E', 0, b'x']),
+                    (CN, UNIVERSAL, &[0, 0, 0, b'a']),
+                ],
+                &[
+                    (DC, IA5, b"Ex"),
+                    (OU, TELETEX, b"a b"),
+                    (EMAIL, VISIBLE, b"x"),
+                ],
+            ]),
+            name(&[
+                &[(CN, PRINTABLE, b"ex"), (O, UTF8, b"a")],
+                &[
+                    (DC, UTF8, b"eX"),
+                    (OU, PRINTABLE, b"a  b"),
+                    (EMAIL, IA5, b"x"),
+                ],
+            ]),
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            usize::try_from(x % u64::try_from(n.max(1)).unwrap()).unwrap()
+        };
+        let mut matched = 0;
+        for i in 0..200_000 {
+            let a = &seeds[i % seeds.len()];
+            let b = &seeds[rnd(seeds.len())];
+            let mut m = a.clone();
+            for _ in 0..=rnd(3) {
+                let at = rnd(m.len() + 1);
+                match rnd(4) {
+                    0 if at < m.len() => m[at] ^= 1 << rnd(8),
+                    1 => m.insert(at, [0x20, 0x0c, 0x13, 0x31, 0x30, 0x80][rnd(6)]),
+                    2 if at < m.len() => drop(m.remove(at)),
+                    _ => m.truncate(at),
+                }
+            }
+            assert!(names_match(&m, &m));
+            let (ab, ba) = (names_match(&m, b), names_match(b, &m));
+            assert_eq!(ab, ba, "{m:02x?} {b:02x?}");
+            matched += usize::from(ab);
+        }
+        // Some mutations (spaces, case, string tags) keep the name.
+        assert!(matched > 0);
     }
 
     #[test]
