@@ -114,20 +114,21 @@ stop_charon() {
     rm -f /var/run/charon.pid
 }
 
-# swanctl_conf DIR ROLE ENCAP [AUTH]: the connection (L2TP/IPsec as
+# swanctl_conf DIR ROLE ENCAP [AUTH [ID]]: the connection (L2TP/IPsec as
 # Windows: transport, udp/1701); AUTH psk (default) or pubkey (RSA
-# certificates from $WORK/pki).
+# certificates from $WORK/pki); ID charon's own identity with pubkey.
 swanctl_conf() {
-    local d=$1 role=$2 encap=$3 auth=${4:-psk} remote local_id=$CHARON local_extra="" remote_extra=""
+    local d=$1 role=$2 encap=$3 auth=${4:-psk} cert_id=${5:-} remote local_id=$CHARON local_extra="" remote_extra=""
     mkdir -p "$d"
     if [[ $role == initiator ]]; then remote=$LNSADDR; else remote=%any; fi
     if [[ $auth == pubkey ]]; then
         mkdir -p "$d/x509" "$d/x509ca" "$d/private"
         cp "$WORK/pki/client.pem" "$d/x509/" && cp "$WORK/pki/ca.pem" "$d/x509ca/" && cp "$WORK/pki/client.key" "$d/private/"
         # No explicit id: charon sends its certificate's subject DN as
-        # encoded in the certificate (CHARON_CERT_ID=DN sets one, which
-        # charon re-encodes from the string; see docs/RELIABILITY.md).
-        local_id="${CHARON_CERT_ID:-}"
+        # encoded in the certificate. A DN given as a string is re-encoded
+        # by charon (PrintableString values where openssl wrote
+        # UTF8String; see docs/RELIABILITY.md).
+        local_id="$cert_id"
         local_extra="certs = client.pem"
         remote_extra="cacerts = ca.pem"
     fi
@@ -266,11 +267,15 @@ grep -q "serving on" "$WORK/serve.err" || { echo "lns serve did not start"; tail
 # The gateway's own account of each event and error, in serve.out.
 for class in event error; do "$LNS" ctl --ctl "$WORK/lns.sock" debug l2tp $class 255 >/dev/null; done
 
-for variant in psk:no psk:yes pubkey:yes; do
-    auth=${variant%%:*} encap=${variant#*:}
+# pubkey-dn: charon given its identity as the DN string $CLIENT_DN.
+for variant in psk:no psk:yes pubkey:yes pubkey-dn:yes; do
+    auth=${variant%%:*} encap=${variant#*:} cert_id=""
     name="charon-initiator-$auth-encap-$encap"
     [[ $auth == pubkey ]] && name="charon-initiator-rsa-sig-encap-$encap"
-    swanctl_conf "$WORK/$name" initiator "$encap" "$auth"
+    if [[ $auth == pubkey-dn ]]; then
+        auth=pubkey cert_id=$CLIENT_DN name="charon-initiator-rsa-sig-dn-string-encap-$encap"
+    fi
+    swanctl_conf "$WORK/$name" initiator "$encap" "$auth" "$cert_id"
     if start_charon "$name"; then
         timeout 40 swanctl --initiate --child l2tp --timeout 30 --uri "unix://$WORK/$name/charon.vici" \
             >"$WORK/$name/initiate.out" 2>&1

@@ -141,6 +141,76 @@ fn good_chain_both_ways_with_loss_and_nat_in_groups_14_and_19() {
     }
 }
 
+/// client1's subject, `CN=client1, O=Example`, as OpenSSL wrote it in
+/// the certificate: UTF8String values.
+const CLIENT1_SUBJECT_UTF8: &[u8] = &[
+    0x30, 0x24, //
+    0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04, 0x03, //
+    0x0c, 0x07, b'c', b'l', b'i', b'e', b'n', b't', b'1', //
+    0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04, 0x0a, //
+    0x0c, 0x07, b'E', b'x', b'a', b'm', b'p', b'l', b'e',
+];
+
+/// `dn` with its UTF8String (0x0c) values re-encoded as PrintableString
+/// (0x13), as strongSwan's charon does with a DN given as a string.
+fn printable(dn: &[u8]) -> Vec<u8> {
+    let mut out = dn.to_vec();
+    for at in [11, 29] {
+        assert_eq!(out[at], 0x0c);
+        out[at] = 0x13;
+    }
+    out
+}
+
+/// The interop finding: the client's ID payload carries its subject DN
+/// re-encoded with PrintableString values (and, second, in other case and
+/// with extra spaces); the LNS compares names by RFC 5280 §7.1, not byte
+/// for byte, and authenticates it. The LNS reports the ID as received.
+#[test]
+fn a_dn_id_in_printable_string_matches_the_utf8_string_subject() {
+    let cert = file("client1.der");
+    let subject = Certificate::parse(&cert).unwrap().subject().to_vec();
+    assert_eq!(subject, CLIENT1_SUBJECT_UTF8);
+    let same_name = printable(CLIENT1_SUBJECT_UTF8);
+    // CN=" CLIENT1", O="example  " in PrintableString.
+    let mut other_case: Vec<u8> = vec![0x30, 0x27];
+    other_case.extend([
+        0x31, 0x11, 0x30, 0x0f, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x08,
+    ]);
+    other_case.extend(b" CLIENT1");
+    other_case.extend([
+        0x31, 0x12, 0x30, 0x10, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x13, 0x09,
+    ]);
+    other_case.extend(b"example  ");
+    for (k, id) in [same_name, other_case].into_iter().enumerate() {
+        assert_ne!(id, subject);
+        let mut c = client("client1.der", "client1.key", &["ca.der"], DhGroup::Modp2048);
+        c.credentials.identity = Some((IdType::DerAsn1Dn, heapless::Vec::from_slice(&id).unwrap()));
+        let mut sim = sim(
+            lns("lns.der", "lns.key", &["ca.der"]),
+            c,
+            Faults::LOSSY,
+            150 + k as u64,
+        );
+        sim.connect(I);
+        sim.run_for(Duration::from_secs(120));
+        assert_eq!(failed(&sim, R), vec![], "{k}");
+        let (ic, rc) = (sim.children(I), sim.children(R));
+        assert_eq!((ic.len(), rc.len()), (1, 1), "{k}: {:?}", sim.events(R));
+        assert_same_keys(&ic[0], &rc[0]);
+        let peer = sim
+            .events(R)
+            .iter()
+            .find_map(|e| match e {
+                Event::Phase1Established { info, .. } => info.peer_id.clone(),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(peer.id_type, u8::from(IdType::DerAsn1Dn));
+        assert_eq!(peer.data(), &id[..], "{k}");
+    }
+}
+
 /// Each refusal by the LNS: its own FailReason, its own Notify.
 #[test]
 fn the_lns_refuses_bad_client_certificates_each_with_its_reason_and_notify() {
@@ -186,6 +256,36 @@ fn the_lns_refuses_bad_client_certificates_each_with_its_reason_and_notify() {
                     IdType::Fqdn,
                     heapless::Vec::from_slice(b"lns.example").unwrap(),
                 ));
+                c
+            },
+            CertErrorOrSig::Cert(CertError::IdMismatch),
+            NotifyType::InvalidIdInformation,
+        ),
+        (
+            "another DN in PrintableString",
+            {
+                // CN=client2, O=Example: same encoding trick, other name.
+                let mut id = printable(CLIENT1_SUBJECT_UTF8);
+                id[19] = b'2';
+                let mut c = client("client1.der", "client1.key", &["ca.der"], DhGroup::Modp2048);
+                c.credentials.identity =
+                    Some((IdType::DerAsn1Dn, heapless::Vec::from_slice(&id).unwrap()));
+                c
+            },
+            CertErrorOrSig::Cert(CertError::IdMismatch),
+            NotifyType::InvalidIdInformation,
+        ),
+        (
+            "the DN's RDNs in the other order",
+            {
+                // O=Example, CN=client1: the same RDNs, reversed.
+                let p = printable(CLIENT1_SUBJECT_UTF8);
+                let mut id = p[..2].to_vec();
+                id.extend(&p[20..]);
+                id.extend(&p[2..20]);
+                let mut c = client("client1.der", "client1.key", &["ca.der"], DhGroup::Modp2048);
+                c.credentials.identity =
+                    Some((IdType::DerAsn1Dn, heapless::Vec::from_slice(&id).unwrap()));
                 c
             },
             CertErrorOrSig::Cert(CertError::IdMismatch),

@@ -7,6 +7,7 @@
 //! read in place from its message.
 
 pub(crate) mod der;
+pub(crate) mod dn;
 pub mod x509;
 
 use crate::crypto::RsaPrivateKey;

@@ -263,14 +263,17 @@ impl<'a> Certificate<'a> {
     }
 
     /// Whether the certificate names the identity of an ID payload
-    /// (RFC 4945 §3.1): ID_DER_ASN1_DN against the subject (byte for
-    /// byte, as Windows and strongSwan send it), ID_FQDN and
+    /// (RFC 4945 §3.1): ID_DER_ASN1_DN against the subject, as the same
+    /// name by RFC 5280 §7.1 (byte equality, or the same RDNs in the same
+    /// order with values equal after RFC 4518 preparation: strongSwan
+    /// re-encodes a DN given as a string with PrintableString where
+    /// OpenSSL wrote UTF8String), ID_FQDN and
     /// ID_USER_FQDN against dNSName and rfc822Name (case-insensitive),
     /// ID_IPV4_ADDR and ID_IPV6_ADDR against iPAddress.
     pub fn matches_id(&self, id_type: crate::wire::IdType, data: &[u8]) -> bool {
         use crate::wire::IdType;
         match id_type {
-            IdType::DerAsn1Dn => self.subject == data,
+            IdType::DerAsn1Dn => super::dn::names_match(self.subject, data),
             IdType::Fqdn => self.alt_names(0x82).any(|n| n.eq_ignore_ascii_case(data)),
             IdType::UserFqdn => self.alt_names(0x81).any(|n| n.eq_ignore_ascii_case(data)),
             IdType::Ipv4Addr | IdType::Ipv6Addr => self.alt_names(0x87).any(|n| n == data),
