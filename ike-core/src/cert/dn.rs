@@ -68,10 +68,13 @@ fn case_ignore(oid: &[u8]) -> bool {
     }
 }
 
-/// Whether two DER Names (whole TLVs) are the same name (RFC 5280 §7.1).
+/// Whether two DER Names (whole TLVs) are the same name (RFC 5280 §7.1):
+/// the same RDNs in the same order, each with the same attribute types,
+/// and values equal after RFC 4518 preparation whatever their string type.
 /// Byte equality first; anything that is not a DER Name matches only
-/// itself.
-pub(crate) fn names_match(a: &[u8], b: &[u8]) -> bool {
+/// itself. Safe on any input (an ID payload arrives before the peer is
+/// authenticated); symmetric in its arguments.
+pub fn names_match(a: &[u8], b: &[u8]) -> bool {
     a == b || names_match_prepared(a, b).unwrap_or(false)
 }
 

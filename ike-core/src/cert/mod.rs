@@ -10,6 +10,8 @@ pub(crate) mod der;
 pub(crate) mod dn;
 pub mod x509;
 
+pub use dn::names_match;
+
 use crate::crypto::RsaPrivateKey;
 use crate::wire::IdType;
 use core::time::Duration;
