@@ -152,6 +152,23 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         }
     }
 
+    /// Back to [`new`](Self::new), in place: every SA is removed (its keys
+    /// zeroized on drop) slot by slot, so that a table kept in a `static`
+    /// is never moved through the stack as a whole.
+    pub fn reset(&mut self) {
+        for s in &mut self.slots {
+            *s = Slot::FREE;
+        }
+        self.pending = 0;
+        self.cursor = 0;
+        self.next_deadline = None;
+        self.reservation_timeout = DEFAULT_RESERVATION_TIMEOUT;
+        self.counters = TableCounters {
+            unknown_spi: 0,
+            malformed: 0,
+        };
+    }
+
     /// Sets how long a reserved SPI waits for its SA.
     pub fn set_reservation_timeout(&mut self, timeout: Duration) {
         self.reservation_timeout = timeout;
