@@ -33,7 +33,7 @@ username u password in-place-password mschap
 
 /// A gateway in a `static`, evaluated at compile time.
 type Small = Gateway<4, 4, 8, 2, 2>;
-static _COMPILE_TIME: std::sync::Mutex<Small> = std::sync::Mutex::new(Small::new_empty());
+static COMPILE_TIME: std::sync::Mutex<Small> = std::sync::Mutex::new(Small::new_empty());
 
 fn big_stack(f: fn()) {
     std::thread::Builder::new()
@@ -60,6 +60,9 @@ fn the_empty_gateway_holds_nothing_and_serves_nobody() {
         );
         assert!(g.poll_timeout().is_none());
     });
+    let s = COMPILE_TIME.lock().unwrap();
+    assert_eq!(s.resources(), Resources::default());
+    assert_eq!(*s.config(), Config::EMPTY);
 }
 
 #[test]
