@@ -87,7 +87,7 @@ where
 
     let gateway: &gateway::SharedGateway = gateway::build();
     info!(
-        "gateway: {} sessions, {} bytes in .bss",
+        "gateway: {} sessions, {} bytes in its static (.data)",
         gateway::SESSIONS,
         size_of::<gateway::FwGateway>()
     );
