@@ -156,14 +156,23 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
     /// zeroized on drop) slot by slot, so that a table kept in a `static`
     /// is never moved through the stack as a whole.
     pub fn reset(&mut self) {
-        for s in &mut self.slots {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Self {
+            slots,
+            pending,
+            cursor,
+            next_deadline,
+            reservation_timeout,
+            counters,
+        } = self;
+        for s in slots.iter_mut() {
             *s = Slot::FREE;
         }
-        self.pending = 0;
-        self.cursor = 0;
-        self.next_deadline = None;
-        self.reservation_timeout = DEFAULT_RESERVATION_TIMEOUT;
-        self.counters = TableCounters {
+        *pending = 0;
+        *cursor = 0;
+        *next_deadline = None;
+        *reservation_timeout = DEFAULT_RESERVATION_TIMEOUT;
+        *counters = TableCounters {
             unknown_spi: 0,
             malformed: 0,
         };

@@ -410,7 +410,7 @@ pub struct InitiatorConfig {
 impl InitiatorConfig {
     /// What `Default` gives, usable in `const` contexts: no proposals,
     /// a 3600 s / 250 000 KB lifetime, INITIAL-CONTACT, Quick Mode after
-    /// phase 1, rekeying, and the NAT-T vendor IDs RFC 3947, draft-02\n
+    /// phase 1, rekeying, and the NAT-T vendor IDs RFC 3947, draft-02-N
     /// and draft-02.
     pub const DEFAULT: Self = Self {
         ike_proposals: heapless::Vec::new(),

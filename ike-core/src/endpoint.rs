@@ -132,25 +132,39 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     /// in a `static` is never moved through the stack as a whole.
     /// Established SAs are forgotten without a Delete.
     pub fn reset(&mut self, config: Config) {
-        self.config = config;
-        for s in &mut self.sas {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Self {
+            config: c,
+            sas,
+            exchanges,
+            tx,
+            events,
+            counters,
+            next_timeout,
+            clear_notify_window,
+            large,
+            reassembly,
+            wall_clock,
+        } = self;
+        *c = config;
+        for s in sas.iter_mut() {
             *s = SaSlot::EMPTY;
         }
-        for x in &mut self.exchanges {
+        for x in exchanges.iter_mut() {
             *x = ExSlot::EMPTY;
         }
-        self.tx.clear();
-        self.events.clear();
-        self.counters = Counters::ZERO;
-        self.next_timeout = None;
-        self.clear_notify_window = (Duration::ZERO, 0);
-        for l in &mut self.large {
+        tx.clear();
+        events.clear();
+        *counters = Counters::ZERO;
+        *next_timeout = None;
+        *clear_notify_window = (Duration::ZERO, 0);
+        for l in large.iter_mut() {
             *l = LargeSlot::EMPTY;
         }
-        for r in &mut self.reassembly {
+        for r in reassembly.iter_mut() {
             *r = Reassembly::EMPTY;
         }
-        self.wall_clock = None;
+        *wall_clock = None;
     }
 
     /// Tells the endpoint the wall-clock time, for certificate validity

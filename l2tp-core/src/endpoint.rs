@@ -506,26 +506,40 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     /// that an endpoint kept in a `static` is never moved through the stack
     /// as a whole. Tunnels are forgotten without a StopCCN.
     pub fn reset(&mut self, config: Config) {
-        self.config = config;
-        for t in &mut self.tunnels {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Self {
+            config: c,
+            tunnels,
+            sessions,
+            held,
+            tx,
+            refusals,
+            tunnel_events,
+            session_events,
+            next_timeout,
+            counters,
+            next_call_serial,
+        } = self;
+        *c = config;
+        for t in tunnels.iter_mut() {
             *t = Slot::EMPTY;
         }
-        for s in &mut self.sessions {
+        for s in sessions.iter_mut() {
             *s = Slot::EMPTY;
         }
-        for h in &mut self.held {
+        for h in held.iter_mut() {
             h.tunnel = None;
             h.ns = 0;
             h.len = 0;
             h.buf.fill(0);
         }
-        self.tx.clear();
-        self.refusals.clear();
-        self.tunnel_events.clear();
-        self.session_events.clear();
-        self.next_timeout = None;
-        self.counters = Counters::ZERO;
-        self.next_call_serial = 1;
+        tx.clear();
+        refusals.clear();
+        tunnel_events.clear();
+        session_events.clear();
+        *next_timeout = None;
+        *counters = Counters::ZERO;
+        *next_call_serial = 1;
     }
 
     // ----- getters -------------------------------------------------------

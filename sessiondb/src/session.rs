@@ -604,13 +604,21 @@ impl<const N: usize> SessionTable<N> {
     /// Back to [`new`](Self::new), in place (slot by slot: the table is
     /// never moved through the stack as a whole).
     pub fn reset(&mut self) {
-        for s in &mut self.slots {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let SessionTable {
+            slots,
+            generations,
+            next_index,
+            stats,
+            total,
+        } = self;
+        for s in slots.iter_mut() {
             *s = None;
         }
-        self.generations = [0; N];
-        self.next_index = 1;
-        self.stats = [ProtocolStats::ZERO; 2];
-        self.total = ProtocolStats::ZERO;
+        *generations = [0; N];
+        *next_index = 1;
+        *stats = [ProtocolStats::ZERO; 2];
+        *total = ProtocolStats::ZERO;
     }
 
     /// Capacity.

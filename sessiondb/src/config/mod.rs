@@ -211,22 +211,41 @@ impl Config {
     /// every list is cleared and the built-in groups put back, so that a
     /// configuration inside a `static` is never moved through the stack.
     pub fn reset(&mut self) {
-        self.pools.clear();
-        self.aaa_groups.clear();
-        self.transform_sets.clear();
-        self.sa_lifetime = SaLifetime::DEFAULT;
-        self.dynamic_maps.clear();
-        self.crypto_maps.clear();
-        self.crypto_map_interfaces.clear();
-        self.isakmp_interfaces.clear();
-        self.isakmp_policies.clear();
-        self.nat_traversal = None;
-        self.isakmp_identity = None;
-        self.group_policies.clear();
-        self.users.clear();
-        self.tunnel_groups.clear();
-        self.l2tp_hello = DEFAULT_L2TP_HELLO;
-        self.group_delimiter = None;
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Config {
+            pools,
+            aaa_groups,
+            transform_sets,
+            sa_lifetime,
+            dynamic_maps,
+            crypto_maps,
+            crypto_map_interfaces,
+            isakmp_interfaces,
+            isakmp_policies,
+            nat_traversal,
+            isakmp_identity,
+            group_policies,
+            users,
+            tunnel_groups,
+            l2tp_hello,
+            group_delimiter,
+        } = self;
+        pools.clear();
+        aaa_groups.clear();
+        transform_sets.clear();
+        *sa_lifetime = SaLifetime::DEFAULT;
+        dynamic_maps.clear();
+        crypto_maps.clear();
+        crypto_map_interfaces.clear();
+        isakmp_interfaces.clear();
+        isakmp_policies.clear();
+        *nat_traversal = None;
+        *isakmp_identity = None;
+        group_policies.clear();
+        users.clear();
+        tunnel_groups.clear();
+        *l2tp_hello = DEFAULT_L2TP_HELLO;
+        *group_delimiter = None;
         // Capacities are at least 2, so these pushes cannot fail.
         let _ = self
             .group_policies

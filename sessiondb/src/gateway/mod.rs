@@ -573,28 +573,53 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         // A closed tunnel is held to re-acknowledge a lost StopCCN; when the
         // IPsec SA is gone nothing can be sent, so keep the hold short.
         l2tp_config.close_hold = Duration::from_secs(8);
-        self.options = options;
-        self.ike.reset(Self::ike_config(&self.config));
-        self.esp.reset();
-        self.esp_owner = [0; ESP];
-        self.l2tp.reset(l2tp_config);
-        for p in &mut self.peers {
+        let ike_config = Self::ike_config(&self.config);
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Self {
+            config: _,
+            options: o,
+            ike,
+            esp,
+            esp_owner,
+            l2tp,
+            peers,
+            logins,
+            generations,
+            by_address,
+            pool,
+            sessions,
+            radius: _,
+            debug,
+            events,
+            ppp_output,
+            counters,
+            wall,
+            next_tick,
+            next_acct_session,
+        } = self;
+        *o = options;
+        ike.reset(ike_config);
+        esp.reset();
+        *esp_owner = [0; ESP];
+        l2tp.reset(l2tp_config);
+        for p in peers.iter_mut() {
             *p = None;
         }
-        for l in &mut self.logins {
+        for l in logins.iter_mut() {
             *l = None;
         }
-        self.generations = [0; N];
-        self.by_address.clear();
-        self.pool = AddressPool::new();
-        self.sessions.reset();
-        self.debug = DebugSettings::new();
-        self.events.clear();
-        self.ppp_output.clear();
-        self.counters = Counters::ZERO;
-        self.wall = None;
-        self.next_tick = None;
-        self.next_acct_session = 1;
+        *generations = [0; N];
+        by_address.clear();
+        *pool = AddressPool::new();
+        sessions.reset();
+        *debug = DebugSettings::new();
+        events.clear();
+        ppp_output.clear();
+        *counters = Counters::ZERO;
+        *wall = None;
+        *next_tick = None;
+        *next_acct_session = 1;
+        // The configuration is the caller's; the RADIUS groups follow it.
         self.build_radius();
     }
 
