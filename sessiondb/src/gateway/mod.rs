@@ -573,7 +573,6 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         // A closed tunnel is held to re-acknowledge a lost StopCCN; when the
         // IPsec SA is gone nothing can be sent, so keep the hold short.
         l2tp_config.close_hold = Duration::from_secs(8);
-        let ike_config = Self::ike_config(&self.config);
         // Exhaustive, so that a new field cannot be forgotten here.
         let Self {
             config: _,
@@ -598,7 +597,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             next_acct_session,
         } = self;
         *o = options;
-        ike.reset(ike_config);
+        ike.reset(Self::ike_config(&self.config));
         esp.reset();
         *esp_owner = [0; ESP];
         l2tp.reset(l2tp_config);
