@@ -152,6 +152,32 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         }
     }
 
+    /// Back to [`new`](Self::new), in place: every SA is removed (its keys
+    /// zeroized on drop) slot by slot, so that a table kept in a `static`
+    /// is never moved through the stack as a whole.
+    pub fn reset(&mut self) {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Self {
+            slots,
+            pending,
+            cursor,
+            next_deadline,
+            reservation_timeout,
+            counters,
+        } = self;
+        for s in slots.iter_mut() {
+            *s = Slot::FREE;
+        }
+        *pending = 0;
+        *cursor = 0;
+        *next_deadline = None;
+        *reservation_timeout = DEFAULT_RESERVATION_TIMEOUT;
+        *counters = TableCounters {
+            unknown_spi: 0,
+            malformed: 0,
+        };
+    }
+
     /// Sets how long a reserved SPI waits for its SA.
     pub fn set_reservation_timeout(&mut self, timeout: Duration) {
         self.reservation_timeout = timeout;

@@ -74,7 +74,10 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     pub(crate) fn method_available(&self, a: Authentication, peer: IpAddr) -> bool {
         match a {
             Authentication::PreShare => self.config.pre_shared_keys.lookup(peer).is_some(),
-            Authentication::RsaSig => self.config.credentials.usable(),
+            // Feature `psk-only`: certificate code is compiled out.
+            Authentication::RsaSig => {
+                !cfg!(feature = "psk-only") && self.config.credentials.usable()
+            }
         }
     }
 
@@ -91,8 +94,15 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     ) -> Result<(), StepError> {
         let mut ipbuf = [0u8; 16];
         let c = &self.config.credentials;
-        let leaf = c.leaf();
+        let leaf = if cfg!(feature = "psk-only") {
+            None
+        } else {
+            c.leaf()
+        };
         let (id_type, data): (IdType, &[u8]) = match p.authentication {
+            Authentication::RsaSig if cfg!(feature = "psk-only") => {
+                return Err(Error::NotConfigured.into());
+            }
             Authentication::RsaSig => match (&c.identity, &leaf) {
                 (Some((t, d)), _) => (*t, d.as_slice()),
                 (None, Some(l)) => (IdType::DerAsn1Dn, l.subject()),
@@ -117,6 +127,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     /// CERTREQ payloads naming our trust anchors (RFC 4945 §3.2.4), for
     /// message 3 or 4 with signatures.
     pub(crate) fn write_cert_requests(&self, m: &mut MessageWriter<'_>) {
+        if cfg!(feature = "psk-only") {
+            return;
+        }
         for a in self.config.credentials.anchors() {
             let mark = m.begin(PayloadType::CertificateRequest);
             CertRepr {
@@ -145,6 +158,9 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         initial_contact: Option<[u8; 16]>,
     ) -> Result<(), StepError> {
         let rsa = p.authentication == Authentication::RsaSig;
+        if rsa && cfg!(feature = "psk-only") {
+            return Err(Error::NotConfigured.into());
+        }
         let mut sig = [0u8; MAX_RSA_LEN];
         let mut sig_len = 0;
         let mut certs_len = 0;
@@ -243,6 +259,11 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                     Some(NotifyType::InvalidHashInformation),
                 ))
             };
+        }
+        if cfg!(feature = "psk-only") {
+            // Never chosen (`method_available`); certificate code is
+            // compiled out.
+            return Err(Error::NotConfigured.into());
         }
         let mut certs: heapless::Vec<&[u8], MAX_CHAIN_DEPTH> = heapless::Vec::new();
         let mut other_encoding = false;

@@ -266,12 +266,26 @@ impl Psk {
 /// The pre-shared keys: per peer address (tunnel groups named by address),
 /// and the one of the default remote-access tunnel group used for every
 /// peer of the dynamic crypto map, as on the appliance.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PreSharedKeys {
     /// `tunnel-group DefaultRAGroup ipsec-attributes / ikev1 pre-shared-key`.
     pub default_remote_access: Option<Psk>,
     /// Keys for peers with a known address.
     pub by_address: heapless::Vec<(IpAddr, Psk), MAX_PEER_KEYS>,
+}
+
+impl PreSharedKeys {
+    /// No keys, usable in `const` contexts.
+    pub const DEFAULT: Self = Self {
+        default_remote_access: None,
+        by_address: heapless::Vec::new(),
+    };
+}
+
+impl Default for PreSharedKeys {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 impl PreSharedKeys {
@@ -393,26 +407,33 @@ pub struct InitiatorConfig {
     pub nat_t_vendor_ids: heapless::Vec<NatTVariant, 4>,
 }
 
+impl InitiatorConfig {
+    /// What `Default` gives, usable in `const` contexts: no proposals,
+    /// a 3600 s / 250 000 KB lifetime, INITIAL-CONTACT, Quick Mode after
+    /// phase 1, rekeying, and the NAT-T vendor IDs RFC 3947, draft-02-N
+    /// and draft-02.
+    pub const DEFAULT: Self = Self {
+        ike_proposals: heapless::Vec::new(),
+        esp_proposals: heapless::Vec::new(),
+        pfs: None,
+        esp_lifetime: IpsecLifetime {
+            seconds: 3600,
+            kilobytes: 250_000,
+        },
+        initial_contact: true,
+        quick_mode_after_phase1: true,
+        rekey: true,
+        nat_t_vendor_ids: heapless::Vec::from_array([
+            NatTVariant::Rfc3947,
+            NatTVariant::Draft02N,
+            NatTVariant::Draft02,
+        ]),
+    };
+}
+
 impl Default for InitiatorConfig {
     fn default() -> Self {
-        Self {
-            ike_proposals: heapless::Vec::new(),
-            esp_proposals: heapless::Vec::new(),
-            pfs: None,
-            esp_lifetime: IpsecLifetime {
-                seconds: 3600,
-                kilobytes: 250_000,
-            },
-            initial_contact: true,
-            quick_mode_after_phase1: true,
-            rekey: true,
-            nat_t_vendor_ids: heapless::Vec::from_slice(&[
-                NatTVariant::Rfc3947,
-                NatTVariant::Draft02N,
-                NatTVariant::Draft02,
-            ])
-            .unwrap_or_default(),
-        }
+        Self::DEFAULT
     }
 }
 
@@ -461,29 +482,35 @@ pub struct Config {
     pub initiator: InitiatorConfig,
 }
 
+impl Config {
+    /// What `Default` gives, usable in `const` contexts (an endpoint
+    /// built in place in a `static`).
+    pub const DEFAULT: Self = Self {
+        isakmp_policies: heapless::Vec::new(),
+        transform_sets: heapless::Vec::new(),
+        pfs: None,
+        ipsec_lifetime: IpsecLifetime::DEFAULT,
+        pre_shared_keys: PreSharedKeys::DEFAULT,
+        nat_traversal: true,
+        nat_keepalive: Some(Duration::from_secs(20)),
+        dpd: true,
+        dpd_keepalive: Some(DpdTimers::DEFAULT),
+        fragmentation: true,
+        fragment_size: 1280,
+        credentials: crate::cert::Credentials::DEFAULT,
+        nat_t_port: 4500,
+        ike_port: 500,
+        timers: Timers::DEFAULT,
+        limits: Limits::DEFAULT,
+        initiator: InitiatorConfig::DEFAULT,
+    };
+}
+
 impl Default for Config {
     /// No policies, no transform sets, no keys; NAT-T on with 20 s
     /// keepalives; DPD answered; ports 500/4500; default timers and limits.
     fn default() -> Self {
-        Self {
-            isakmp_policies: heapless::Vec::new(),
-            transform_sets: heapless::Vec::new(),
-            pfs: None,
-            ipsec_lifetime: IpsecLifetime::DEFAULT,
-            pre_shared_keys: PreSharedKeys::default(),
-            nat_traversal: true,
-            nat_keepalive: Some(Duration::from_secs(20)),
-            dpd: true,
-            dpd_keepalive: Some(DpdTimers::DEFAULT),
-            fragmentation: true,
-            fragment_size: 1280,
-            credentials: crate::cert::Credentials::default(),
-            nat_t_port: 4500,
-            ike_port: 500,
-            timers: Timers::DEFAULT,
-            limits: Limits::DEFAULT,
-            initiator: InitiatorConfig::default(),
-        }
+        Self::DEFAULT
     }
 }
 

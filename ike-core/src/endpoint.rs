@@ -108,21 +108,63 @@ pub struct Endpoint<const SAS: usize, const EXCHANGES: usize> {
 }
 
 impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
-    /// An endpoint with no SAs.
-    pub fn new(config: Config) -> Self {
+    /// An endpoint with no SAs. `const`, so that a port can keep the
+    /// endpoint (or a gateway around it) in a `static` built at compile
+    /// time rather than moving it through the stack.
+    pub const fn new(config: Config) -> Self {
         Self {
             config,
             sas: [const { SaSlot::EMPTY }; SAS],
             exchanges: [const { ExSlot::EMPTY }; EXCHANGES],
             tx: heapless::Deque::new(),
             events: heapless::Deque::new(),
-            counters: Counters::default(),
+            counters: Counters::ZERO,
             next_timeout: None,
             clear_notify_window: (Duration::ZERO, 0),
             large: [const { LargeSlot::EMPTY }; LARGE_MESSAGES],
             reassembly: [const { Reassembly::EMPTY }; REASSEMBLY_SLOTS],
             wall_clock: None,
         }
+    }
+
+    /// Back to [`new`](Self::new)`(config)`, in place: every SA, exchange,
+    /// queue and counter is cleared slot by slot, so that an endpoint kept
+    /// in a `static` is never moved through the stack as a whole.
+    /// Established SAs are forgotten without a Delete.
+    pub fn reset(&mut self, config: Config) {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Self {
+            config: c,
+            sas,
+            exchanges,
+            tx,
+            events,
+            counters,
+            next_timeout,
+            clear_notify_window,
+            large,
+            reassembly,
+            wall_clock,
+        } = self;
+        *c = config;
+        for s in sas.iter_mut() {
+            *s = SaSlot::EMPTY;
+        }
+        for x in exchanges.iter_mut() {
+            *x = ExSlot::EMPTY;
+        }
+        tx.clear();
+        events.clear();
+        *counters = Counters::ZERO;
+        *next_timeout = None;
+        *clear_notify_window = (Duration::ZERO, 0);
+        for l in large.iter_mut() {
+            *l = LargeSlot::EMPTY;
+        }
+        for r in reassembly.iter_mut() {
+            *r = Reassembly::EMPTY;
+        }
+        *wall_clock = None;
     }
 
     /// Tells the endpoint the wall-clock time, for certificate validity

@@ -544,3 +544,34 @@ pub struct Counters {
     /// ISAKMP SAs that replaced an established one of the same peer.
     pub phase1_rekeys: u64,
 }
+
+impl Counters {
+    /// All zero (what `Default` gives), usable in `const` contexts.
+    pub const ZERO: Self = Self {
+        rx_datagrams: 0,
+        tx_datagrams: 0,
+        malformed: 0,
+        unknown_sa: 0,
+        unexpected: 0,
+        authentication_failures: 0,
+        integrity_failures: 0,
+        no_proposal_chosen: 0,
+        half_open_refused: 0,
+        table_full: 0,
+        half_open_evicted: 0,
+        retransmissions: 0,
+        duplicates_answered: 0,
+        phase1_established: 0,
+        child_sas_negotiated: 0,
+        notifies_sent: 0,
+        events_lost: 0,
+        transmits_lost: 0,
+        dpd_probes: 0,
+        dpd_dead_peers: 0,
+        fragments_received: 0,
+        messages_reassembled: 0,
+        reassemblies_expired: 0,
+        fragments_sent: 0,
+        phase1_rekeys: 0,
+    };
+}

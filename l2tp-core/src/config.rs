@@ -103,25 +103,31 @@ pub struct Config {
     pub max_tunnels_per_peer: u8,
 }
 
+impl Config {
+    /// What `Default` gives, usable in `const` contexts: host and vendor
+    /// name `l2tp-ipsec-lns`, receive window 4, hello every 60 s, no
+    /// secret, LNS, retransmission 1 s doubling to 8 s, 5 retries, a closed
+    /// tunnel held 31 s, no limit of tunnels per peer.
+    pub const DEFAULT: Self = Self {
+        host_name: heapless::Vec::from_array(*b"l2tp-ipsec-lns"),
+        vendor_name: b"l2tp-ipsec-lns",
+        firmware_revision: 0x0100,
+        receive_window: 4,
+        hello_interval: Duration::from_secs(60),
+        secret: None,
+        hide_avps: false,
+        accept_tunnels: true,
+        retransmit_initial: Duration::from_secs(1),
+        retransmit_cap: Duration::from_secs(8),
+        max_retransmissions: 5,
+        close_hold: Duration::from_secs(31),
+        max_tunnels_per_peer: 0,
+    };
+}
+
 impl Default for Config {
     fn default() -> Self {
-        let mut host_name = heapless::Vec::new();
-        let _ = host_name.extend_from_slice(b"l2tp-ipsec-lns");
-        Self {
-            host_name,
-            vendor_name: b"l2tp-ipsec-lns",
-            firmware_revision: 0x0100,
-            receive_window: 4,
-            hello_interval: Duration::from_secs(60),
-            secret: None,
-            hide_avps: false,
-            accept_tunnels: true,
-            retransmit_initial: Duration::from_secs(1),
-            retransmit_cap: Duration::from_secs(8),
-            max_retransmissions: 5,
-            close_hold: Duration::from_secs(31),
-            max_tunnels_per_peer: 0,
-        }
+        Self::DEFAULT
     }
 }
 

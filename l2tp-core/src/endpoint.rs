@@ -299,6 +299,26 @@ pub struct Counters {
     pub tunnels_timed_out: u32,
 }
 
+impl Counters {
+    /// All zero (what `Default` gives), usable in `const` contexts.
+    pub const ZERO: Self = Self {
+        rx_malformed: 0,
+        rx_unknown_tunnel: 0,
+        rx_unknown_session: 0,
+        rx_duplicate: 0,
+        rx_held: 0,
+        rx_dropped: 0,
+        rx_busy: 0,
+        rx_unknown_mandatory: 0,
+        retransmissions: 0,
+        tx_zlb: 0,
+        tunnels_refused: 0,
+        sessions_refused: 0,
+        auth_failures: 0,
+        tunnels_timed_out: 0,
+    };
+}
+
 /// Facts about a tunnel, for the session view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -454,8 +474,10 @@ fn reason_of(rc: Option<ResultCode<'_>>) -> Option<Reason> {
 impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     const CHECK: () = assert!(T >= 1 && T <= 32768 && S >= 1 && S <= 32768);
 
-    /// An endpoint with no tunnels.
-    pub fn new(config: Config) -> Self {
+    /// An endpoint with no tunnels. `const`, so that a port can keep the
+    /// endpoint (or a gateway around it) in a `static` built at compile
+    /// time rather than moving it through the stack.
+    pub const fn new(config: Config) -> Self {
         let () = Self::CHECK;
         Self {
             config,
@@ -474,9 +496,50 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             tunnel_events: Deque::new(),
             session_events: Deque::new(),
             next_timeout: None,
-            counters: Counters::default(),
+            counters: Counters::ZERO,
             next_call_serial: 1,
         }
+    }
+
+    /// Back to [`new`](Self::new)`(config)`, in place: every tunnel,
+    /// session, held message, queue and counter is cleared slot by slot, so
+    /// that an endpoint kept in a `static` is never moved through the stack
+    /// as a whole. Tunnels are forgotten without a StopCCN.
+    pub fn reset(&mut self, config: Config) {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Self {
+            config: c,
+            tunnels,
+            sessions,
+            held,
+            tx,
+            refusals,
+            tunnel_events,
+            session_events,
+            next_timeout,
+            counters,
+            next_call_serial,
+        } = self;
+        *c = config;
+        for t in tunnels.iter_mut() {
+            *t = Slot::EMPTY;
+        }
+        for s in sessions.iter_mut() {
+            *s = Slot::EMPTY;
+        }
+        for h in held.iter_mut() {
+            h.tunnel = None;
+            h.ns = 0;
+            h.len = 0;
+            h.buf.fill(0);
+        }
+        tx.clear();
+        refusals.clear();
+        tunnel_events.clear();
+        session_events.clear();
+        *next_timeout = None;
+        *counters = Counters::ZERO;
+        *next_call_serial = 1;
     }
 
     // ----- getters -------------------------------------------------------

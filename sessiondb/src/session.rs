@@ -563,6 +563,15 @@ pub struct ProtocolStats {
     pub peak: usize,
 }
 
+impl ProtocolStats {
+    /// All zero (what `Default` gives), usable in `const` contexts.
+    pub const ZERO: Self = Self {
+        active: 0,
+        cumulative: 0,
+        peak: 0,
+    };
+}
+
 /// At most `N` sessions (`N` ≤ 65536).
 #[derive(Clone, Debug)]
 pub struct SessionTable<const N: usize> {
@@ -581,15 +590,35 @@ impl<const N: usize> Default for SessionTable<N> {
 }
 
 impl<const N: usize> SessionTable<N> {
-    /// An empty table.
-    pub fn new() -> Self {
+    /// An empty table (`const`: a gateway can be built at compile time).
+    pub const fn new() -> Self {
         SessionTable {
-            slots: core::array::from_fn(|_| None),
+            slots: [const { None }; N],
             generations: [0; N],
             next_index: 1,
-            stats: [ProtocolStats::default(); 2],
-            total: ProtocolStats::default(),
+            stats: [ProtocolStats::ZERO; 2],
+            total: ProtocolStats::ZERO,
         }
+    }
+
+    /// Back to [`new`](Self::new), in place (slot by slot: the table is
+    /// never moved through the stack as a whole).
+    pub fn reset(&mut self) {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let SessionTable {
+            slots,
+            generations,
+            next_index,
+            stats,
+            total,
+        } = self;
+        for s in slots.iter_mut() {
+            *s = None;
+        }
+        *generations = [0; N];
+        *next_index = 1;
+        *stats = [ProtocolStats::ZERO; 2];
+        *total = ProtocolStats::ZERO;
     }
 
     /// Capacity.

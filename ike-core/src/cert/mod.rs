@@ -113,15 +113,20 @@ pub struct Credentials {
     pub identity: Option<(IdType, heapless::Vec<u8, 128>)>,
 }
 
+impl Credentials {
+    /// None (what `Default` gives), usable in `const` contexts.
+    pub const DEFAULT: Self = Self {
+        chain: heapless::Vec::new(),
+        private_key: None,
+        trust_anchors: heapless::Vec::new(),
+        validity: ValidityCheck::WallClock,
+        identity: None,
+    };
+}
+
 impl Default for Credentials {
     fn default() -> Self {
-        Self {
-            chain: heapless::Vec::new(),
-            private_key: None,
-            trust_anchors: heapless::Vec::new(),
-            validity: ValidityCheck::WallClock,
-            identity: None,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -66,6 +66,9 @@ pub enum DhGroup {
     Ecp384,
 }
 
+/// Feature `modp-only`: groups 19 and 20 (ECP) are compiled out.
+const MODP_ONLY: bool = cfg!(feature = "modp-only");
+
 impl DhGroup {
     /// The IKE Group Description value.
     pub const fn ike_value(self) -> u16 {
@@ -86,8 +89,10 @@ impl DhGroup {
             2 => Some(Self::Modp1024),
             5 => Some(Self::Modp1536),
             14 => Some(Self::Modp2048),
-            19 => Some(Self::Ecp256),
-            20 => Some(Self::Ecp384),
+            // Feature `modp-only`: the ECP groups are compiled out and
+            // offers of them are not recognised.
+            19 if !MODP_ONLY => Some(Self::Ecp256),
+            20 if !MODP_ONLY => Some(Self::Ecp384),
             _ => None,
         }
     }
@@ -180,7 +185,10 @@ impl DhPrivate {
         let mut bytes = [0u8; MAX_EXP_LEN];
         loop {
             rng.fill_bytes(&mut bytes[..n]);
-            if !group.is_ecp() {
+            // `modp-only`: an ECP group gets a MODP-style draw (any use of
+            // it then fails: `public_value` and `shared_secret` refuse it)
+            // instead of rejection sampling that could never end.
+            if !group.is_ecp() || MODP_ONLY {
                 bytes[0] |= 0x80;
                 break;
             }
@@ -229,8 +237,12 @@ impl DhPrivate {
     /// [`DhGroup::public_len`] octets; returns `false` otherwise.
     pub fn public_value(&self, out: &mut [u8]) -> bool {
         match self.group {
-            DhGroup::Ecp256 => return ecp_public::<p256::NistP256>(self.x.as_slice(), out),
-            DhGroup::Ecp384 => return ecp_public::<p384::NistP384>(self.x.as_slice(), out),
+            DhGroup::Ecp256 if !MODP_ONLY => {
+                return ecp_public::<p256::NistP256>(self.x.as_slice(), out);
+            }
+            DhGroup::Ecp384 if !MODP_ONLY => {
+                return ecp_public::<p384::NistP384>(self.x.as_slice(), out);
+            }
             _ => {}
         }
         let mut e = self.exponent();
@@ -254,8 +266,12 @@ impl DhPrivate {
     /// (not on the curve).
     pub fn shared_secret(&self, peer: &[u8]) -> Result<Secret<MAX_DH_LEN>, DhError> {
         match self.group {
-            DhGroup::Ecp256 => return ecp_shared::<p256::NistP256>(self.x.as_slice(), peer),
-            DhGroup::Ecp384 => return ecp_shared::<p384::NistP384>(self.x.as_slice(), peer),
+            DhGroup::Ecp256 if !MODP_ONLY => {
+                return ecp_shared::<p256::NistP256>(self.x.as_slice(), peer);
+            }
+            DhGroup::Ecp384 if !MODP_ONLY => {
+                return ecp_shared::<p384::NistP384>(self.x.as_slice(), peer);
+            }
             _ => {}
         }
         let mut e = self.exponent();
@@ -275,8 +291,8 @@ impl DhPrivate {
 /// Whether `bytes` is a valid scalar of the curve of `group`: 1..n-1.
 fn ecp_scalar_ok(group: DhGroup, bytes: &[u8]) -> bool {
     match group {
-        DhGroup::Ecp256 => ecp_scalar::<p256::NistP256>(bytes).is_some(),
-        DhGroup::Ecp384 => ecp_scalar::<p384::NistP384>(bytes).is_some(),
+        DhGroup::Ecp256 if !MODP_ONLY => ecp_scalar::<p256::NistP256>(bytes).is_some(),
+        DhGroup::Ecp384 if !MODP_ONLY => ecp_scalar::<p384::NistP384>(bytes).is_some(),
         _ => false,
     }
 }
@@ -401,6 +417,22 @@ fn pow_peer<const L: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ECP groups are recognised unless `modp-only` compiles them out;
+    /// then an ECP exponent is still drawn (no endless rejection sampling)
+    /// and refused at use.
+    #[test]
+    fn ecp_groups_follow_the_modp_only_feature() {
+        use rand_chacha::ChaCha20Rng;
+        use rand_core::SeedableRng;
+        assert_eq!(DhGroup::from_ike_value(19).is_some(), !MODP_ONLY);
+        assert_eq!(DhGroup::from_ike_value(20).is_some(), !MODP_ONLY);
+        assert_eq!(DhGroup::from_ike_value(14), Some(DhGroup::Modp2048));
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let x = DhPrivate::generate(DhGroup::Ecp256, &mut rng);
+        let mut out = [0u8; 64];
+        assert_eq!(x.public_value(&mut out), !MODP_ONLY);
+    }
     use crate::crypto::HashAlg;
     use hex_literal::hex;
     use rand_chacha::ChaCha20Rng;

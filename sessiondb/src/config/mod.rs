@@ -180,38 +180,92 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let mut c = Config {
-            pools: Vec::new(),
-            aaa_groups: Vec::new(),
-            transform_sets: Vec::new(),
-            sa_lifetime: SaLifetime::default(),
-            dynamic_maps: Vec::new(),
-            crypto_maps: Vec::new(),
-            crypto_map_interfaces: Vec::new(),
-            isakmp_interfaces: Vec::new(),
-            isakmp_policies: Vec::new(),
-            nat_traversal: None,
-            isakmp_identity: None,
-            group_policies: Vec::new(),
-            users: Vec::new(),
-            tunnel_groups: Vec::new(),
-            l2tp_hello: DEFAULT_L2TP_HELLO,
-            group_delimiter: None,
-            local_max_fail: None,
-        };
+        let mut c = Config::EMPTY;
+        c.reset();
+        c
+    }
+}
+
+impl Config {
+    /// Nothing at all, not even the built-in `DfltGrpPolicy`,
+    /// `DefaultRAGroup` and `DefaultL2LGroup` that [`Config::default`]
+    /// and [`Config::reset`] put in (their names cannot be built in a
+    /// `const`). It is what a gateway built at compile time starts from,
+    /// before [`Config::load`] (which begins with [`Config::reset`]) fills
+    /// it in place; as a configuration it serves nobody.
+    pub const EMPTY: Config = Config {
+        pools: Vec::new(),
+        aaa_groups: Vec::new(),
+        transform_sets: Vec::new(),
+        sa_lifetime: SaLifetime::DEFAULT,
+        dynamic_maps: Vec::new(),
+        crypto_maps: Vec::new(),
+        crypto_map_interfaces: Vec::new(),
+        isakmp_interfaces: Vec::new(),
+        isakmp_policies: Vec::new(),
+        nat_traversal: None,
+        isakmp_identity: None,
+        group_policies: Vec::new(),
+        users: Vec::new(),
+        tunnel_groups: Vec::new(),
+        l2tp_hello: DEFAULT_L2TP_HELLO,
+        group_delimiter: None,
+        local_max_fail: None,
+    };
+
+    /// Back to the appliance's defaults ([`Config::default`]), in place:
+    /// every list is cleared and the built-in groups put back, so that a
+    /// configuration inside a `static` is never moved through the stack.
+    pub fn reset(&mut self) {
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Config {
+            pools,
+            aaa_groups,
+            transform_sets,
+            sa_lifetime,
+            dynamic_maps,
+            crypto_maps,
+            crypto_map_interfaces,
+            isakmp_interfaces,
+            isakmp_policies,
+            nat_traversal,
+            isakmp_identity,
+            group_policies,
+            users,
+            tunnel_groups,
+            l2tp_hello,
+            group_delimiter,
+            local_max_fail,
+        } = self;
+        pools.clear();
+        aaa_groups.clear();
+        transform_sets.clear();
+        *sa_lifetime = SaLifetime::DEFAULT;
+        dynamic_maps.clear();
+        crypto_maps.clear();
+        crypto_map_interfaces.clear();
+        isakmp_interfaces.clear();
+        isakmp_policies.clear();
+        *nat_traversal = None;
+        *isakmp_identity = None;
+        group_policies.clear();
+        users.clear();
+        tunnel_groups.clear();
+        *l2tp_hello = DEFAULT_L2TP_HELLO;
+        *group_delimiter = None;
+        *local_max_fail = None;
         // Capacities are at least 2, so these pushes cannot fail.
-        let _ = c
+        let _ = self
             .group_policies
             .push(GroupPolicy::new(name_of(DEFAULT_GROUP_POLICY)));
-        let _ = c.tunnel_groups.push(TunnelGroup::new(
+        let _ = self.tunnel_groups.push(TunnelGroup::new(
             name_of(DEFAULT_RA_GROUP),
             TunnelGroupType::RemoteAccess,
         ));
-        let _ = c.tunnel_groups.push(TunnelGroup::new(
+        let _ = self.tunnel_groups.push(TunnelGroup::new(
             name_of(DEFAULT_L2L_GROUP),
             TunnelGroupType::LanToLan,
         ));
-        c
     }
 }
 
@@ -235,8 +289,21 @@ impl Config {
 
     /// The default group policy (`DfltGrpPolicy`).
     pub fn default_group_policy(&self) -> &GroupPolicy {
-        // Always present: `Config::default` creates it and nothing removes it.
-        &self.group_policies[0]
+        // Always present: `Config::default` creates it and nothing removes
+        // it; only `Config::EMPTY` lacks it, which then sets nothing.
+        static NOTHING: GroupPolicy = GroupPolicy {
+            name: Name::new(),
+            dns_servers: Servers::Inherit,
+            wins_servers: Servers::Inherit,
+            address_pools: Pools::Inherit,
+            vpn: VpnAttributes {
+                tunnel_protocols: None,
+                idle_timeout: Minutes::Inherit,
+                session_timeout: Minutes::Inherit,
+                simultaneous_logins: None,
+            },
+        };
+        self.group_policies.first().unwrap_or(&NOTHING)
     }
 
     /// The tunnel group named `name`.
@@ -387,12 +454,17 @@ pub struct SaLifetime {
     pub kilobytes: u32,
 }
 
+impl SaLifetime {
+    /// The appliance's default (what `Default` gives).
+    pub const DEFAULT: SaLifetime = SaLifetime {
+        seconds: DEFAULT_SA_LIFETIME_SECONDS,
+        kilobytes: DEFAULT_SA_LIFETIME_KILOBYTES,
+    };
+}
+
 impl Default for SaLifetime {
     fn default() -> Self {
-        SaLifetime {
-            seconds: DEFAULT_SA_LIFETIME_SECONDS,
-            kilobytes: DEFAULT_SA_LIFETIME_KILOBYTES,
-        }
+        SaLifetime::DEFAULT
     }
 }
 

@@ -66,7 +66,7 @@ impl Config {
         text: &str,
         mut notice: impl FnMut(Notice<'_>),
     ) -> core::result::Result<(), ConfigError> {
-        *self = Config::default();
+        self.reset();
         let mut parser = Parser {
             cfg: self,
             mode: Mode::Global,
@@ -74,7 +74,7 @@ impl Config {
         };
         let result = parser.run(text);
         if result.is_err() {
-            *self = Config::default();
+            self.reset();
         }
         result
     }

@@ -390,6 +390,26 @@ pub struct Counters {
     pub locked_out: u64,
 }
 
+impl Counters {
+    /// All zero (what `Default` gives), usable in `const` contexts.
+    pub const ZERO: Self = Self {
+        malformed: 0,
+        esp_dropped: 0,
+        not_l2tp: 0,
+        plain_l2tp: 0,
+        spoofed: 0,
+        no_route: 0,
+        no_sa: 0,
+        refused: 0,
+        sessions_up: 0,
+        sessions_down: 0,
+        setup_timeouts: 0,
+        accounting_deferred: 0,
+        accounting_lost: 0,
+        locked_out: 0,
+    };
+}
+
 /// What the gateway holds, from [`Gateway::resources`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Resources {
@@ -484,27 +504,47 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         "Gateway<N, IKE, ESP, X, R>: IKE >= N and ESP >= 2 N"
     );
 
-    /// A gateway serving `config`.
+    /// A gateway serving `config`, returned by value (the host's way; a
+    /// port with a small stack keeps [`new_empty`](Self::new_empty) in a
+    /// `static` and calls [`start`](Self::start) instead).
     pub fn new(config: Config, options: Options) -> Self {
+        let mut gateway = Self::new_empty();
+        gateway.config = config;
+        gateway.reset(options);
+        gateway
+    }
+
+    /// A gateway that holds nothing and serves nobody (its configuration is
+    /// [`Config::EMPTY`]), for a `static` initialised at compile time: a
+    /// port keeps it there and [`start`](Self::start)s it in place, so
+    /// that the gateway (about 110 KB at a router's capacities) never goes
+    /// through the stack.
+    ///
+    /// Called at run time instead, it builds the value on the stack like
+    /// any constructor (the compiler did not write it straight into a
+    /// static in our measurements). The initialiser is not all zero bytes
+    /// (empty `Option`s of the slots are niche values, timers and ports
+    /// have their defaults), so such a static goes into `.data`: its
+    /// initial image costs as much flash as it takes RAM.
+    pub const fn new_empty() -> Self {
         let () = Self::SIZES;
-        let ike = ike_core::Endpoint::new(Self::ike_config(&config));
-        let mut l2tp_config = l2tp_core::Config::default();
-        let _ = l2tp_config.set_host_name(options.host_name.as_bytes());
-        l2tp_config.set_hello_interval(config.l2tp_hello);
-        // A closed tunnel is held to re-acknowledge a lost StopCCN; when the
-        // IPsec SA is gone nothing can be sent, so keep the hold short.
-        l2tp_config.close_hold = Duration::from_secs(8);
-        // A client has one tunnel (and briefly a second when it redials
-        // before the first is gone): no more, so that SCCRQs from inside
-        // one SA cannot take the whole table.
-        l2tp_config.max_tunnels_per_peer = 2;
-        let mut gateway = Self {
-            ike,
+        Self {
+            config: Config::EMPTY,
+            options: Options {
+                inside_address: Ipv4Addr::UNSPECIFIED,
+                nas_ip_address: None,
+                nas_identifier: Name::new(),
+                replay_window: esp_core::DEFAULT_REPLAY_WINDOW,
+                mru: 1400,
+                host_name: Name::new(),
+                export_keys: false,
+            },
+            ike: ike_core::Endpoint::new(ike_core::Config::DEFAULT),
             esp: esp_core::SaTable::new(),
             esp_owner: [0; ESP],
-            l2tp: l2tp_core::Endpoint::new(l2tp_config),
-            peers: core::array::from_fn(|_| None),
-            logins: core::array::from_fn(|_| None),
+            l2tp: l2tp_core::Endpoint::new(l2tp_core::Config::DEFAULT),
+            peers: [const { None }; N],
+            logins: [const { None }; R],
             generations: [0; N],
             by_address: heapless::Vec::new(),
             pool: AddressPool::new(),
@@ -513,16 +553,93 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             debug: DebugSettings::new(),
             events: heapless::Deque::new(),
             ppp_output: heapless::Deque::new(),
-            counters: Counters::default(),
+            counters: Counters::ZERO,
             wall: None,
             next_tick: None,
             next_acct_session: 1,
             local_failures: [0; crate::config::capacity::USERS],
-            config,
-            options,
-        };
-        gateway.build_radius(None);
-        gateway
+        }
+    }
+
+    /// (Re)starts the gateway in place with the configuration in `text`
+    /// (the appliance's syntax, [`Config::load`]) and `options`: the
+    /// configuration is parsed into the gateway's own, everything the
+    /// gateway held is dropped (clients are forgotten without a word to
+    /// them) and every part is cleared slot by slot. Nothing of the
+    /// gateway's size goes through the stack.
+    ///
+    /// # Errors
+    /// The first wrong line; the gateway then runs with the default
+    /// configuration, which serves nobody.
+    pub fn start(&mut self, text: &str, options: Options) -> Result<(), crate::ConfigError> {
+        let result = self.config.load(text, |_| {});
+        self.reset(options);
+        result
+    }
+
+    /// Clears every part in place and derives the cores' configurations
+    /// from `self.config` and `options`.
+    fn reset(&mut self, options: Options) {
+        let () = Self::SIZES;
+        let mut l2tp_config = l2tp_core::Config::default();
+        let _ = l2tp_config.set_host_name(options.host_name.as_bytes());
+        l2tp_config.set_hello_interval(self.config.l2tp_hello);
+        // A closed tunnel is held to re-acknowledge a lost StopCCN; when the
+        // IPsec SA is gone nothing can be sent, so keep the hold short.
+        l2tp_config.close_hold = Duration::from_secs(8);
+        // A client has one tunnel (and briefly a second when it redials
+        // before the first is gone): no more, so that SCCRQs from inside
+        // one SA cannot take the whole table.
+        l2tp_config.max_tunnels_per_peer = 2;
+        // Exhaustive, so that a new field cannot be forgotten here.
+        let Self {
+            config: _,
+            options: o,
+            ike,
+            esp,
+            esp_owner,
+            l2tp,
+            peers,
+            logins,
+            generations,
+            by_address,
+            pool,
+            sessions,
+            radius: _,
+            debug,
+            events,
+            ppp_output,
+            counters,
+            wall,
+            next_tick,
+            next_acct_session,
+            local_failures,
+        } = self;
+        *o = options;
+        ike.reset(Self::ike_config(&self.config));
+        esp.reset();
+        *esp_owner = [0; ESP];
+        l2tp.reset(l2tp_config);
+        for p in peers.iter_mut() {
+            *p = None;
+        }
+        for l in logins.iter_mut() {
+            *l = None;
+        }
+        *generations = [0; N];
+        by_address.clear();
+        *pool = AddressPool::new();
+        sessions.reset();
+        *debug = DebugSettings::new();
+        events.clear();
+        ppp_output.clear();
+        *counters = Counters::ZERO;
+        *wall = None;
+        *next_tick = None;
+        *next_acct_session = 1;
+        *local_failures = [0; crate::config::capacity::USERS];
+        // The configuration is the caller's; the RADIUS groups follow it.
+        self.build_radius(None);
     }
 
     /// The configuration in force.

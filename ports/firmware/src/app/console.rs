@@ -12,10 +12,8 @@ use core::time::Duration;
 use embassy_net::{HardwareAddress, Stack};
 use embedded_io_async::{Read, Write};
 
-use core::cell::RefCell;
-
 use super::config::{BoardInfo, NetConfig};
-use super::gateway::FwGateway;
+use super::gateway::SharedGateway;
 use super::stats::Stats;
 use super::vpn::Wake;
 
@@ -520,7 +518,7 @@ pub async fn run<C: Read + Write>(
     net: &'static NetConfig,
     stats: &'static Stats,
     engine: &'static str,
-    gateway: &RefCell<FwGateway>,
+    gateway: &SharedGateway,
     wake: &Wake,
 ) -> ! {
     let mut editor = LineEditor::<MAX_LINE>::new();

@@ -8,9 +8,8 @@
 use core::cell::RefCell;
 use core::net::Ipv4Addr;
 
-use sessiondb::Config;
 use sessiondb::gateway::{Gateway, Options};
-use static_cell::StaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
 
 use super::ipv4;
 
@@ -28,6 +27,10 @@ pub const RADIUS_REQUESTS: usize = 2;
 
 /// The gateway at the firmware's capacities.
 pub type FwGateway = Gateway<SESSIONS, IKE_SAS, ESP_SAS, EXCHANGES, RADIUS_REQUESTS>;
+
+/// The gateway as the tasks share it: a reference to its static, so that
+/// the `RefCell` around it is a few bytes that can be moved freely.
+pub type SharedGateway = RefCell<&'static mut FwGateway>;
 
 /// The gateway's own address on the inside: IPCP's local address, the
 /// address clients ping and send UDP echo to.
@@ -94,31 +97,33 @@ pub fn options() -> Options {
     }
 }
 
-/// Builds the gateway from [`CONFIG_TEXT`] in its static and returns it.
+/// Starts the gateway in its static with [`CONFIG_TEXT`] and returns it.
 ///
-/// The gateway is written straight into its `StaticCell` (`init_with`
-/// constructs the value in the cell's storage when the closure is inlined);
-/// the parsed configuration goes through the stack once on its way in.
+/// The gateway is a `static` initialised at compile time
+/// ([`Gateway::new_empty`]) and then configured in place
+/// ([`Gateway::start`] parses the text into the gateway's own
+/// configuration and clears every part slot by slot): nothing of the
+/// gateway's size goes through the stack. The price: the initialiser is
+/// not all zero, so the static is in `.data` and its initial image takes
+/// its size again in flash (docs/PERFORMANCE.md, ports/firmware). Built at
+/// run time instead (`StaticCell::init_with(Gateway::new_empty)`), the
+/// compiler assembled the value on the stack and copied it: 232 KB of
+/// stack, where the H743 has 128 KiB of RAM.
 ///
 /// # Panics
 /// If called twice (the gateway is one static).
-// Never inlined: the temporaries of construction would otherwise become
-// part of the stack frame of the caller (the main task's poll function),
-// which is live for the whole run, not only while the gateway is built.
 #[inline(never)]
-pub fn build() -> &'static RefCell<FwGateway> {
-    static GATEWAY: StaticCell<RefCell<FwGateway>> = StaticCell::new();
-    let config = match Config::parse(CONFIG_TEXT) {
-        Ok(c) => c,
+pub fn build() -> &'static SharedGateway {
+    static GATEWAY: ConstStaticCell<FwGateway> = ConstStaticCell::new(FwGateway::new_empty());
+    static SHARED: StaticCell<SharedGateway> = StaticCell::new();
+    let gateway = GATEWAY.take();
+    if gateway.start(CONFIG_TEXT, options()).is_err() {
         // A build defect (the unit test `the_compiled_in_configuration_parses`
-        // catches it): run with the empty configuration, which refuses
+        // catches it): run with the default configuration, which refuses
         // every client, rather than not at all.
-        Err(_) => {
-            warn!("the compiled-in configuration does not parse; serving nobody");
-            Config::default()
-        }
-    };
-    GATEWAY.init_with(|| RefCell::new(Gateway::new(config, options())))
+        warn!("the compiled-in configuration does not parse; serving nobody");
+    }
+    SHARED.init(RefCell::new(gateway))
 }
 
 /// Answers a packet addressed to the board itself, in place: an ICMP echo
@@ -194,6 +199,7 @@ pub fn serve_inside(packet: &mut [u8], inside: Ipv4Addr) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sessiondb::Config;
 
     const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 10);
 
@@ -309,7 +315,7 @@ mod tests {
     /// disturbing the others, and once a session ends it gets in.
     #[test]
     fn a_full_table_refuses_the_next_client_cleanly() {
-        // A Gateway is 185 KB and a debug build moves it through the stack.
+        // A debug build moves the empty gateway (110 KB) through the stack.
         std::thread::Builder::new()
             .stack_size(64 << 20)
             .spawn(full_table)
@@ -329,7 +335,9 @@ mod tests {
         const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
         // Every client is `demo`: allow it as many logins as there are slots.
         let text = CONFIG_TEXT.replace("vpn-simultaneous-logins 4", "vpn-simultaneous-logins 32");
-        let mut gw = Box::new(FwGateway::new(Config::parse(&text).unwrap(), options()));
+        // Built and started the way `build` does it on the board.
+        let mut gw = Box::new(FwGateway::new_empty());
+        gw.start(&text, options()).unwrap();
         let mut grng = ChaCha20Rng::seed_from_u64(1);
         let mut crng = ChaCha20Rng::seed_from_u64(2);
         let n = SESSIONS + 1;

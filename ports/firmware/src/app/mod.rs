@@ -21,8 +21,6 @@ pub mod vpn;
 
 pub use config::{BoardInfo, NetConfig};
 
-use core::cell::RefCell;
-
 use embassy_futures::join::join3;
 use embassy_net::{Ipv4Cidr, StackResources, StaticConfigV4};
 use embassy_net_driver::Driver;
@@ -87,9 +85,9 @@ where
         net.nameif, net.address, net.prefix_len
     );
 
-    let gateway: &RefCell<gateway::FwGateway> = gateway::build();
+    let gateway: &gateway::SharedGateway = gateway::build();
     info!(
-        "gateway: {} sessions, {} bytes in .bss",
+        "gateway: {} sessions, {} bytes in its static (.data)",
         gateway::SESSIONS,
         size_of::<gateway::FwGateway>()
     );

@@ -24,7 +24,6 @@
 //! [`HEADROOM`] in the receive buffer with [`TAILROOM`] behind, so that a
 //! packet for the inside address is answered and sealed where it was opened.
 
-use core::cell::RefCell;
 use core::future::poll_fn;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::ops::Range;
@@ -41,7 +40,7 @@ use embassy_time::{Instant, Timer};
 use rand_core::CryptoRng;
 use sessiondb::gateway::{Destination, Event, HEADROOM, MIN_TRANSMIT_BUFFER, TAILROOM};
 
-use super::gateway::{FwGateway, serve_inside};
+use super::gateway::{SharedGateway, serve_inside};
 use super::ipv4;
 use super::stats::Stats;
 
@@ -325,7 +324,7 @@ fn log_event(event: &Event) {
 #[allow(clippy::too_many_arguments)]
 pub async fn run<R: CryptoRng>(
     stack: Stack<'static>,
-    gateway: &RefCell<FwGateway>,
+    gateway: &SharedGateway,
     wake: &Wake,
     rng: &mut R,
     meta: &'static mut VpnMeta,
