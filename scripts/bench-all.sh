@@ -150,7 +150,7 @@ for line in read("datapath").splitlines():
     size, dg, de, do, ug, ue, uo = m.groups()
     for way, g, e, o in (("down (handle_ip)", dg, de, do), ("up (handle_datagram)", ug, ue, uo)):
         row("data path", f"{way} {size} B, ns/packet", g, "Sa::seal/open alone", e,
-            f"+{float(o):.1f}%", "< 5% above ESP", float(o) < 5)
+            f"{float(o):+.1f}%", "< 5% above ESP", float(o) < 5)
 
 # --- public key
 ike = {}
@@ -262,6 +262,10 @@ if write:
         doc = re.sub(r"<!-- bench-all:begin -->.*<!-- bench-all:end -->\n", lambda _: text, doc, flags=re.S)
     else:
         doc = doc.replace("\n## ", "\n" + text + "\n## ", 1)
+    if host:
+        # The end-to-end run's own section, from the same run.
+        block = host[host.index("<!-- bench-host:begin -->"):host.index("<!-- bench-host:end -->")]
+        doc = re.sub(r"<!-- bench-host:begin -->.*?(?=<!-- bench-host:end -->)", lambda _: block, doc, flags=re.S)
     open(path, "w").write(doc)
     print(f"(written into {path})", file=sys.stderr)
 PY
