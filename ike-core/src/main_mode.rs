@@ -365,8 +365,6 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         Ok(())
     }
 
-    /// Resends our last message of SA `i`'s phase 1 exchange if `dig` is
-    /// the peer's last message again.
     /// Frees an exchange slot: a lingering finished exchange if there is
     /// one, else the oldest half-open responder negotiation whose message
     /// 2 went unanswered. Returns whether a slot was freed.
@@ -417,6 +415,8 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             .map(|(_, i)| i)
     }
 
+    /// Resends our last message of SA `i`'s phase 1 exchange if `dig` is
+    /// the peer's last message again.
     fn answer_duplicate(&mut self, i: usize, dig: [u8; 16]) -> Result<(), Error> {
         let Some((x, g)) = self.sas[i].sa.as_ref().and_then(|s| s.phase1_exchange) else {
             return Err(Error::UnexpectedMessage);
