@@ -11,7 +11,9 @@
 # `lns serve` runs on 127.0.0.1:500/4500 with a configuration generated for
 # the run (a TUN `lnsvm0`, pool 100.64.213.10-100.64.213.60, inside
 # address 100.64.213.1), with scripts/interop/vm_peer.py on the inside
-# address as the far end of the client's transfers. One line per scenario,
+# address as the far end of the client's transfers. Scenario rsa-sig runs
+# a copy of the harness edited for RSA certificates (harness_certs.py) against
+# lns serve --cert/--key/--ca. One line per scenario,
 # then `N passed, N failed`. Exit 0 when every scenario passed.
 #
 # Environment: LNS (the binary; built in release when unset), INTEROP_DIR

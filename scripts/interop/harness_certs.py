@@ -25,18 +25,25 @@ import os
 import sys
 
 
+EDITED = {}  # path -> text, written only once every pattern was found
+
+
 def patch(path, old, new):
-    text = open(path).read()
+    text = EDITED.get(path) or open(path).read()
     n = text.count(old)
     if n != 1:
         sys.exit(f"harness_certs: {path}: pattern found {n} times, not once:\n{old}")
-    mode = os.stat(path)
-    with open(path, "w") as f:
-        f.write(text.replace(old, new))
-    os.chmod(path, mode.st_mode)
-    # The edited files keep their mtimes too (ensure_image compares mtimes
-    # of guest/interop-init only, but nothing here should look newer).
-    os.utime(path, ns=(mode.st_atime_ns, mode.st_mtime_ns))
+    EDITED[path] = text.replace(old, new)
+
+
+def write_all():
+    for path, text in EDITED.items():
+        st = os.stat(path)
+        with open(path, "w") as f:
+            f.write(text)
+        # The edited files keep their mtimes too (ensure_image compares the
+        # mtime of guest/interop-init only, but nothing here should look newer).
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def main():
@@ -83,6 +90,10 @@ def main():
         "    grep -o \"authentication of '.*' .*\" $J/charon.log | while IFS= read -r l; do say \"STAGE ike-auth $l\"; done\n"
         "  fi\n",
     )
+    # Already edited (a second run on the same copy) must not pass unnoticed.
+    if "cert-*" in open(f"{d}/lib/vm.sh").read():
+        sys.exit(f"harness_certs: {d} is already edited")
+    write_all()
 
 
 if __name__ == "__main__":
