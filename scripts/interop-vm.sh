@@ -11,7 +11,9 @@
 # `lns serve` runs on 127.0.0.1:500/4500 with a configuration generated for
 # the run (a TUN `lnsvm0`, pool 100.64.213.10-100.64.213.60, inside
 # address 100.64.213.1), with scripts/interop/vm_peer.py on the inside
-# address as the far end of the client's transfers. One line per scenario,
+# address as the far end of the client's transfers. Scenario rsa-sig runs
+# a copy of the harness edited for RSA certificates (harness_certs.py) against
+# lns serve --cert/--key/--ca. One line per scenario,
 # then `N passed, N failed`. Exit 0 when every scenario passed.
 #
 # Environment: LNS (the binary; built in release when unset), INTEROP_DIR
@@ -22,7 +24,7 @@ ROOT=$PWD
 
 ALL=(aes256-sha1-modp1024 aes128-sha1-modp2048 3des-sha1-modp1024 aes256-sha256-modp2048
      ms-chap-v1 pap chap-radius transfer-20mb reconnect natt-port-4500-windows-teardown
-     wrong-psk after-wrong-psk wrong-password after-wrong-password)
+     wrong-psk after-wrong-psk wrong-password after-wrong-password rsa-sig)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
@@ -76,7 +78,8 @@ trap 'exit 130' INT TERM
 
 # The configuration: the chapter's (ports/host/examples/chapter.conf) with
 # every proposal set of the scenarios, and the PPP methods and the
-# authentication server of the run ($1: local or radius).
+# authentication server of the run ($1: local, radius, or cert: local plus
+# an rsa-sig policy and the tunnel group's trust point).
 write_config() {
     local auth=$1 f="$WORK/lns-$1.conf"
     : >"$f"
@@ -101,6 +104,15 @@ crypto ipsec transform-set AES256-SHA256 mode transport
 crypto dynamic-map dyn_map 10 set transform-set AES256-SHA AES128-SHA 3DES-SHA AES256-SHA256
 crypto map outside_map 20 ipsec-isakmp dynamic dyn_map
 crypto map outside_map interface outside
+CONF
+    [[ $auth == cert ]] && cat >>"$f" <<CONF
+crypto isakmp policy 5
+ authentication rsa-sig
+ encryption aes-256
+ hash sha
+ group 2
+CONF
+    cat >>"$f" <<CONF
 crypto isakmp policy 10
  authentication pre-share
  encryption aes-256
@@ -142,6 +154,9 @@ CONF
  authentication-server-group LOCAL
 tunnel-group DefaultRAGroup ipsec-attributes
  pre-shared-key $PSK
+CONF
+        [[ $auth == cert ]] && echo " ikev1 trust-point interop" >>"$f"
+        cat >>"$f" <<CONF
 tunnel-group DefaultRAGroup ppp-attributes
  authentication ms-chap-v2
  authentication ms-chap-v1
@@ -155,16 +170,61 @@ CONF
     echo "$f"
 }
 
+# make_pki: an openssl CA, the gateway's and the client's RSA certificates
+# (as scripts/interop-strongswan.sh); the client's OU names the tunnel group.
+make_pki() {
+    [[ -f $WORK/pki/client.pem ]] && return 0
+    mkdir -p "$WORK/pki"
+    (
+        cd "$WORK/pki" || exit 1
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
+            -subj "/C=US/O=Interop VM Test/CN=Interop VM Test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+        for n in gw client; do
+            openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr \
+                -subj "/C=US/O=Interop VM Test/OU=DefaultRAGroup/CN=$n.interop-vm.test"
+            printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nsubjectAltName=DNS:%s.interop-vm.test\n' $n >$n.ext
+            openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 30 -extfile $n.ext
+            openssl x509 -in $n.pem -outform der -out $n.der
+            openssl rsa -in $n.key -outform der -out $n.key.der
+        done
+        openssl x509 -in ca.pem -outform der -out ca.der
+    ) >"$WORK/pki/openssl.out" 2>&1 || { echo "interop-vm: openssl failed:"; cat "$WORK/pki/openssl.out"; return 1; }
+}
+
+# cert_harness: a copy of the harness that authenticates with the client
+# certificate. The shared harness is read-only and its guest writes
+# `auth = psk`; the copy (cp -a: modes and mtimes kept, so ensure_image
+# still finds the cached image current) is edited by
+# scripts/interop/harness_certs.py, which fails when a pattern is missing,
+# and gets the client's certificate, key and the CA as guest/cert-*.
+cert_harness() {
+    local h="$WORK/harness"
+    [[ -x $h/client-vm.sh ]] && { echo "$h"; return 0; }
+    make_pki >&2 || return 1
+    cp -a "$INTEROP_DIR" "$h" || return 1
+    chmod u+w "$h/lib" "$h/guest" "$h/lib/vm.sh" "$h/guest/client.sh"
+    python3 "$ROOT/scripts/interop/harness_certs.py" "$h" >&2 || return 1
+    cp -p "$WORK/pki/client.pem" "$h/guest/cert-client.pem"
+    cp -p "$WORK/pki/client.key" "$h/guest/cert-client.key"
+    cp -p "$WORK/pki/ca.pem" "$h/guest/cert-ca.pem"
+    [[ ! $h/guest/interop-init -nt $INTEROP_DIR/guest/interop-init && ! $INTEROP_DIR/guest/interop-init -nt $h/guest/interop-init ]] ||
+        { echo "interop-vm: the harness copy lost guest/interop-init's mtime" >&2; return 1; }
+    echo "$h"
+}
+
 SERVE_AUTH=""
-# start_serve local|radius: (re)starts lns serve with that configuration.
+# start_serve local|radius|cert: (re)starts lns serve with that configuration.
 start_serve() {
     [[ $SERVE_AUTH == "$1" && -n $SERVE ]] && kill -0 "$SERVE" 2>/dev/null && return 0
     stop_serve
     local conf; conf=$(write_config "$1") || exit 2
     local n=$((${SERVE_N:-0} + 1)); SERVE_N=$n
+    local certs=()
+    [[ $1 == cert ]] && certs=(--cert "$WORK/pki/gw.der" --key "$WORK/pki/gw.key.der" --ca "$WORK/pki/ca.der")
     SERVE_ERR="$WORK/serve-$n-$1.err"
     "$LNS" serve --config "$conf" --listen 127.0.0.1 --tun "$TUN" --inside "$INSIDE" --ctl "$CTL" \
-        --pcap "$WORK/serve-$n.pcap" >"$WORK/serve-$n.out" 2>"$SERVE_ERR" </dev/null &
+        "${certs[@]}" --pcap "$WORK/serve-$n.pcap" >"$WORK/serve-$n.out" 2>"$SERVE_ERR" </dev/null &
     SERVE=$!
     for ((i = 0; i < 200; i++)); do grep -q "serving on" "$SERVE_ERR" 2>/dev/null && break; sleep 0.1; done
     grep -q "serving on" "$SERVE_ERR" || { echo "interop-vm: lns serve did not start:"; tail -n 20 "$SERVE_ERR"; exit 2; }
@@ -231,7 +291,7 @@ run_client() {
         for kv in "$@"; do printf '%s\n' "$kv"; done
     } >"$conf"
     SERVE_MARK=$(wc -l <"$SERVE_ERR")
-    line=$(env -u PSK -u VPN_USER -u VPN_PASSWORD "$INTEROP_DIR/client-vm.sh" "$conf" 2>"$WORK/vm-$name.err")
+    line=$(env -u PSK -u VPN_USER -u VPN_PASSWORD "${HARNESS:-$INTEROP_DIR}/client-vm.sh" "$conf" 2>"$WORK/vm-$name.err")
     rc=$?
     LAST_RESULT=$line
     local ok=0
@@ -357,6 +417,30 @@ for sc in "${SCENARIOS[@]}"; do
         start_serve local
         expect_pass "$sc" "VPN_USER=vmother" "VPN_PASSWORD='other-pass-8Hz'" "PING_COUNT=2"
         report "$sc" "$EXTRA_OK" "$EXTRA_DETAIL"
+        ;;
+    rsa-sig)
+        # RSA signatures: the client's certificate (subject DN as its IKE
+        # identity, OU=DefaultRAGroup), the gateway's from --cert, one CA;
+        # the client offers only aes256-sha1-modp1024, so the rsa-sig
+        # policy 5 is the one that matches.
+        if h=$(cert_harness) && make_pki; then
+            start_serve cert
+            HARNESS=$h expect_pass "$sc"
+            ok=$EXTRA_OK detail=$EXTRA_DETAIL
+            # charon's account (guest) and the negotiated method on the wire.
+            auth=$(sed -n "s/.*INTEROP STAGE ike-auth authentication of '\([^']*\)' with \([A-Z0-9_]*\) successful.*/\2/p" "$WORK/vm-$sc.log" | sort -u | paste -sd, -)
+            peer_ok=$(grep -c "INTEROP STAGE ike-auth authentication of '.*gw.interop-vm.test.*' with RSA.* successful" "$WORK/vm-$sc.log")
+            [[ $auth == *RSA* && $peer_ok -ge 1 ]] || { ok=0; detail+=" (charon did not verify the gateway's RSA signature)"; }
+            # (stopped first, so that its capture is complete on disk)
+            stop_serve
+            wire=$(tshark -r "$WORK/serve-$SERVE_N.pcap" -Y "isakmp.ike.attr.authentication_method" \
+                -T fields -e isakmp.ike.attr.authentication_method 2>/dev/null | tr ',' '\n' | sort -u | paste -sd, -)
+            [[ $wire == 3 ]] || { ok=0; detail+=" (Main Mode authentication method on the wire: ${wire:-none}, not 3 = RSA signatures)"; }
+            detail+=" ike_auth=rsa-sig:${auth:-none} mm_auth_method=${wire:-none}"
+            report "$sc" "$ok" "$detail"
+        else
+            report "$sc" 0 "the certificate harness could not be prepared"
+        fi
         ;;
     *)
         echo "interop-vm: unknown scenario $sc (see --list)"; failed=$((failed + 1)) ;;
