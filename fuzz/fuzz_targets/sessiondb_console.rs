@@ -112,11 +112,21 @@ fuzz_target!(|data: &[u8]| {
     let config = Config::default();
     let table = table();
     let mut sink = DebugSink::new(String::new());
+    let mut failures = [level; 4];
     for line in text.lines() {
         let mut out = String::new();
         match Command::parse(line) {
             Ok(cmd) => {
-                execute(&cmd, &mut out, &config, &table, &mut sink.settings, now).unwrap();
+                execute(
+                    &cmd,
+                    &mut out,
+                    &config,
+                    &table,
+                    &mut sink.settings,
+                    &mut failures,
+                    now,
+                )
+                .unwrap();
                 assert!(!out.lines().any(|l| l.ends_with(' ')), "{out}");
             }
             Err(e) => {

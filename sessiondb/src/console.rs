@@ -1,7 +1,10 @@
 //! The operator's exec commands of this feature: `show vpn-sessiondb ...`,
-//! `show debug`, `show running-config`, `debug l2tp ...`, `no debug ...`.
+//! `show debug`, `show running-config`, `debug l2tp ...`, `no debug ...`,
+//! and the local-user lockout commands `show aaa local user [locked]` and
+//! `clear aaa local user {lockout | fail-attempts} {all | username NAME}`.
 //! [`Command::parse`] reads one line; [`execute`] runs it against the
-//! configuration, the session table and the debug settings.
+//! configuration, the session table, the debug settings and the local
+//! users' failed-login counts.
 
 use core::fmt::{self, Write};
 use core::time::Duration;
@@ -34,6 +37,18 @@ pub enum Command<'a> {
     },
     /// `no debug l2tp CLASS` (`Some`), `no debug all` / `undebug all` (`None`).
     NoDebug(Option<DebugClass>),
+    /// `show aaa local user` (every local user with a failed login), or
+    /// with `locked` only those locked out by
+    /// `aaa local authentication attempts max-fail`.
+    ShowAaaLocalUser {
+        /// `show aaa local user locked`.
+        locked: bool,
+    },
+    /// `clear aaa local user lockout {all | username NAME}`, and its
+    /// synonym here `clear aaa local user fail-attempts ...`: zeroes the
+    /// failed-login count of one local user (`Some`) or of all (`None`),
+    /// which also unlocks them.
+    ClearAaaLocalUser(Option<&'a str>),
 }
 
 /// Why a command line was not understood.
@@ -133,7 +148,30 @@ impl<'a> Command<'a> {
                 }
                 Command::NoDebug(None)
             }
-            other => return err("show, debug, no debug or undebug", other),
+            Some(w) if w.eq_ignore_ascii_case("clear") => {
+                for keyword in ["aaa", "local", "user"] {
+                    let k = t.next();
+                    if !is(k, keyword) {
+                        return err(keyword, k);
+                    }
+                }
+                let what = t.next();
+                if !is(what, "lockout") && !is(what, "fail-attempts") {
+                    return err("lockout or fail-attempts", what);
+                }
+                let who = t.next();
+                if is(who, "all") {
+                    Command::ClearAaaLocalUser(None)
+                } else if is(who, "username") {
+                    match t.next() {
+                        Some(name) => Command::ClearAaaLocalUser(Some(name)),
+                        None => return err("a user name", None),
+                    }
+                } else {
+                    return err("all or username", who);
+                }
+            }
+            other => return err("show, debug, no debug, undebug or clear", other),
         };
         match t.next() {
             None => Ok(cmd),
@@ -153,8 +191,22 @@ impl<'a> Command<'a> {
         if is(what, "running-config") || is(what, "run") {
             return Ok(Command::ShowRunningConfig);
         }
+        if is(what, "aaa") {
+            for keyword in ["local", "user"] {
+                let k = t.next();
+                if !is(k, keyword) {
+                    return err(keyword, k);
+                }
+            }
+            let mut look = t.clone();
+            let locked = is(look.next(), "locked");
+            if locked {
+                *t = look;
+            }
+            return Ok(Command::ShowAaaLocalUser { locked });
+        }
         if !is(what, "vpn-sessiondb") {
-            return err("vpn-sessiondb, debug or running-config", what);
+            return err("vpn-sessiondb, aaa, debug or running-config", what);
         }
         let kind = t.next();
         if is(kind, "summary") {
@@ -200,7 +252,9 @@ impl<'a> Command<'a> {
 }
 
 /// Runs a command: `show` commands write to `out`, `debug` commands change
-/// `debug` (and print nothing, as the appliance does).
+/// `debug` and `clear aaa local user` commands `local_failures` (and print
+/// nothing, as the appliance does). `local_failures` holds the consecutive
+/// failed logins of each of `config.users`, in the same order.
 ///
 /// # Errors
 /// Only those of `out`.
@@ -210,6 +264,7 @@ pub fn execute<const N: usize>(
     config: &Config,
     table: &SessionTable<N>,
     debug: &mut DebugSettings,
+    local_failures: &mut [u8],
     now: Duration,
 ) -> fmt::Result {
     match *command {
@@ -230,5 +285,57 @@ pub fn execute<const N: usize>(
             debug.disable_all();
             Ok(())
         }
+        Command::ShowAaaLocalUser { locked } => {
+            show_aaa_local_user(out, config, local_failures, locked)
+        }
+        Command::ClearAaaLocalUser(name) => {
+            clear_local_failures(config, local_failures, name);
+            Ok(())
+        }
     }
+}
+
+/// `clear aaa local user lockout {all | username NAME}`: zeroes the
+/// consecutive failed logins of local user `name` (every user with `None`),
+/// which unlocks it; returns how many of them were locked out.
+pub fn clear_local_failures(
+    config: &Config,
+    local_failures: &mut [u8],
+    name: Option<&str>,
+) -> usize {
+    let mut unlocked = 0;
+    for (i, (user, failures)) in config
+        .users
+        .iter()
+        .zip(local_failures.iter_mut())
+        .enumerate()
+    {
+        if name.is_none_or(|n| user.name == n) {
+            unlocked += usize::from(config.local_user_locked(i, *failures));
+            *failures = 0;
+        }
+    }
+    unlocked
+}
+
+/// `show aaa local user [locked]`: one line per local user with at least
+/// one consecutive failed login (or, with `locked`, per locked-out user),
+/// in the appliance's columns. There is no automatic unlock, so `Lock-time`
+/// is always `-`.
+fn show_aaa_local_user(
+    out: &mut impl Write,
+    config: &Config,
+    local_failures: &[u8],
+    locked_only: bool,
+) -> fmt::Result {
+    writeln!(out, "Lock-time Failed-attempts Locked User")?;
+    for (i, (user, &failures)) in config.users.iter().zip(local_failures).enumerate() {
+        let locked = config.local_user_locked(i, failures);
+        if failures == 0 || (locked_only && !locked) {
+            continue;
+        }
+        let yn = if locked { 'Y' } else { 'N' };
+        writeln!(out, "{:>9} {failures:>15} {yn:>6} {}", "-", user.name)?;
+    }
+    Ok(())
 }

@@ -315,9 +315,42 @@ fn a_brute_force_of_ppp_passwords_locks_the_local_user_out() {
             assert!(!try_login(&mut sim, "admin", &format!("guess-{k}")));
         }
         assert!(try_login(&mut sim, "admin", "adm1n-pw"));
-        // `clear aaa local user lockout username alice`.
-        assert_eq!(sim.gateway.clear_local_lockout(Some("alice")), 1);
+        // The operator's view and `clear aaa local user lockout username
+        // alice` on the console.
+        let console = |sim: &mut Sim, line: &str| {
+            let mut out = String::new();
+            let now = sim.now;
+            sim.gateway.console(now, line, &mut out).unwrap();
+            out
+        };
+        let table =
+            "Lock-time Failed-attempts Locked User\n        -               5      Y alice\n";
+        assert_eq!(console(&mut sim, "show aaa local user"), table);
+        assert_eq!(console(&mut sim, "show aaa local user locked"), table);
+        assert_eq!(
+            console(&mut sim, "clear aaa local user lockout username alice"),
+            ""
+        );
+        assert_eq!(sim.gateway.local_user_failures("alice"), Some((0, false)));
+        assert_eq!(
+            console(&mut sim, "show aaa local user"),
+            "Lock-time Failed-attempts Locked User\n"
+        );
         assert!(try_login(&mut sim, "alice", "s3cret-Pass"));
+        // Two wrong passwords: listed, not locked; `clear ... all` zeroes
+        // the count and reports nobody unlocked.
+        assert!(!try_login(&mut sim, "alice", "guess-a"));
+        assert!(!try_login(&mut sim, "alice", "guess-b"));
+        assert_eq!(
+            console(&mut sim, "show aaa local user"),
+            "Lock-time Failed-attempts Locked User\n        -               2      N alice\n"
+        );
+        assert_eq!(
+            console(&mut sim, "show aaa local user locked"),
+            "Lock-time Failed-attempts Locked User\n"
+        );
+        assert_eq!(sim.gateway.clear_local_lockout(None), 0);
+        assert_eq!(sim.gateway.local_user_failures("alice"), Some((0, false)));
         // The counts survive a reload of the configuration.
         assert!(!try_login(&mut sim, "bob", "nope"));
         let now = sim.now;

@@ -211,6 +211,7 @@ fn the_chapter_debug_example() {
             &cfg,
             &table,
             &mut debug,
+            &mut [],
             secs(0),
         )
         .unwrap();
@@ -262,6 +263,26 @@ fn debug_commands_decision_table() {
         ("show debug", Command::ShowDebug),
         ("show debug l2tp", Command::ShowDebug),
         ("show running-config", Command::ShowRunningConfig),
+        (
+            "show aaa local user",
+            Command::ShowAaaLocalUser { locked: false },
+        ),
+        (
+            "SHOW AAA LOCAL USER LOCKED",
+            Command::ShowAaaLocalUser { locked: true },
+        ),
+        (
+            "clear aaa local user lockout all",
+            Command::ClearAaaLocalUser(None),
+        ),
+        (
+            "clear aaa local user lockout username b_smith",
+            Command::ClearAaaLocalUser(Some("b_smith")),
+        ),
+        (
+            "clear aaa local user fail-attempts username b_smith",
+            Command::ClearAaaLocalUser(Some("b_smith")),
+        ),
         ("show vpn-sessiondb summary", Command::ShowSummary),
         (
             "show vpn-sessiondb remote",
@@ -314,6 +335,30 @@ fn debug_commands_decision_table() {
             "ERROR: % Invalid input detected at 'ppp', expected l2tp",
         ),
         (
+            "show aaa local",
+            "ERROR: % Incomplete command, expected user",
+        ),
+        (
+            "show aaa local user unlocked",
+            "ERROR: % Invalid input detected at 'unlocked', expected end of line",
+        ),
+        (
+            "clear aaa local user lockout",
+            "ERROR: % Incomplete command, expected all or username",
+        ),
+        (
+            "clear aaa local user lockout username",
+            "ERROR: % Incomplete command, expected a user name",
+        ),
+        (
+            "clear aaa local user unlock all",
+            "ERROR: % Invalid input detected at 'unlock', expected lockout or fail-attempts",
+        ),
+        (
+            "clear vpn-sessiondb",
+            "ERROR: % Invalid input detected at 'vpn-sessiondb', expected aaa",
+        ),
+        (
             "debug l2tp event 1 2",
             "ERROR: % Invalid input detected at '2', expected end of line",
         ),
@@ -347,11 +392,11 @@ fn debug_commands_decision_table() {
         ),
         (
             "show crypto isakmp sa",
-            "ERROR: % Invalid input detected at 'crypto', expected vpn-sessiondb, debug or running-config",
+            "ERROR: % Invalid input detected at 'crypto', expected vpn-sessiondb, aaa, debug or running-config",
         ),
         (
             "",
-            "ERROR: % Incomplete command, expected show, debug, no debug or undebug",
+            "ERROR: % Incomplete command, expected show, debug, no debug, undebug or clear",
         ),
     ];
     for (line, message) in bad {
@@ -407,7 +452,16 @@ fn console_runs_the_show_commands() {
     let mut out = String::new();
     let cmd =
         Command::parse("show vpn-sessiondb detail remote filter protocol L2TPOverIPSec").unwrap();
-    execute(&cmd, &mut out, &cfg, &table, &mut debug, secs(NOW_1)).unwrap();
+    execute(
+        &cmd,
+        &mut out,
+        &cfg,
+        &table,
+        &mut debug,
+        &mut [],
+        secs(NOW_1),
+    )
+    .unwrap();
     let golden = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../testdata/sessiondb/show-detail-l2tpoveripsec.golden"
@@ -421,6 +475,7 @@ fn console_runs_the_show_commands() {
         &cfg,
         &table,
         &mut debug,
+        &mut [],
         secs(NOW_1),
     )
     .unwrap();

@@ -89,6 +89,8 @@ show lns counters
 debug l2tp {data|error|event|packet} [LEVEL]
 no debug l2tp {data|error|event|packet}
 undebug all
+show aaa local user [locked]
+clear aaa local user lockout {all | username USER}
 vpn-sessiondb logoff {index N | name USER | all} [noconfirm]
 ";
 

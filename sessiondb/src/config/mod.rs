@@ -1067,6 +1067,18 @@ pub struct User {
     pub vpn: VpnAttributes,
 }
 
+impl Config {
+    /// Whether local user number `user` (an index into `users`) with
+    /// `failures` consecutive failed logins is locked out by
+    /// `aaa local authentication attempts max-fail N`: at `N` failures,
+    /// unless the user has privilege 15, as on the appliance.
+    pub fn local_user_locked(&self, user: usize, failures: u8) -> bool {
+        let exempt = self.users.get(user).is_none_or(|u| u.privilege >= 15);
+        self.local_max_fail
+            .is_some_and(|max| !exempt && failures >= max)
+    }
+}
+
 impl User {
     /// `true` if the user has an attribute set (needs an `attributes` block).
     pub fn has_attributes(&self) -> bool {

@@ -999,27 +999,18 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// (and zeroes the failure count of) one local user, or every one with
     /// `None`; returns how many were locked out.
     pub fn clear_local_lockout(&mut self, name: Option<&str>) -> usize {
-        let mut cleared = 0;
-        for i in 0..self.config.users.len() {
-            if name.is_some_and(|n| self.config.users[i].name != n) {
-                continue;
-            }
-            cleared += usize::from(self.locked_out(i));
-            self.local_failures[i] = 0;
-        }
-        cleared
+        crate::console::clear_local_failures(&self.config, &mut self.local_failures, name)
     }
 
     fn locked_out(&self, i: usize) -> bool {
-        let exempt = self.config.users.get(i).is_none_or(|u| u.privilege >= 15);
-        self.config
-            .local_max_fail
-            .is_some_and(|max| !exempt && self.local_failures[i] >= max)
+        let failures = self.local_failures.get(i).copied().unwrap_or(0);
+        self.config.local_user_locked(i, failures)
     }
 
     /// Runs one console line (`show vpn-sessiondb ...`, `show debug`,
-    /// `show running-config`, `debug l2tp ...`, `no debug ...`) and writes
-    /// its output; the session records are refreshed first.
+    /// `show running-config`, `debug l2tp ...`, `no debug ...`,
+    /// `show aaa local user [locked]`, `clear aaa local user lockout ...`)
+    /// and writes its output; the session records are refreshed first.
     ///
     /// # Errors
     /// The command's parse error, written to `out` as the appliance does,
@@ -1044,6 +1035,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             &self.config,
             &self.sessions,
             &mut self.debug,
+            &mut self.local_failures,
             now,
         );
         Ok(())

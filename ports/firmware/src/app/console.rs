@@ -209,6 +209,14 @@ pub const GATEWAY_HELP: &[(&str, &str)] = &[
         "Debug lines: data, error, event, packet",
     ),
     ("no debug all", "Turn every debug class off"),
+    (
+        "show aaa local user [locked]",
+        "Local users' failed logins and lockouts",
+    ),
+    (
+        "clear aaa local user lockout ...",
+        "Unlock: all, or username NAME",
+    ),
 ];
 
 /// Why a line is not a command; `column` is where the offending word starts.
@@ -467,7 +475,7 @@ pub fn write_error(
 
 /// Whether `line` is one of the gateway's commands (see
 /// `sessiondb::console`): it parses as one, or it starts with a word only
-/// the gateway knows (`debug`, `no`, `undebug`), whose errors the gateway
+/// the gateway knows (`debug`, `no`, `undebug`, `clear`), whose errors the gateway
 /// words itself.
 pub fn is_gateway_command(line: &str) -> bool {
     if sessiondb::console::Command::parse(line).is_ok() {
@@ -475,7 +483,7 @@ pub fn is_gateway_command(line: &str) -> bool {
     }
     let first = line.split_ascii_whitespace().next().unwrap_or("");
     !first.is_empty()
-        && ["debug", "no", "undebug"].iter().any(|w| {
+        && ["debug", "no", "undebug", "clear"].iter().any(|w| {
             w.get(..first.len())
                 .is_some_and(|p| p.eq_ignore_ascii_case(first))
         })
