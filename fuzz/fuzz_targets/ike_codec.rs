@@ -7,7 +7,7 @@
 //! panic.
 #![no_main]
 
-use arbitrary::Arbitrary;
+use arbitrary::{Arbitrary, Unstructured};
 use ike_core::crypto::CipherAlg;
 use ike_core::policy::{parse_esp_transform, parse_ike_transform};
 use ike_core::wire::{
@@ -17,9 +17,12 @@ use ike_core::wire::{
 };
 use libfuzzer_sys::fuzz_target;
 
+/// What the fuzzer's bytes also say besides themselves: the first payload
+/// type of the chain, the payloads to build, the too-small buffer and the
+/// cipher. The bytes themselves are the message to parse, so that the seed
+/// corpus (`fuzz/seeds/ike_codec/`, real ISAKMP messages) starts deep.
 #[derive(Arbitrary, Debug)]
 struct Input {
-    raw: Vec<u8>,
     first: u8,
     built: Vec<(u8, Vec<u8>)>,
     small: u16,
@@ -141,15 +144,18 @@ fn payload(p: &Payload<'_>) {
     }
 }
 
-fuzz_target!(|input: Input| {
+fuzz_target!(|raw: &[u8]| {
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(raw)) else {
+        return;
+    };
     // Arbitrary bytes as a message.
-    if let Ok(h) = Header::new_checked(&input.raw[..]) {
+    if let Ok(h) = Header::new_checked(raw) {
         if let Ok(r) = HeaderRepr::parse(&h) {
             let mut out = [0u8; 28];
             let mut w = Writer::new(&mut out);
             r.emit(&mut w);
             assert_eq!(w.finish(), Ok(28));
-            assert_eq!(&out[..], &input.raw[..28]);
+            assert_eq!(&out[..], &raw[..28]);
         }
         for p in PayloadIter::new(h.next_payload().into(), h.payload()).flatten() {
             assert!(p.end() <= h.payload().len());
@@ -157,16 +163,16 @@ fuzz_target!(|input: Input| {
         }
     }
     // Arbitrary bytes as a chain and as each payload body.
-    for p in PayloadIter::new(input.first.into(), &input.raw).flatten() {
+    for p in PayloadIter::new(input.first.into(), raw).flatten() {
         payload(&p);
     }
     for kind in [1u8, 5, 6, 11, 12, 13, 21, 131] {
         payload(&Payload {
             kind: kind.into(),
             next: PayloadType::None,
-            body: &input.raw,
+            body: raw,
             offset: 0,
-            len: input.raw.len() + 4,
+            len: raw.len() + 4,
         });
     }
     let _ = Attribute::emit_u32;
@@ -215,13 +221,13 @@ fuzz_target!(|input: Input| {
 
     // CBC on arbitrary lengths and IVs.
     let key = [7u8; 32];
-    let mut iv = input.raw.iter().copied().take(16).collect::<Vec<_>>();
-    let mut data = input.raw.clone();
+    let mut iv = raw.iter().copied().take(16).collect::<Vec<_>>();
+    let mut data = raw.to_vec();
     let ok = input
         .cipher
         .decrypt(&key[..input.cipher.key_len()], &mut iv, &mut data);
     assert_eq!(
         ok,
-        iv.len() == input.cipher.block_len() && input.raw.len() % input.cipher.block_len() == 0
+        iv.len() == input.cipher.block_len() && raw.len() % input.cipher.block_len() == 0
     );
 });
