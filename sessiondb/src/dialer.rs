@@ -429,7 +429,25 @@ impl Dialer {
         buf: &mut [u8],
         message: Range<usize>,
     ) -> Result<DialerTransmit, DialerError> {
-        self.seal(now, buf, message)
+        self.seal(now, buf, message, L2TP_PORT, L2TP_PORT)
+    }
+
+    /// Sends `buf[payload]` as a UDP datagram from `src_port` to `dst_port`
+    /// through the IPsec SA: for tests that put something other than L2TP
+    /// under a valid transport-mode SA (the SA's traffic selector is UDP
+    /// 1701, RFC 3193 §4, which the gateway enforces after decryption).
+    ///
+    /// # Errors
+    /// As [`Dialer::send_raw_l2tp`].
+    pub fn send_raw_udp(
+        &mut self,
+        now: Duration,
+        buf: &mut [u8],
+        payload: Range<usize>,
+        src_port: u16,
+        dst_port: u16,
+    ) -> Result<DialerTransmit, DialerError> {
+        self.seal(now, buf, payload, src_port, dst_port)
     }
 
     fn frame_out(
@@ -443,7 +461,7 @@ impl Dialer {
             .l2tp
             .send_data(now, call, buf, frame)
             .map_err(DialerError::L2tp)?;
-        self.seal(now, buf, message)
+        self.seal(now, buf, message, L2TP_PORT, L2TP_PORT)
     }
 
     fn seal(
@@ -451,9 +469,11 @@ impl Dialer {
         now: Duration,
         buf: &mut [u8],
         message: Range<usize>,
+        src_port: u16,
+        dst_port: u16,
     ) -> Result<DialerTransmit, DialerError> {
         let child = self.child.ok_or(DialerError::NotUp)?;
-        let datagram = inet::write_udp(buf, message, L2TP_PORT, L2TP_PORT, None)
+        let datagram = inet::write_udp(buf, message, src_port, dst_port, None)
             .ok_or(DialerError::BufferTooSmall)?;
         let sealed = self
             .esp
@@ -500,7 +520,9 @@ impl Dialer {
             let area = buf.get_mut(headroom..room)?;
             match self.l2tp.poll_transmit(now, area) {
                 Ok(Some(t)) => {
-                    if let Ok(t) = self.seal(now, buf, headroom..headroom + t.len) {
+                    if let Ok(t) =
+                        self.seal(now, buf, headroom..headroom + t.len, L2TP_PORT, L2TP_PORT)
+                    {
                         return Some(t);
                     }
                 }

@@ -232,13 +232,19 @@ fn a_deferred_stop_keeps_its_address_until_sent() {
 
 /// Sends `message` as L2TP from client 0 through its IPsec SA.
 fn l2tp_from_client(sim: &mut Sim, message: &[u8]) {
+    udp_from_client(sim, message, 1701, 1701);
+}
+
+/// Sends `message` as a UDP datagram between the given ports from client
+/// 0 through its IPsec SA.
+fn udp_from_client(sim: &mut Sim, message: &[u8], src_port: u16, dst_port: u16) {
     let mut buf = vec![0u8; 4096];
     let at = 128;
     buf[at..at + message.len()].copy_from_slice(message);
     let now = sim.now;
     let t = sim.clients[0]
         .dialer
-        .send_raw_l2tp(now, &mut buf, at..at + message.len())
+        .send_raw_udp(now, &mut buf, at..at + message.len(), src_port, dst_port)
         .unwrap();
     let payload = buf[t.range].to_vec();
     let sessiondb::dialer::DialerDestination::Udp { local_port, remote } = t.destination else {
@@ -340,6 +346,17 @@ fn malformed_l2tp_and_replayed_esp_inside_a_valid_sa() {
             g1.esp_dropped,
             g0.esp_dropped + 1,
             "{g1:?} {esp0:?} {esp1:?}"
+        );
+        // Authentic ESP that is not L2TP (a DNS query, UDP 53): outside the
+        // SA's traffic selector (UDP 1701), dropped and counted.
+        udp_from_client(&mut sim, b"\x12\x34\x01\x00\x00\x01", 5353, 53);
+        assert_eq!(sim.inside.len(), inside, "not delivered");
+        let g1 = *sim.gateway.counters();
+        assert_eq!(g1.not_l2tp, g0.not_l2tp + 1, "{g1:?}");
+        assert_eq!(
+            g1.esp_dropped,
+            g0.esp_dropped + 1,
+            "opened, not dropped by ESP"
         );
         // Nothing else disturbed.
         assert_eq!(g1.sessions_down, g0.sessions_down);
