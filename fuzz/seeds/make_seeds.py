@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Seed corpora for the raw-bytes fuzz targets from the real captures in
 /work/shared/reference/captures (classic pcap: Ethernet, Linux cooked,
-loopback/null or raw IP). Writes fuzz/seeds/<target>/<capture>-<n>:
+loopback/null or raw IP), and from any further captures named on the
+command line (the project's own simulation traffic). Writes
+fuzz/seeds/<target>/<capture>-<hash>:
 
   esp_udp_encap  UDP 4500 payloads (keepalives, non-ESP-marked IKE, ESP)
+  ike_codec      ISAKMP messages: UDP 500 payloads, and UDP 4500 payloads
+                 behind the non-ESP marker (four zero octets)
   l2tp_codec     UDP 1701 payloads (only the two l2tp/ captures carry them
                  in clear; the inner L2TP of the l2tp-ipsec sessions needs
                  testkit's decryption)
@@ -11,11 +15,19 @@ loopback/null or raw IP). Writes fuzz/seeds/<target>/<capture>-<n>:
                  packets (from the L2TP captures)
   radius_codec   UDP 1645/1646/1812/1813 payloads
 
-Run: python3 fuzz/seeds/make_seeds.py [CAPTURES_DIR]
+Run: python3 fuzz/seeds/make_seeds.py [CAPTURES_DIR [EXTRA.pcap...]]
+
+The committed seeds also hold the simulator's traffic, captured with
+  lns simulate --clients 8 --nat --loss 0.05 --seconds 30 --seed 7 --pcap sim-nat.pcap
+  lns simulate --clients 4 --seconds 20 --seed 3 --pcap sim-plain.pcap
+(IKE with and without NAT-T, retransmissions after loss, ESP in UDP).
+The decrypted inner L2TP and PPP of the reference sessions come from
+`cargo run -p testkit --example fuzz_seeds`.
 """
 import glob, hashlib, os, struct, sys
 
 CAPTURES = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/reference/captures"
+EXTRA = sys.argv[2:]
 OUT = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -99,7 +111,7 @@ def save(target, name, blob, seen):
 
 def main():
     seen = set()
-    for path in sorted(glob.glob(os.path.join(CAPTURES, "*", "*.pcap"))):
+    for path in sorted(glob.glob(os.path.join(CAPTURES, "*", "*.pcap"))) + EXTRA:
         name = os.path.basename(path).rsplit(".pcap", 1)[0]
         for link, frame in packets(path):
             u = udp_of(ip_of(link, frame))
@@ -109,6 +121,10 @@ def main():
             ports = {sport, dport}
             if 4500 in ports:
                 save("esp_udp_encap", name, payload, seen)
+                if payload[:4] == b"\0\0\0\0" and len(payload) > 4:
+                    save("ike_codec", name, payload[4:], seen)
+            if 500 in ports:
+                save("ike_codec", name, payload, seen)
             if 1701 in ports:
                 save("l2tp_codec", name, payload, seen)
                 ppp = l2tp_ppp(payload)
