@@ -506,6 +506,23 @@ impl<const P: usize, const B: usize> Client<P, B> {
         &self.counters
     }
 
+    /// Whether the group is down for `service`: it has servers for it and
+    /// every one of them has failed and is within its dead time. The
+    /// appliance's `reactivation-mode depletion` counts such a group as
+    /// unavailable, so a caller with another way to decide (the LOCAL
+    /// fallback of `authentication-server-group G LOCAL`) decides at once
+    /// instead of waiting for dead servers to time out again. A new request
+    /// is still sent to a failed server (depletion), for callers without
+    /// such a fallback.
+    pub fn all_failed(&self, now: Duration, service: Service) -> bool {
+        let mut serving = self
+            .servers
+            .iter()
+            .filter(|s| Self::serves(s, service))
+            .peekable();
+        serving.peek().is_some() && serving.all(|s| s.dead_until.is_some_and(|t| now < t))
+    }
+
     /// Requests in flight or answered and not yet released.
     pub fn in_flight(&self) -> usize {
         self.slots.iter().filter(|s| s.phase != Phase::Free).count()

@@ -212,6 +212,12 @@ fn retransmission_then_failover_then_timeout() {
     assert_eq!(&hidden[..n], b"pw");
 
     let events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
+    // a failed at 9 s, b at its own timeout after that: the group is down
+    // until the first of them is back, its dead time (10 minutes by
+    // default) after it failed.
+    assert!(client.all_failed(now, Service::Authentication));
+    assert!(client.all_failed(secs(9 + 599), Service::Authentication));
+    assert!(!client.all_failed(secs(9 + 600), Service::Authentication));
     assert!(events.contains(&Event::ServerFailed { server: a }));
     assert!(events.contains(&Event::ServerFailed { server: b }));
     assert!(events.contains(&Event::TimedOut { request: id }));

@@ -162,6 +162,48 @@ fn a_silent_server_falls_back_to_local_and_then_refuses() {
 }
 
 #[test]
+fn a_group_whose_servers_all_failed_falls_back_to_local_at_once() {
+    big_stack(|| {
+        let mut sim = Sim::new(radius_config(" authentication ms-chap-v2\n"), 17);
+        sim.radius.silent = true;
+        // One login after the other; each is served by the LOCAL fallback.
+        // The first ones wait for the silent server (timeout 4 s); once it
+        // has failed `max-failed-attempts` (3) requests in a row it is dead
+        // for the dead time, the group is down, and LOCAL decides at once.
+        let mut logins = Vec::new();
+        for _ in 0..5 {
+            let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+            let start = sim.now;
+            let asked = sim.radius.unheard_access_requests;
+            sim.connect(c);
+            while sim.clients[c].address.is_none() && sim.now < start + secs(60) {
+                let next = sim.now + Duration::from_millis(50);
+                sim.run_until(next);
+            }
+            assert!(sim.clients[c].address.is_some(), "LOCAL fallback");
+            logins.push((sim.now - start, sim.radius.unheard_access_requests - asked));
+            let now = sim.now;
+            sim.clients[c].dialer.disconnect(now, &mut sim.client_rng);
+            sim.flush();
+            sim.run_until(sim.now + secs(3));
+            let now = sim.now;
+            sim.clients[c].dialer.delete_sas(now, &mut sim.client_rng);
+            sim.flush();
+            sim.run_until(sim.now + secs(5));
+        }
+        println!("(time to address, Access-Requests sent) per login: {logins:?}");
+        let (first_wait, first_asked) = logins[0];
+        assert!(first_asked >= 1 && first_wait >= secs(4), "{logins:?}");
+        let (last_wait, last_asked) = logins[4];
+        assert_eq!(last_asked, 0, "the dead group is not asked: {logins:?}");
+        assert!(
+            last_wait + secs(4) <= first_wait,
+            "without the server's timeout: {logins:?}"
+        );
+    });
+}
+
+#[test]
 fn more_logins_than_radius_slots_are_refused_as_busy_and_nothing_leaks() {
     big_stack(|| {
         // The simulated gateway has 8 RADIUS request slots; ten RADIUS-only

@@ -160,7 +160,20 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let Some(group) = self.radius.get_mut(g) else {
             return;
         };
-        match group.client.access_request(now, &request) {
+        // Every server failed and within its dead time, and LOCAL behind
+        // the group: the local database decides at once, as on the
+        // appliance, instead of after the dead servers' timeouts.
+        let tunnel_group = self.logins[i].as_ref().map(|l| &l.tunnel_group);
+        let down = group
+            .client
+            .all_failed(now, radius_core::Service::Authentication)
+            && tunnel_group.is_some_and(|tg| falls_back_locally(&self.config, tg));
+        let sent = if down {
+            Err(radius_core::Error::NoServer)
+        } else {
+            group.client.access_request(now, &request)
+        };
+        match sent {
             Ok(id) => {
                 if let Some(login) = self.logins[i].as_mut() {
                     login.request = Some((u8::try_from(g).unwrap_or(u8::MAX), id));
@@ -343,18 +356,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         let Some(slot) = self.peer_slot(login.peer) else {
             return;
         };
-        let local = self
-            .config
-            .tunnel_group(&login.tunnel_group)
-            .is_some_and(|tg| {
-                matches!(
-                    tg.authentication_server,
-                    crate::config::AuthServer::Group {
-                        fallback_local: true,
-                        ..
-                    }
-                )
-            });
+        let local = falls_back_locally(&self.config, &login.tunnel_group);
         match login.fallback.take() {
             Some(cred) if local => {
                 let verdict = self.verify_local_limited(&cred, &login.user);
@@ -653,6 +655,20 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         }
         sent
     }
+}
+
+/// Whether tunnel group `name` authenticates against a server group with
+/// the local database behind it (`authentication-server-group G LOCAL`).
+fn falls_back_locally(config: &crate::Config, name: &str) -> bool {
+    config.tunnel_group(name).is_some_and(|tg| {
+        matches!(
+            tg.authentication_server,
+            crate::config::AuthServer::Group {
+                fallback_local: true,
+                ..
+            }
+        )
+    })
 }
 
 #[cfg(test)]

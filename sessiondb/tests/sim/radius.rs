@@ -29,6 +29,8 @@ pub struct FakeRadius {
     pub unheard_starts: Vec<String>,
     pub unheard_stops: Vec<String>,
     pub access_requests: usize,
+    /// Access-Requests that reached the server while it was silent.
+    pub unheard_access_requests: usize,
     pub accepts: usize,
     pub rejects: usize,
     pub starts: Vec<String>,
@@ -66,6 +68,9 @@ impl FakeRadius {
     pub fn answer(&mut self, request: &[u8]) -> Option<Vec<u8>> {
         let req = Packet::new_checked(request).ok()?;
         if self.silent {
+            if req.code() == Code::AccessRequest {
+                self.unheard_access_requests += 1;
+            }
             if req.code() == Code::AccountingRequest
                 && let Some(id) = req.attribute(AttributeType::AcctSessionId)
             {
