@@ -16,6 +16,8 @@ use core::time::Duration;
 use esp_core::wire::udp_encap::{self, Classification};
 use esp_core::{IpProtocol, SaTable, SealError};
 use ike_core::Event as IkeEvent;
+use ike_core::FailReason;
+use ike_core::wire::NotifyType;
 use ppp_core::{AuthMethod, DownReason, Ipv4Config};
 use rand_core::CryptoRng;
 
@@ -121,7 +123,7 @@ pub use crate::gateway::EspKeys;
 #[non_exhaustive]
 pub enum DownCause {
     /// IKE failed (wrong key, no proposal, timeout).
-    Ike(ike_core::FailReason),
+    Ike(FailReason),
     /// The gateway deleted the IPsec SA.
     IpsecDeleted,
     /// The L2TP tunnel or call ended.
@@ -186,7 +188,15 @@ pub struct Dialer {
     events: heapless::Deque<DialerEvent, 8>,
     closing: bool,
     keys: heapless::Vec<EspKeys, 2>,
+    /// Main Modes started over after the server forgot ours.
+    restarts: u8,
 }
+
+/// How many times a Main Mode the server forgot (INVALID-COOKIE while it is
+/// still before message 4: a responder that evicted its half-open state
+/// under a flood, or restarted) is started over with new cookies before the
+/// dialer gives up.
+pub const MAX_MAIN_MODE_RESTARTS: u8 = 2;
 
 impl fmt::Debug for Dialer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -221,6 +231,7 @@ impl Dialer {
             events: heapless::Deque::new(),
             closing: false,
             keys: heapless::Vec::new(),
+            restarts: 0,
         })
     }
 
@@ -664,6 +675,21 @@ impl Dialer {
                 let _ = self.events.push_back(DialerEvent::IpsecUp);
                 if self.tunnel.is_none() && !self.closing {
                     self.tunnel = self.l2tp.connect(now, (), rng).ok();
+                }
+            }
+            // The server forgot our Main Mode (RFC 2408 §5.3: INVALID-COOKIE
+            // for cookies it does not know): start over, a few times. The
+            // Notify is unprotected, so at worst a forged one costs a new
+            // Main Mode.
+            IkeEvent::Phase1Failed {
+                reason: FailReason::PeerNotify(NotifyType::InvalidCookie),
+                ..
+            } if !self.closing && self.restarts < MAX_MAIN_MODE_RESTARTS => {
+                self.restarts += 1;
+                if self.connect(now, rng).is_err() {
+                    let _ = self.events.push_back(DialerEvent::Down(DownCause::Ike(
+                        FailReason::PeerNotify(NotifyType::InvalidCookie),
+                    )));
                 }
             }
             IkeEvent::Phase1Failed { reason, .. } | IkeEvent::ChildSaFailed { reason, .. } => {

@@ -361,3 +361,79 @@ fn a_brute_force_of_ppp_passwords_locks_the_local_user_out() {
         assert_eq!(sim.gateway.resources(), Resources::default());
     });
 }
+
+/// Whether `wire` from a client is Main Mode message 3: an Identity
+/// Protection message in clear with the responder's cookie, on port 500 or
+/// behind the NAT-T marker on 4500.
+fn is_main_mode_third_message(wire: &sim::Wire) -> bool {
+    let sim::Wire::Udp { dst, payload, .. } = wire else {
+        return false;
+    };
+    let isakmp = match dst.port() {
+        500 => &payload[..],
+        4500 if payload.starts_with(&[0; 4]) => &payload[4..],
+        _ => return false,
+    };
+    isakmp.len() >= 28 && isakmp[8..16] != [0; 8] && isakmp[18] == 2 && isakmp[19] & 1 == 0
+}
+
+#[test]
+fn a_client_whose_main_mode_a_flood_evicted_starts_over() {
+    big_stack(|| {
+        let mut sim = Sim::new(config(""), 64);
+        let c = sim.add_client(true, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+        sim.connect(c);
+        // Run until the client sends message 3, and lose it.
+        let deadline = sim.now + secs(5);
+        loop {
+            assert!(sim.now < deadline, "no message 3");
+            if let Some(k) = sim
+                .in_flight
+                .iter()
+                .position(|(_, _, from, w)| *from == Some(c) && is_main_mode_third_message(w))
+            {
+                sim.in_flight.remove(k);
+                break;
+            }
+            let next = sim.now + ms(1);
+            sim.run_until(next);
+        }
+        // A flood of first messages evicts the half-open negotiation.
+        let before = sim.gateway.core_counters().0;
+        let mm1 = main_mode_first_message();
+        let mut rng = ChaCha20Rng::seed_from_u64(65);
+        for _ in 0..300 {
+            let from = SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 9), 500);
+            let mut m = mm1.clone();
+            rng.fill_bytes(&mut m[..8]);
+            inject(&mut sim, from, 500, &m);
+            drop_to_forged(&mut sim);
+        }
+        let after = sim.gateway.core_counters().0;
+        let evicted = after.half_open_evicted - before.half_open_evicted;
+        assert!(evicted >= 1, "the flood evicted negotiations");
+        // The client retransmits message 3, hears INVALID-COOKIE, and
+        // starts a new Main Mode rather than giving up.
+        let gateway_before = *sim.gateway.counters();
+        sim.run_until(sim.now + secs(30));
+        drop_to_forged(&mut sim);
+        sim.run_until(sim.now + secs(30));
+        assert!(
+            sim.clients[c].address.is_some(),
+            "up after starting over: {:?}",
+            sim.clients[c].events
+        );
+        assert!(
+            !sim.clients[c]
+                .events
+                .iter()
+                .any(|e| matches!(e, sessiondb::dialer::DialerEvent::Down(_))),
+            "{:?}",
+            sim.clients[c].events
+        );
+        assert_eq!(
+            sim.gateway.counters().sessions_up,
+            gateway_before.sessions_up + 1
+        );
+    });
+}
