@@ -259,14 +259,7 @@ fn a_brute_force_of_ppp_passwords_locks_the_local_user_out() {
             sim.connect(c);
             sim.run_until(sim.now + secs(15));
             let up = sim.clients[c].address.is_some();
-            let now = sim.now;
-            sim.clients[c].dialer.disconnect(now, &mut sim.client_rng);
-            sim.flush();
-            sim.run_until(sim.now + secs(3));
-            let now = sim.now;
-            sim.clients[c].dialer.delete_sas(now, &mut sim.client_rng);
-            sim.flush();
-            sim.run_until(sim.now + secs(10));
+            sim.hang_up([c], secs(3), secs(10));
             up
         };
         // A wrong password, then the right one: the count clears.

@@ -182,14 +182,7 @@ fn a_group_whose_servers_all_failed_falls_back_to_local_at_once() {
             }
             assert!(sim.clients[c].address.is_some(), "LOCAL fallback");
             logins.push((sim.now - start, sim.radius.unheard_access_requests - asked));
-            let now = sim.now;
-            sim.clients[c].dialer.disconnect(now, &mut sim.client_rng);
-            sim.flush();
-            sim.run_until(sim.now + secs(3));
-            let now = sim.now;
-            sim.clients[c].dialer.delete_sas(now, &mut sim.client_rng);
-            sim.flush();
-            sim.run_until(sim.now + secs(5));
+            sim.hang_up([c], secs(3), secs(5));
         }
         println!("(time to address, Access-Requests sent) per login: {logins:?}");
         let (first_wait, first_asked) = logins[0];

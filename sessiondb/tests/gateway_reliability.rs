@@ -63,14 +63,7 @@ fn a_reload_keeps_accounting_requests_in_flight() {
             sim.radius.unheard_starts[..1],
             "the Start was retransmitted after the reload"
         );
-        let now = sim.now;
-        sim.clients[c].dialer.disconnect(now, &mut sim.client_rng);
-        sim.flush();
-        sim.run_until(sim.now + secs(5));
-        let now = sim.now;
-        sim.clients[c].dialer.delete_sas(now, &mut sim.client_rng);
-        sim.flush();
-        sim.run_until(sim.now + secs(30));
+        sim.hang_up([c], secs(5), secs(30));
         let stops: Vec<_> = sim.radius.stops.iter().map(|(s, _)| s.clone()).collect();
         assert_eq!(stops[..1], sim.radius.starts[..], "Start and Stop balanced");
         assert_eq!(sim.gateway.resources(), Resources::default());
@@ -205,18 +198,7 @@ fn a_deferred_stop_keeps_its_address_until_sent() {
         // session is accounted or counted as lost.
         sim.radius.silent = false;
         let n = sim.clients.len();
-        for i in 0..n {
-            let now = sim.now;
-            sim.clients[i].dialer.disconnect(now, &mut sim.client_rng);
-        }
-        sim.flush();
-        sim.run_until(sim.now + secs(5));
-        for i in 0..n {
-            let now = sim.now;
-            sim.clients[i].dialer.delete_sas(now, &mut sim.client_rng);
-        }
-        sim.flush();
-        sim.run_until(sim.now + secs(120));
+        sim.hang_up(0..n, secs(5), secs(120));
         assert_eq!(sim.gateway.resources(), Resources::default());
         let c = *sim.gateway.counters();
         let stops: std::collections::BTreeSet<_> =

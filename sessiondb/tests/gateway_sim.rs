@@ -53,14 +53,7 @@ fn one_client_without_nat_comes_up_exchanges_and_leaves() {
         assert!(out.contains("Username      : alice"), "{out}");
         assert!(out.contains("L2TPOverIPSec"), "{out}");
 
-        let now = sim.now;
-        sim.clients[c].dialer.disconnect(now, &mut sim.client_rng);
-        sim.flush();
-        sim.run_until(sim.now + secs(5));
-        let now = sim.now;
-        sim.clients[c].dialer.delete_sas(now, &mut sim.client_rng);
-        sim.flush();
-        sim.run_until(sim.now + secs(20));
+        sim.hang_up([c], secs(5), secs(20));
         assert!(sim.gateway.sessions().is_empty(), "table empty");
         assert!(
             sim.gateway_events
@@ -237,18 +230,7 @@ fn many_clients_through_a_lossy_nat() {
             "most of {n} packets through 5% loss: {}",
             sim.inside.len()
         );
-        for i in 0..n {
-            let now = sim.now;
-            sim.clients[i].dialer.disconnect(now, &mut sim.client_rng);
-        }
-        sim.flush();
-        sim.run_until(sim.now + secs(10));
-        for i in 0..n {
-            let now = sim.now;
-            sim.clients[i].dialer.delete_sas(now, &mut sim.client_rng);
-        }
-        sim.flush();
-        sim.run_until(sim.now + secs(90));
+        sim.hang_up(0..n, secs(10), secs(90));
         assert_eq!(
             sim.gateway.resources(),
             sessiondb::gateway::Resources::default(),

@@ -321,6 +321,29 @@ impl Sim {
         }
     }
 
+    /// `clients` hang up (PPP Terminate, CDN, StopCCN) and the network runs
+    /// for `linger`; then they delete their SAs (the IKE Deletes) and it
+    /// runs for `after`.
+    pub fn hang_up(
+        &mut self,
+        clients: impl IntoIterator<Item = usize> + Clone,
+        linger: Duration,
+        after: Duration,
+    ) {
+        for c in clients.clone() {
+            let now = self.now;
+            self.clients[c].dialer.disconnect(now, &mut self.client_rng);
+        }
+        self.flush();
+        self.run_until(self.now + linger);
+        for c in clients {
+            let now = self.now;
+            self.clients[c].dialer.delete_sas(now, &mut self.client_rng);
+        }
+        self.flush();
+        self.run_until(self.now + after);
+    }
+
     /// Drains every output of the gateway and the clients into the network.
     pub fn flush(&mut self) {
         let now = self.now;
