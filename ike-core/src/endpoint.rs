@@ -699,6 +699,23 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         self.next_timeout = next;
     }
 
+    /// Whether the transmit and event queues can take the deletion of one
+    /// ISAKMP SA and all its IPsec SAs ([`delete_child_sa`] for each, then
+    /// [`delete_sa`]: one Informational and one event each) without
+    /// dropping anything. A caller that deletes many SAs at once (a
+    /// configuration reload, `vpn-sessiondb logoff all`) paces itself by
+    /// it, draining [`poll_transmit`] and [`poll_event`] in between.
+    ///
+    /// [`delete_child_sa`]: Self::delete_child_sa
+    /// [`delete_sa`]: Self::delete_sa
+    /// [`poll_transmit`]: Self::poll_transmit
+    /// [`poll_event`]: Self::poll_event
+    pub fn room_for_delete(&self) -> bool {
+        let needed = 1 + crate::state::MAX_CHILDREN;
+        self.events.capacity() - self.events.len() >= needed
+            && self.tx.capacity() - self.tx.len() >= needed
+    }
+
     /// Whether the queues can take the output of one more timer (at most a
     /// few events and datagrams).
     fn room_for_work(&self) -> bool {

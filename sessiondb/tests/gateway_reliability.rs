@@ -347,3 +347,56 @@ fn malformed_l2tp_and_replayed_esp_inside_a_valid_sa() {
         assert_eq!(sim.inside.len(), inside + 1);
     });
 }
+
+#[test]
+fn logoff_all_of_many_sessions_loses_no_delete() {
+    big_stack(|| {
+        let mut sim = Sim::new(
+            config("group-policy DfltGrpPolicy attributes\n vpn-simultaneous-logins 64\n"),
+            71,
+        );
+        let n = 40;
+        for k in 0..n {
+            let c = sim.add_client(k % 2 == 0, "alice", "s3cret-Pass", AuthMethod::MsChapV2);
+            sim.connect(c);
+            let next = sim.now + Duration::from_millis(250);
+            sim.run_until(next);
+        }
+        sim.run_until(secs(60));
+        let up = sim.clients.iter().filter(|c| c.address.is_some()).count();
+        assert_eq!(up, n, "{:?}", sim.gateway.counters());
+        let (ike0, ..) = sim.gateway.core_counters();
+        let now = sim.now;
+        let ended = sim.gateway.logoff_all(
+            now,
+            sessiondb::gateway::TerminateCause::AdminReset,
+            &mut sim.gateway_rng,
+        );
+        assert_eq!(ended, n);
+        sim.flush();
+        sim.run_until(sim.now + secs(30));
+        let (ike1, ..) = sim.gateway.core_counters();
+        println!("IKE counters after logoff all: {ike1:?}");
+        // Every ISAKMP SA and its IPsec SA pair deleted with an
+        // Informational each, nothing dropped for want of queue room.
+        assert_eq!(ike1.transmits_lost, ike0.transmits_lost, "{ike1:?}");
+        assert_eq!(ike1.events_lost, ike0.events_lost, "{ike1:?}");
+        assert!(
+            ike1.tx_datagrams >= ike0.tx_datagrams + 2 * n as u64,
+            "{ike1:?}"
+        );
+        for (i, c) in sim.clients.iter().enumerate() {
+            assert!(
+                c.events.iter().any(|e| matches!(
+                    e,
+                    sessiondb::dialer::DialerEvent::Down(
+                        sessiondb::dialer::DownCause::IpsecDeleted
+                    )
+                )),
+                "client {i} heard its IPsec SA deleted: {:?}",
+                c.events
+            );
+        }
+        assert_eq!(sim.gateway.resources(), Resources::default());
+    });
+}

@@ -79,6 +79,9 @@ const TICK: Duration = Duration::from_secs(1);
 /// How long a closing session keeps its SAs so that PPP Terminate, CDN and
 /// StopCCN can still go out through ESP.
 const DRAIN: Duration = Duration::from_secs(2);
+/// How soon the next tick comes when slots waited for room in IKE's queues
+/// to send their Deletes: long enough for the port to drain them.
+const PACE: Duration = Duration::from_millis(10);
 /// How long a client may take from Main Mode to IPCP: a client that is
 /// not up by then (it stopped after Main Mode, after Quick Mode, without
 /// an L2TP call, in authentication) is ended and its slot freed.

@@ -3,7 +3,8 @@
 //! teardown that unwinds them in order.
 
 use super::{
-    DRAIN, Event, Gateway, PeerId, SETUP_TIMEOUT, STOP_PATIENCE, TICK, TerminateCause, convert,
+    DRAIN, Event, Gateway, PACE, PeerId, SETUP_TIMEOUT, STOP_PATIENCE, TICK, TerminateCause,
+    convert,
 };
 use crate::config::Name;
 use crate::debug::DebugClass;
@@ -462,6 +463,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             .nat_traversal
             .map(|s| Duration::from_secs(u64::from(s.max(10))));
         let mut any = false;
+        // Slots whose drain is over but whose IKE Deletes found IKE's queues
+        // full (many sessions ended together): freed on a tick soon after,
+        // once the port has sent what is queued.
+        let mut paced = false;
         for slot in 0..N {
             let Some(p) = self.peers[slot].as_mut() else {
                 continue;
@@ -470,6 +475,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             match p.phase {
                 Phase::Closing { until } if stamp(now) >= until => {
                     if p.stop_pending && !self.retry_accounting_stop(now, slot, until) {
+                        continue;
+                    }
+                    if !self.ike.room_for_delete() {
+                        paced = true;
                         continue;
                     }
                     self.free_peer(now, slot, rng);
@@ -515,7 +524,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             }
         }
         if any {
-            self.next_tick = Some(now + TICK);
+            self.next_tick = Some(now + if paced { PACE } else { TICK });
         }
     }
 
