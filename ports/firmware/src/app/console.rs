@@ -906,7 +906,7 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 17;
             state ^= state << 5;
-            let byte = if state % 7 == 0 {
+            let byte = if state.is_multiple_of(7) {
                 b'\r'
             } else {
                 state.to_le_bytes()[1]
