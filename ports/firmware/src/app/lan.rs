@@ -247,3 +247,143 @@ impl Default for Lan {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::forward::{ETHERTYPE_ARP, ETHERTYPE_IPV4, Subnet};
+    use crate::app::ipv4;
+    use core::net::Ipv4Addr;
+    use core::task::Waker;
+    use std::collections::VecDeque;
+
+    const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+    const HOST_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x50];
+    const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 15);
+    const HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 50);
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 10);
+
+    /// A driver with frames to receive and a record of what was sent.
+    #[derive(Default)]
+    struct Mock {
+        rx: VecDeque<Vec<u8>>,
+        tx: Vec<Vec<u8>>,
+    }
+    struct MockRx(Vec<u8>);
+    struct MockTx<'a>(&'a mut Vec<Vec<u8>>);
+
+    impl RxToken for MockRx {
+        fn consume<R, F: FnOnce(&mut [u8]) -> R>(mut self, f: F) -> R {
+            f(&mut self.0)
+        }
+    }
+    impl TxToken for MockTx<'_> {
+        fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+            let mut buf = vec![0u8; len];
+            let r = f(&mut buf);
+            self.0.push(buf);
+            r
+        }
+    }
+    impl Driver for Mock {
+        type RxToken<'a> = MockRx;
+        type TxToken<'a> = MockTx<'a>;
+        fn receive(&mut self, _: &mut Context<'_>) -> Option<(MockRx, MockTx<'_>)> {
+            let frame = self.rx.pop_front()?;
+            Some((MockRx(frame), MockTx(&mut self.tx)))
+        }
+        fn transmit(&mut self, _: &mut Context<'_>) -> Option<MockTx<'_>> {
+            Some(MockTx(&mut self.tx))
+        }
+        fn link_state(&mut self, _: &mut Context<'_>) -> LinkState {
+            LinkState::Up
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+        fn hardware_address(&self) -> HardwareAddress {
+            HardwareAddress::Ethernet(MAC)
+        }
+    }
+
+    fn frame(dst: [u8; 6], src: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
+        [&dst[..], &src[..], &ethertype.to_be_bytes()[..], payload].concat()
+    }
+
+    fn ping(src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+        let icmp = [8u8, 0, 0xf7, 0xfe, 0, 1, 0, 0];
+        let mut h = [0u8; 20];
+        ipv4::emit_header(&mut h, src, dst, 1, 1, icmp.len()).unwrap();
+        [&h[..], &icmp[..]].concat()
+    }
+
+    /// What the stack sees of the next received frame.
+    fn stack_receives(d: &mut LanDriver<Mock>, cx: &mut Context<'_>) -> Option<Vec<u8>> {
+        let (rx, _tx) = d.receive(cx)?;
+        Some(rx.consume(|f| f.to_vec()))
+    }
+
+    #[test]
+    fn the_wrapper_takes_the_pool_frames_and_sends_the_forwarders() {
+        let stats: &'static Stats = Box::leak(Box::new(Stats::new()));
+        let lan: &'static Lan = Box::leak(Box::new(Lan::new()));
+        lan.configure(
+            ForwardConfig {
+                mac: MAC,
+                lan: Subnet::new(ME, 24),
+                gateway: None,
+                pool: Subnet::new(Ipv4Addr::new(10, 77, 0, 0), 24),
+            },
+            stats,
+        );
+        let mut d = LanDriver::new(Mock::default(), lan);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(d.hardware_address(), HardwareAddress::Ethernet(MAC));
+
+        // The host asks for the board: the stack gets the ARP request whole
+        // (it answers), and the forwarder learns the host on the way.
+        let mut arp = vec![0, 1, 8, 0, 6, 4, 0, 1];
+        arp.extend_from_slice(&HOST_MAC);
+        arp.extend_from_slice(&HOST.octets());
+        arp.extend_from_slice(&[0; 6]);
+        arp.extend_from_slice(&ME.octets());
+        let request = frame([0xff; 6], HOST_MAC, ETHERTYPE_ARP, &arp);
+        d.inner.rx.push_back(request.clone());
+        assert_eq!(stack_receives(&mut d, &mut cx), Some(request));
+
+        // The host's packet for a client: the stack gets an empty frame, the
+        // loop gets the packet (TTL 63).
+        let to_client = ping(HOST, CLIENT);
+        d.inner
+            .rx
+            .push_back(frame(MAC, HOST_MAC, ETHERTYPE_IPV4, &to_client));
+        assert_eq!(stack_receives(&mut d, &mut cx), Some(vec![]));
+        let mut out = [0u8; 1500];
+        assert_eq!(
+            lan.poll_downlink(&mut out, &mut cx),
+            Poll::Ready(to_client.len())
+        );
+        assert_eq!(out[8], 63);
+        assert!(lan.poll_downlink(&mut out, &mut cx).is_pending());
+
+        // A packet for the board's own address is the stack's.
+        let to_me = frame(MAC, HOST_MAC, ETHERTYPE_IPV4, &ping(HOST, ME));
+        d.inner.rx.push_back(to_me.clone());
+        assert_eq!(stack_receives(&mut d, &mut cx), Some(to_me));
+
+        // A client's packet for the host: out with the next transmit, before
+        // the stack's own frame.
+        assert_eq!(lan.uplink(&ping(CLIENT, HOST)), Some(Ok(Uplink::Queued)));
+        assert!(d.inner.tx.is_empty());
+        let token = d.transmit(&mut cx).unwrap();
+        token.consume(42, |b| b.fill(0xaa));
+        assert_eq!(d.inner.tx.len(), 2);
+        assert_eq!(&d.inner.tx[0][..6], &HOST_MAC);
+        assert_eq!(
+            &d.inner.tx[0][14 + 12..14 + 20],
+            &ping(CLIENT, HOST)[12..20]
+        );
+        assert_eq!(d.inner.tx[1], vec![0xaa; 42]);
+        assert_eq!(stats.fwd_to_lan.get(), 1);
+    }
+}
