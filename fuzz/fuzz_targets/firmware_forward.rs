@@ -39,13 +39,16 @@ fuzz_target!(|data: &[u8]| {
     });
     let mut now = Duration::from_secs(1);
     let mut out = [0u8; MAX_PACKET];
-    // Records: [kind, len_hi, len_lo, bytes...].
+    // Records: [kind, len_hi, len_lo, bytes...]. Bits of `kind`: 0..=2 the
+    // entry point, 3 "fix the IPv4 header checksum" (so that the fuzzer
+    // gets past it), 4..=7 how far the clock moves (x 500 ms).
     let mut rest = data;
     while let [kind, hi, lo, tail @ ..] = rest {
         let len = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
         let (chunk, next) = tail.split_at(len);
         rest = next;
-        now += Duration::from_millis(u64::from(*kind >> 3) * 100);
+        now += Duration::from_millis(u64::from(*kind >> 4) * 500);
+        let fix = kind & 8 != 0;
         match kind & 7 {
             0 | 1 => {
                 // A frame from the LAN, made to look like one for the board.
@@ -53,10 +56,17 @@ fuzz_target!(|data: &[u8]| {
                 if kind & 1 == 1 && frame.len() >= 14 {
                     frame[..6].copy_from_slice(&MAC);
                 }
+                if fix && frame.len() > 14 {
+                    fix_checksum(&mut frame[14..]);
+                }
                 let _ = f.receive_frame(now, &frame);
             }
             2 => {
-                let _ = f.uplink(now, chunk);
+                let mut p = chunk.to_vec();
+                if fix {
+                    fix_checksum(&mut p);
+                }
+                let _ = f.uplink(now, &p);
             }
             3 => {
                 let mut p = chunk.to_vec();
@@ -87,3 +97,15 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// Writes a correct header checksum into what may be an IPv4 header.
+fn fix_checksum(ip: &mut [u8]) {
+    let Some(first) = ip.first() else { return };
+    let header_len = usize::from(first & 0x0f) * 4;
+    if header_len < 20 || ip.len() < header_len {
+        return;
+    }
+    ip[10..12].fill(0);
+    let sum = !ipv4::ones_complement_sum(&ip[..header_len]);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+}
