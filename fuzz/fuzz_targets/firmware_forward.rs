@@ -14,14 +14,14 @@ use core::time::Duration;
 use libfuzzer_sys::fuzz_target;
 
 #[allow(dead_code)]
-#[path = "../../ports/firmware/src/app/ipv4.rs"]
-mod ipv4;
+#[path = "../../ports/firmware/src/app/forward.rs"]
+mod forward;
 #[allow(dead_code)]
 #[path = "../../ports/firmware/src/app/inside.rs"]
 mod inside;
 #[allow(dead_code)]
-#[path = "../../ports/firmware/src/app/forward.rs"]
-mod forward;
+#[path = "../../ports/firmware/src/app/ipv4.rs"]
+mod ipv4;
 
 use forward::{ForwardConfig, Forwarder, MAX_FRAME, MAX_PACKET, Subnet};
 
