@@ -4,11 +4,15 @@
 # 500 and 4500 on 127.0.0.1 are free whatever else runs on the machine):
 #
 #   boot 1, QEMU user networking with UDP 500/4500 forwarded from 127.0.0.1
-#     (the NAT-T path): the console (show version, the gateway's show and
+#     (the NAT-T path) and, on the same QEMU hub, a UDP socket netdev to a
+#     LAN host played by this script (10.0.2.50, routes the pool via the
+#     board 10.0.2.15): the console (show version, the gateway's show and
 #     debug commands, errors); `lns connect` with a wrong password is refused;
 #     `lns connect` from 127.0.0.2 establishes a session through QEMU's NAT,
 #     ping and UDP echo to the board's inside address 10.77.0.1 go through
-#     the tunnel; `show vpn-sessiondb detail remote filter protocol
+#     the tunnel; ping of the LAN host through the tunnel (forwarding both
+#     ways: the LAN host sees the client's pool address and TTL 63), and the
+#     LAN host pings the inside address; `show vpn-sessiondb detail remote filter protocol
 #     L2TPOverIPSecOverNatT` shows the session with non-zero counters; a link
 #     that goes down and comes back without a reboot; the client hangs up;
 #   boot 2, raw Ethernet frames over a QEMU socket netdev: ARP, ping (ICMP echo)
@@ -242,13 +246,13 @@ class Board:
 class Client:
     """One `lns connect` run; its output is collected by a thread."""
 
-    def __init__(self, name, local, password, timeout):
+    def __init__(self, name, local, password, timeout, extra=()):
         self.name = name
         self.lines = []
         self.proc = subprocess.Popen(
             [LNS, "connect", "--server", "127.0.0.1", "--local", local, "--psk", PSK,
              "--user", "demo", "--password", password, "--timeout", str(timeout),
-             "--tun", f"{name}%d"],
+             "--tun", f"{name}%d", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         running.append(self.proc)
         threading.Thread(target=self._read, daemon=True).start()
@@ -274,11 +278,119 @@ class Client:
         return None
 
 
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+LAN_IP = "10.0.2.50"
+LAN_MAC = bytes.fromhex("020000000050")
+
+
+class LanHost:
+    """A host on the board's LAN at 10.0.2.50, on a UDP socket netdev that
+    QEMU's hub joins to the board's NIC and to user networking. Answers ARP
+    for its address and ICMP echo; routes the pool (10.77.0.0/24) via the
+    board (10.0.2.15), whose address it resolves by ARP as a host would."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.qemu_port = free_udp_port()
+        self.board_mac = None
+        self.pending = []        # IPv4 packets waiting for the board's MAC
+        self.requests = []       # (source, TTL) of echo requests received
+        self.replies = []        # (source, payload) of echo replies received
+        self.lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def netdev(self):
+        return f"socket,id=lan,udp=127.0.0.1:{self.port},localaddr=127.0.0.1:{self.qemu_port}"
+
+    def _send(self, frame):
+        self.sock.sendto(frame, ("127.0.0.1", self.qemu_port))
+
+    def send_ip(self, packet):
+        with self.lock:
+            if self.board_mac is None:
+                self.pending.append(packet)
+                arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, LAN_MAC,
+                                  socket.inet_aton(LAN_IP), bytes(6), socket.inet_aton(GUEST_IP))
+                self._send(b"\xff" * 6 + LAN_MAC + b"\x08\x06" + arp)
+            else:
+                self._send(self.board_mac + LAN_MAC + b"\x08\x00" + packet)
+
+    def ping(self, dst, ident, seq, payload):
+        icmp = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + payload
+        icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+        self.send_ip(ipv4_packet(LAN_IP, dst, 1, icmp, seq))
+
+    def _run(self):
+        while True:
+            try:
+                frame, _ = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            etype = frame[12:14]
+            if etype == b"\x08\x06" and len(frame) >= 42:
+                op = frame[20:22]
+                spa, tpa = frame[28:32], frame[38:42]
+                if op == b"\x00\x01" and tpa == socket.inet_aton(LAN_IP):
+                    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, LAN_MAC, tpa, frame[22:28], spa)
+                    self._send(frame[22:28] + LAN_MAC + b"\x08\x06" + arp)
+                elif op == b"\x00\x02" and spa == socket.inet_aton(GUEST_IP) and frame[:6] == LAN_MAC:
+                    with self.lock:
+                        self.board_mac = frame[22:28]
+                        pending, self.pending = self.pending, []
+                    for p in pending:
+                        self.send_ip(p)
+            elif etype == b"\x08\x00" and frame[:6] == LAN_MAC and len(frame) >= 42:
+                ip = frame[14:]
+                ihl = (ip[0] & 15) * 4
+                total = struct.unpack("!H", ip[2:4])[0]
+                if ip[16:20] != socket.inet_aton(LAN_IP) or ip[9] != 1 or total > len(ip):
+                    continue
+                src = socket.inet_ntoa(ip[12:16])
+                icmp = ip[ihl:total]
+                if icmp[0] == 8:
+                    self.requests.append((src, ip[8]))
+                    reply = b"\x00" + icmp[1:2] + b"\0\0" + icmp[4:]
+                    reply = reply[:2] + struct.pack("!H", csum(reply)) + reply[4:]
+                    self.send_ip(ipv4_packet(LAN_IP, src, 1, reply, 0x5000 + len(self.requests)))
+                elif icmp[0] == 0 and frame[6:12] == GUEST_MAC:
+                    # From the board itself. User networking, which the hub
+                    # also shows the LAN host's requests, passes them on
+                    # through the host's stack, where 10.77.0.1 is the
+                    # tunnel's peer: its copies of the answers come from
+                    # its own MAC and are not counted.
+                    self.replies.append((src, struct.unpack("!H", icmp[6:8])[0], icmp[8:]))
+
+
+def ipv4_packet(src, dst, proto, payload, ident, ttl=64):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident & 0xFFFF, 0x4000, ttl, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+
 def main():
     # ------------------------------------------------------------ boot 1
-    print("== boot 1: the gateway behind QEMU user networking (NAT-T), lns connect on the host")
-    b = Board("user", ["-nic", f"user,id=n0,hostfwd=udp:127.0.0.1:500-{GUEST_IP}:500,"
-                               f"hostfwd=udp:127.0.0.1:4500-{GUEST_IP}:4500"])
+    print("== boot 1: the gateway behind QEMU user networking (NAT-T) and a LAN host on the same hub, lns connect on the host")
+    lan = LanHost()
+    # The hub shows user networking the LAN's frames too; in this network
+    # namespace it has nowhere to send them (echo replies it drops, echo
+    # requests for 10.0.2.50 it cannot pass on), and it answers ARP only
+    # for its own addresses.
+    b = Board("user", ["-netdev", f"user,id=slirp,hostfwd=udp:127.0.0.1:500-{GUEST_IP}:500,"
+                                  f"hostfwd=udp:127.0.0.1:4500-{GUEST_IP}:4500",
+                       "-netdev", lan.netdev(),
+                       "-netdev", "hubport,id=hub-slirp,hubid=0,netdev=slirp",
+                       "-netdev", "hubport,id=hub-lan,hubid=0,netdev=lan",
+                       "-nic", "hubport,hubid=0,id=n0"])
     t0 = time.time()
     boot = b.read_until(re.escape(PROMPT) + r"$", limit=30)
     for l in boot.replace("\r\n", "\n").rstrip().split("\n"):
@@ -342,7 +454,7 @@ def main():
         b.command("show interfaces")
         b.command("show vpn-sessiondb detail remote")
         raise RuntimeError("no session")
-    address = m.group(1)
+    address, tun = m.group(1), m.group(2)
     ping = subprocess.run(["ping", "-c", "3", "-i", "0.3", "-W", "5", INSIDE], capture_output=True, text=True)
     for l in ping.stdout.strip().split("\n"):
         print("   ping: " + l)
@@ -358,6 +470,27 @@ def main():
     s.close()
     check(data == b"through the tunnel" and src == (INSIDE, 7), f"UDP echo on {INSIDE}:7 through the tunnel")
 
+    print(f"== forwarding: ping the LAN host {LAN_IP} through the tunnel")
+    # Bound to the tunnel (-I) rather than by a route: a route to 10.0.2.50
+    # in this namespace would also carry what QEMU's user networking passes
+    # on from the LAN (the hub shows it the board's forwarded echo requests,
+    # which it sends on through the host's stack), a loop no real LAN has.
+    ping = subprocess.run(["ping", "-I", tun, "-c", "3", "-i", "0.3", "-W", "5", LAN_IP],
+                          capture_output=True, text=True)
+    for l in ping.stdout.strip().split("\n"):
+        print("   ping: " + l)
+    check(ping.returncode == 0 and " 3 received" in ping.stdout, f"ping {LAN_IP} (LAN host) through the tunnel: 3 of 3 answered")
+    print(f"   lan host: echo requests from (source, TTL): {lan.requests}")
+    check(len(lan.requests) >= 3 and all(r == (address, 63) for r in lan.requests),
+          f"the LAN host sees the client's pool address {address} as source, TTL 63 (decremented by the board)")
+    for seq in range(1, 4):
+        lan.ping(INSIDE, 0x4c4e, seq, b"from the LAN")
+        time.sleep(0.2)
+    time.sleep(0.5)
+    print(f"   lan host: echo replies from the board's MAC (source, seq, data): {lan.replies}")
+    check(sorted(lan.replies) == [(INSIDE, seq, b"from the LAN") for seq in (1, 2, 3)],
+          f"the LAN host pings the inside address {INSIDE} via the board (route to the pool)")
+
     out = b.command("show vpn-sessiondb detail remote filter protocol L2TPOverIPSecOverNatT")
     check(re.search(r"^Username\s*: demo", out, re.M) is not None, "show vpn-sessiondb detail: the session of demo")
     check(f"Assigned IP   : {address}" in out, f"show vpn-sessiondb detail: assigned {address}")
@@ -371,6 +504,9 @@ def main():
     out = b.command("show interfaces")
     m = re.search(r"Inside \(ping, UDP echo\): (\d+) packets answered", out)
     check(m is not None and int(m.group(1)) >= 4, "show interfaces: the inside services answered")
+    m = re.search(r"Forwarded: (\d+) packets to the LAN, (\d+) packets to clients, (\d+) ARP requests", out)
+    check(m is not None and int(m.group(1)) >= 5 and int(m.group(2)) >= 3,
+          f"show interfaces: forwarded to the LAN and to clients {m.groups() if m else None}")
 
     print("== link down and up (QEMU monitor set_link), no reboot, the session survives")
     b.monitor("set_link n0 off")

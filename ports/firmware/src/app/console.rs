@@ -442,6 +442,23 @@ pub fn execute(command: Command, view: &View<'_>, out: &mut impl fmt::Write) -> 
                 "  Inside (ping, UDP echo): {} packets answered",
                 s.inside.get()
             )?;
+            writeln!(
+                out,
+                "  Forwarded: {} packets to the LAN, {} packets to clients, {} ARP requests",
+                s.fwd_to_lan.get(),
+                s.fwd_to_clients.get(),
+                s.fwd_arp_requests.get()
+            )?;
+            writeln!(
+                out,
+                "  Not forwarded: {} no route, {} no ARP answer, {} TTL exceeded, {} too big, {} queue full, {} malformed",
+                s.fwd_no_route.get(),
+                s.fwd_no_arp.get(),
+                s.fwd_ttl.get(),
+                s.fwd_too_big.get(),
+                s.fwd_queue_full.get(),
+                s.fwd_malformed.get()
+            )?;
             writeln!(out, "  Gateway timer: {} runs", s.timeouts.get())
         }
     }
@@ -811,6 +828,14 @@ mod tests {
         stats.rx_bytes.add(300);
         stats.ike_rx.inc();
         stats.esp_rx.add(2);
+        stats.set_forward(&crate::app::forward::Counters {
+            to_lan: 5,
+            to_clients: 4,
+            arp_requests: 1,
+            no_arp: 2,
+            ttl: 3,
+            ..Default::default()
+        });
         let mut out = String::new();
         execute(
             Command::ShowInterfaces,
@@ -835,6 +860,14 @@ mod tests {
         assert!(out.contains("UDP 500 (IKE): 1 datagrams input\n"), "{out}");
         assert!(
             out.contains("IP protocol 50 (ESP): 2 packets input, 0 packets output\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Forwarded: 5 packets to the LAN, 4 packets to clients, 1 ARP requests\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Not forwarded: 0 no route, 2 no ARP answer, 3 TTL exceeded, 0 too big, 0 queue full, 0 malformed\n"),
             "{out}"
         );
     }
@@ -881,7 +914,7 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 17;
             state ^= state << 5;
-            let byte = if state % 7 == 0 {
+            let byte = if state.is_multiple_of(7) {
                 b'\r'
             } else {
                 state.to_le_bytes()[1]

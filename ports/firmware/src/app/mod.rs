@@ -7,15 +7,20 @@
 //! - the network stack's runner (the board's driver underneath);
 //! - [`vpn::run`], **the seam**: UDP 500 and 4500 and a raw socket for IP
 //!   protocol 50, driving the `sessiondb` gateway ([`gateway::FwGateway`],
-//!   built from the compiled-in [`gateway::CONFIG_TEXT`]);
+//!   built from the compiled-in [`gateway::CONFIG_TEXT`]), and forwarding
+//!   between the clients and the LAN ([`forward`], in the driver's path
+//!   through [`lan::LanDriver`]);
 //! - [`console::run`]: the serial console (`show version`, `show interfaces`,
 //!   and the gateway's `show vpn-sessiondb ...`, `debug l2tp ...`).
 
 pub mod config;
 pub mod console;
 pub mod counting;
+pub mod forward;
 pub mod gateway;
+pub mod inside;
 pub mod ipv4;
+pub mod lan;
 pub mod stats;
 pub mod vpn;
 
@@ -29,6 +34,9 @@ use rand_core::CryptoRng;
 use static_cell::ConstStaticCell;
 
 use counting::CountingDriver;
+use embassy_net_driver::HardwareAddress;
+use forward::{ForwardConfig, Subnet};
+use lan::{Lan, LanDriver};
 use stats::Stats;
 
 /// The counters of this image, shown by `show interfaces`.
@@ -67,6 +75,23 @@ where
     static VPN_META: ConstStaticCell<vpn::VpnMeta> = ConstStaticCell::new(vpn::VpnMeta::new());
     static VPN_BUFFERS: ConstStaticCell<vpn::VpnBuffers> =
         ConstStaticCell::new(vpn::VpnBuffers::new());
+    static LAN: ConstStaticCell<Lan> = ConstStaticCell::new(Lan::new());
+
+    // The forwarder between the clients and the LAN, in the driver's path.
+    let mac = match driver.hardware_address() {
+        HardwareAddress::Ethernet(mac) => mac,
+        _ => [0; 6],
+    };
+    let lan: &'static Lan = LAN.take();
+    lan.configure(
+        ForwardConfig {
+            mac,
+            lan: Subnet::new(net.address, net.prefix_len),
+            gateway: net.gateway,
+            pool: Subnet::new(gateway::POOL_SUBNET.0, gateway::POOL_SUBNET.1),
+        },
+        &STATS,
+    );
 
     let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
         address: Ipv4Cidr::new(net.address, net.prefix_len),
@@ -75,7 +100,7 @@ where
     });
     let seed = rng.next_u64();
     let (stack, mut runner) = embassy_net::new(
-        CountingDriver::new(driver, &STATS),
+        LanDriver::new(CountingDriver::new(driver, &STATS), lan),
         config,
         STACK.take(),
         seed,
@@ -112,6 +137,7 @@ where
             VPN_BUFFERS.take(),
             &STATS,
             net.address,
+            lan,
         ),
         console::run(console, stack, board, net, &STATS, ENGINE, gateway, &wake),
     )

@@ -6,6 +6,8 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use super::forward::Counters;
+
 /// One wrapping event counter.
 #[derive(Debug)]
 pub struct Counter(AtomicU32);
@@ -25,6 +27,11 @@ impl Counter {
     pub fn add(&self, n: usize) {
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Sets the value (a counter kept elsewhere, published here).
+    pub fn set(&self, n: u32) {
+        self.0.store(n, Ordering::Relaxed);
     }
 
     /// The current value.
@@ -68,6 +75,25 @@ pub struct Stats {
     /// Received packets that were not handed on (malformed, truncated, or
     /// refused by the engine).
     pub dropped: Counter,
+    /// Forwarding (`crate::app::forward`): packets from clients sent to
+    /// the LAN.
+    pub fwd_to_lan: Counter,
+    /// Packets from the LAN handed on towards clients.
+    pub fwd_to_clients: Counter,
+    /// ARP requests the forwarder sent.
+    pub fwd_arp_requests: Counter,
+    /// Forwarding drops: malformed IPv4.
+    pub fwd_malformed: Counter,
+    /// Forwarding drops: no route (or no such client).
+    pub fwd_no_route: Counter,
+    /// Forwarding drops: no ARP answer from the next hop.
+    pub fwd_no_arp: Counter,
+    /// Forwarding drops: TTL exhausted.
+    pub fwd_ttl: Counter,
+    /// Forwarding drops: larger than the link or the tunnel takes.
+    pub fwd_too_big: Counter,
+    /// Forwarding drops: a queue was full.
+    pub fwd_queue_full: Counter,
 }
 
 impl Stats {
@@ -86,7 +112,30 @@ impl Stats {
             inside: Counter::new(),
             timeouts: Counter::new(),
             dropped: Counter::new(),
+            fwd_to_lan: Counter::new(),
+            fwd_to_clients: Counter::new(),
+            fwd_arp_requests: Counter::new(),
+            fwd_malformed: Counter::new(),
+            fwd_no_route: Counter::new(),
+            fwd_no_arp: Counter::new(),
+            fwd_ttl: Counter::new(),
+            fwd_too_big: Counter::new(),
+            fwd_queue_full: Counter::new(),
         }
+    }
+
+    /// Publishes the forwarder's counters (kept in the forwarder, which
+    /// is not shared with the console).
+    pub fn set_forward(&self, c: &Counters) {
+        self.fwd_to_lan.set(c.to_lan);
+        self.fwd_to_clients.set(c.to_clients);
+        self.fwd_arp_requests.set(c.arp_requests);
+        self.fwd_malformed.set(c.malformed);
+        self.fwd_no_route.set(c.no_route);
+        self.fwd_no_arp.set(c.no_arp);
+        self.fwd_ttl.set(c.ttl);
+        self.fwd_too_big.set(c.too_big);
+        self.fwd_queue_full.set(c.queue_full);
     }
 }
 

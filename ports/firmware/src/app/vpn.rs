@@ -12,7 +12,11 @@
 //!         poll_timeout() reached  => gateway.handle_timeout(now, rng)
 //!         the console woke us     => (a command may have queued output)
 //!     }
-//!     an IPv4 packet for the inside address => answered (ping, UDP echo), handle_ip, send
+//!         an IPv4 packet from the LAN for the pool => (the forwarder queued it)
+//!     }
+//!     an IPv4 packet from a client for the inside address => answered (ping, UDP echo), handle_ip, send
+//!     an IPv4 packet from a client for anything else      => forwarded to the LAN (lan::Lan::uplink)
+//!     an IPv4 packet from the LAN for a client             => handle_ip, send
 //! }
 //! ```
 //!
@@ -40,8 +44,10 @@ use embassy_time::{Instant, Timer};
 use rand_core::CryptoRng;
 use sessiondb::gateway::{Destination, Event, HEADROOM, MIN_TRANSMIT_BUFFER, TAILROOM};
 
+use super::forward::Drop as FwdDrop;
 use super::gateway::{SharedGateway, serve_inside};
 use super::ipv4;
+use super::lan::Lan;
 use super::stats::Stats;
 
 /// The largest UDP payload that fits one Ethernet frame without IPv4
@@ -169,7 +175,20 @@ enum Received {
     Esp {
         len: usize,
     },
+    /// An IPv4 packet from the LAN for the pool, at `HEADROOM`.
+    Lan {
+        len: usize,
+    },
     Dropped,
+}
+
+/// What became of a packet for a client.
+enum Sealed {
+    Sent,
+    /// The sealed datagram would not fit one Ethernet frame (embassy-net
+    /// does not fragment).
+    TooBig,
+    Refused,
 }
 
 fn to_socket_addr(endpoint: IpEndpoint) -> SocketAddrV4 {
@@ -282,6 +301,50 @@ impl Sockets<'_> {
     }
 }
 
+impl Sockets<'_> {
+    /// Seals the IPv4 packet at `rx[packet]` (with the gateway's headroom
+    /// and tailroom around it) for its client (`handle_ip`) and sends it.
+    async fn seal_and_send(
+        &mut self,
+        gateway: &SharedGateway,
+        rx: &mut [u8],
+        tx: &mut [u8],
+        packet: Range<usize>,
+        stats: &Stats,
+    ) -> Sealed {
+        let sealed = gateway.borrow_mut().handle_ip(now(), rx, packet);
+        let Ok(t) = sealed else {
+            return Sealed::Refused;
+        };
+        match t.destination {
+            Destination::ClientEsp { .. } => {
+                if t.range.len() > MAX_IP_PACKET - ipv4::HEADER_LEN {
+                    return Sealed::TooBig;
+                }
+                // ESP in IP needs its header in front: move the datagram
+                // into the transmit buffer, which has room.
+                let n = t.range.len();
+                let (Some(dst), Some(src)) = (
+                    tx.get_mut(ipv4::HEADER_LEN..ipv4::HEADER_LEN + n),
+                    rx.get(t.range.clone()),
+                ) else {
+                    return Sealed::TooBig;
+                };
+                dst.copy_from_slice(src);
+                let range = ipv4::HEADER_LEN..ipv4::HEADER_LEN + n;
+                self.send(t.destination, tx, range, stats).await;
+            }
+            _ => {
+                if t.range.len() > MAX_UDP_PAYLOAD {
+                    return Sealed::TooBig;
+                }
+                self.send(t.destination, rx, t.range, stats).await;
+            }
+        }
+        Sealed::Sent
+    }
+}
+
 /// Logs what the gateway reports.
 fn log_event(event: &Event) {
     match event {
@@ -315,9 +378,10 @@ fn log_event(event: &Event) {
 
 /// Drives the gateway forever from the sockets of `stack`: UDP 500, UDP
 /// 4500 and a raw IPv4 socket for protocol 50 (ESP). Packets that clients
-/// send to `inside` (the gateway's inside address) are answered by
-/// [`serve_inside`]; packets for other destinations are not forwarded yet
-/// and are counted as dropped.
+/// send to the gateway's inside address are answered by [`serve_inside`];
+/// packets for other destinations are forwarded to the LAN through `lan`,
+/// and the LAN's packets for the pool that `lan` took from the driver are
+/// sealed for their clients (or, for the inside address, answered).
 ///
 /// Never panics on what arrives: what the gateway refuses comes back as an
 /// error value, which is counted in `stats.dropped`.
@@ -331,6 +395,7 @@ pub async fn run<R: CryptoRng>(
     bufs: &'static mut VpnBuffers,
     stats: &'static Stats,
     local: Ipv4Addr,
+    lan: &'static Lan,
 ) -> ! {
     let VpnBuffers {
         ike_rx,
@@ -379,8 +444,12 @@ pub async fn run<R: CryptoRng>(
         inside
     );
 
-    // Which socket is polled first: rotated so that a flood on one port
-    // cannot starve the others.
+    // A packet from the LAN longer than the PPP MRU the gateway asks of
+    // clients is not sealed (no ICMP "fragmentation needed" is sent).
+    let tunnel_mtu = usize::from(super::gateway::options().mru);
+
+    // Which source is polled first: rotated so that a flood on one port
+    // (or from the LAN) cannot starve the others.
     let mut turn: usize = 0;
     loop {
         // Drain: everything the gateway has to send goes out before we wait.
@@ -399,19 +468,27 @@ pub async fn run<R: CryptoRng>(
         }
 
         let deadline = gateway.borrow().poll_timeout();
+        let arp_at = lan.with(|f| f.poll_at()).flatten();
+        let wake_at = match (deadline, arp_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let receive = poll_fn(|cx| {
-            for i in 0..3 {
-                let which = (turn + i) % 3;
+            for i in 0..4 {
+                let which = (turn + i) % 4;
                 let polled = match which {
                     0 => poll_udp(&sockets.ike, IKE_PORT, &mut rx[HEADROOM..], cx),
                     1 => poll_udp(&sockets.nat_t, NAT_T_PORT, &mut rx[HEADROOM..], cx),
-                    _ => sockets
+                    2 => sockets
                         .esp
                         .poll_recv(&mut rx[ESP_RX_AT..], cx)
                         .map(|r| match r {
                             Ok(len) => Received::Esp { len },
                             Err(raw::RecvError::Truncated) => Received::Dropped,
                         }),
+                    _ => lan
+                        .poll_downlink(&mut rx[HEADROOM..HEADROOM + MAX_IP_PACKET], cx)
+                        .map(|len| Received::Lan { len }),
                 };
                 if let Poll::Ready(r) = polled {
                     turn = which + 1;
@@ -421,7 +498,7 @@ pub async fn run<R: CryptoRng>(
             Poll::Pending
         });
         let sleep = async {
-            match deadline {
+            match wake_at {
                 Some(at) => {
                     let micros = u64::try_from(at.as_micros()).unwrap_or(u64::MAX);
                     Timer::at(Instant::from_micros(micros)).await;
@@ -468,13 +545,40 @@ pub async fn run<R: CryptoRng>(
                     }
                 }
             }
+            Either3::First(Received::Lan { len }) => {
+                let packet = HEADROOM..HEADROOM + len;
+                let answer = rx
+                    .get_mut(packet.clone())
+                    .and_then(|p| serve_inside(p, inside));
+                if let Some(n) = answer {
+                    // The LAN pinged the inside address: the answer goes back.
+                    stats.inside.inc();
+                    if let Some(p) = rx.get(HEADROOM..HEADROOM + n) {
+                        lan.uplink(p);
+                    }
+                } else if len > tunnel_mtu {
+                    lan.count(FwdDrop::TooBig);
+                } else {
+                    match sockets.seal_and_send(gateway, rx, tx, packet, stats).await {
+                        Sealed::Sent => lan.count_to_client(),
+                        Sealed::TooBig => lan.count(FwdDrop::TooBig),
+                        // No client has that address (or its session is not up).
+                        Sealed::Refused => lan.count(FwdDrop::NoRoute),
+                    }
+                }
+                Ok(None)
+            }
             Either3::First(Received::Dropped) => {
                 stats.dropped.inc();
                 Ok(None)
             }
             Either3::Second(()) => {
-                stats.timeouts.inc();
-                gateway.borrow_mut().handle_timeout(now(), rng);
+                lan.with(|f| f.poll(now()));
+                // The gateway's deadline, if that is what woke us.
+                if deadline.is_some() && deadline == wake_at {
+                    stats.timeouts.inc();
+                    gateway.borrow_mut().handle_timeout(now(), rng);
+                }
                 Ok(None)
             }
             Either3::Third(()) => Ok(None),
@@ -492,37 +596,19 @@ pub async fn run<R: CryptoRng>(
                     .get_mut(packet.clone())
                     .and_then(|p| serve_inside(p, inside));
                 let Some(len) = answer else {
-                    // Not for the board: forwarding to the LAN is not
-                    // implemented on this firmware yet.
-                    stats.dropped.inc();
+                    // Not for the board: to the LAN. The gateway has
+                    // checked the source (the client's own address); what
+                    // cannot be forwarded is counted by the forwarder.
+                    if let Some(p) = rx.get(packet) {
+                        lan.uplink(p);
+                    }
                     continue;
                 };
                 stats.inside.inc();
-                let sealed =
-                    gateway
-                        .borrow_mut()
-                        .handle_ip(now(), rx, packet.start..packet.start + len);
-                match sealed {
-                    Ok(t) => {
-                        // ESP in IP needs its header in front: move the
-                        // datagram into the transmit buffer, which has room.
-                        if let Destination::ClientEsp { .. } = t.destination {
-                            let n = t.range.len();
-                            let (Some(dst), Some(src)) = (
-                                tx.get_mut(ipv4::HEADER_LEN..ipv4::HEADER_LEN + n),
-                                rx.get(t.range.clone()),
-                            ) else {
-                                stats.dropped.inc();
-                                continue;
-                            };
-                            dst.copy_from_slice(src);
-                            let range = ipv4::HEADER_LEN..ipv4::HEADER_LEN + n;
-                            sockets.send(t.destination, tx, range, stats).await;
-                        } else {
-                            sockets.send(t.destination, rx, t.range, stats).await;
-                        }
-                    }
-                    Err(_) => stats.dropped.inc(),
+                let answer = packet.start..packet.start + len;
+                match sockets.seal_and_send(gateway, rx, tx, answer, stats).await {
+                    Sealed::Sent => {}
+                    Sealed::TooBig | Sealed::Refused => stats.dropped.inc(),
                 }
             }
         }
