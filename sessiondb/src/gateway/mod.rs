@@ -34,6 +34,7 @@ use crate::config::{Config, Name};
 use crate::debug::{DebugClass, DebugSettings};
 use crate::pool::AddressPool;
 use crate::session::{SessionTable, WallClock};
+use crate::zero::{MaybeTime, ZeroNone};
 pub(crate) use convert::{esp_algorithms, esp_config};
 use core::fmt::{self, Write};
 use core::net::{Ipv4Addr, SocketAddrV4};
@@ -471,9 +472,10 @@ pub struct Gateway<
     /// Peers whose PPP link may have a frame to send.
     ppp_output: heapless::Deque<u16, N>,
     counters: Counters,
-    wall: Option<(Duration, WallClock)>,
-    next_tick: Option<Duration>,
-    next_acct_session: u32,
+    wall: ZeroNone<(Duration, WallClock)>,
+    next_tick: MaybeTime,
+    /// The Acct-Session-Id last given (0 before the first).
+    acct_session: u32,
     /// Consecutive failed logins of each local user (by position in
     /// `config.users`).
     local_failures: [u8; crate::config::capacity::USERS],
@@ -534,15 +536,17 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 inside_address: Ipv4Addr::UNSPECIFIED,
                 nas_ip_address: None,
                 nas_identifier: Name::new(),
-                replay_window: esp_core::DEFAULT_REPLAY_WINDOW,
-                mru: 1400,
+                // Zero like everything here (`crate::zero`); `start` sets
+                // the caller's options.
+                replay_window: 0,
+                mru: 0,
                 host_name: Name::new(),
                 export_keys: false,
             },
-            ike: ike_core::Endpoint::new(ike_core::Config::DEFAULT),
+            ike: ike_core::Endpoint::new_empty(),
             esp: esp_core::SaTable::new(),
             esp_owner: [0; ESP],
-            l2tp: l2tp_core::Endpoint::new(l2tp_core::Config::DEFAULT),
+            l2tp: l2tp_core::Endpoint::new_empty(),
             peers: [const { None }; N],
             logins: [const { None }; R],
             generations: [0; N],
@@ -554,9 +558,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             events: heapless::Deque::new(),
             ppp_output: heapless::Deque::new(),
             counters: Counters::ZERO,
-            wall: None,
-            next_tick: None,
-            next_acct_session: 1,
+            wall: ZeroNone::NONE,
+            next_tick: MaybeTime::NONE,
+            acct_session: 0,
             local_failures: [0; crate::config::capacity::USERS],
         }
     }
@@ -612,7 +616,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             counters,
             wall,
             next_tick,
-            next_acct_session,
+            acct_session,
             local_failures,
         } = self;
         *o = options;
@@ -634,9 +638,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         events.clear();
         ppp_output.clear();
         *counters = Counters::ZERO;
-        *wall = None;
-        *next_tick = None;
-        *next_acct_session = 1;
+        *wall = ZeroNone::NONE;
+        *next_tick = MaybeTime::NONE;
+        *acct_session = 0;
         *local_failures = [0; crate::config::capacity::USERS];
         // The configuration is the caller's; the RADIUS groups follow it.
         self.build_radius(None);
@@ -666,7 +670,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// Tells the gateway what wall-clock time `now` is, for the login times
     /// `show vpn-sessiondb` prints. Without it, login times show the epoch.
     pub fn set_wall_clock(&mut self, now: Duration, wall: WallClock) {
-        self.wall = Some((now, wall));
+        self.wall = ZeroNone::some((now, wall));
         // Certificate validity (RSA-signature clients) uses the same clock.
         let days = u64::try_from(wall.days_since_epoch()).unwrap_or(0);
         let unix = days * 86_400
@@ -820,7 +824,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
 
     /// When [`handle_timeout`](Self::handle_timeout) is due.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        let mut next = self.next_tick;
+        let mut next = self.next_tick.get();
         let mut take = |t: Option<Duration>| {
             if let Some(t) = t
                 && next.is_none_or(|n| t < n)
@@ -862,7 +866,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 self.link_touched(i);
             }
         }
-        if self.next_tick.is_some_and(|t| now >= t) {
+        if self.next_tick.get().is_some_and(|t| now >= t) {
             self.housekeeping(now, rng);
         }
         self.pump(now, rng);
