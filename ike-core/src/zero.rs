@@ -13,12 +13,13 @@
 
 use core::time::Duration;
 
-/// A field of one value, 1, in a four-octet enum: the `u32`'s other
-/// 2^32 − 1 values are the payload's largest niche (larger than a
-/// `Duration`'s or a `char`'s), and rustc encodes `Option::None` as 0 in
-/// it.
+/// A field of one value, 1, in an eight-octet enum: the `u64`'s other
+/// 2^64 − 1 values are the payload's largest niche (larger than a
+/// `Duration`'s, a `char`'s, or that of an `Option`'s tag that rustc
+/// widened to eight octets to fill padding, which a four-octet marker
+/// lost to on x86-64), and rustc encodes `Option::None` as 0 in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[repr(u32)]
+#[repr(u64)]
 pub(crate) enum Occupied {
     /// The only value.
     #[default]

@@ -524,10 +524,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     ///
     /// Called at run time instead, it builds the value on the stack like
     /// any constructor (the compiler did not write it straight into a
-    /// static in our measurements). The initialiser is not all zero bytes
-    /// (empty `Option`s of the slots are niche values, timers and ports
-    /// have their defaults), so such a static goes into `.data`: its
-    /// initial image costs as much flash as it takes RAM.
+    /// static in our measurements). The value is all zero bytes (empty
+    /// slots, timers, counters and configurations; `crate::zero`), so such
+    /// a static goes into `.bss` and costs no flash: the firmware's
+    /// `scripts/firmware-sizes.sh` checks it.
     pub const fn new_empty() -> Self {
         let () = Self::SIZES;
         Self {
