@@ -25,6 +25,7 @@ else
 fi
 rustup target add thumbv7em-none-eabihf >/dev/null 2>&1 || true
 
+failed=0
 for board in qemu-mps2-an386 nucleo-h743zi; do
     start=$(date +%s)
     (cd "$FW" && cargo build --release --quiet --features "$board" --bin "$board")
@@ -43,8 +44,18 @@ for board in qemu-mps2-an386 nucleo-h743zi; do
             printf "   %-14s %9d  (%.1f KiB)\n", "flash", flash, flash / 1024
             printf "   %-14s %9d  (%.1f KiB)\n", "static RAM", ram, ram / 1024
         }'
+    # The gateway's compile-time value must be all zero bytes (sessiondb's
+    # `Gateway::new_empty`, docs/PERFORMANCE.md): then it is in .bss and
+    # costs no flash. In .data, its whole image is in flash again.
+    gateway=$("$NM" -C "$elf" | awk '/app::gateway::build::GATEWAY$/ { print $2 }')
+    case "$gateway" in
+        b|B) echo "   GATEWAY in .bss (its initial value is all zero bytes)" ;;
+        *) echo "   FAIL: GATEWAY is not in .bss (symbol type '$gateway'): Gateway::new_empty() is not all zero bytes" >&2
+           failed=1 ;;
+    esac
     echo "   largest statics in RAM:"
     "$NM" -S --size-sort -C "$elf" | awk '$3 ~ /^[bBdD]$/' | tail -5 | tac | while read -r _ size _ name; do
         printf "   %9d  %s\n" "$((16#$size))" "$name"
     done
 done
+exit "$failed"

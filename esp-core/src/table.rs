@@ -8,6 +8,8 @@ use crate::wire::esp::{IpProtocol, Packet, Repr};
 use core::fmt;
 use core::ops::Range;
 use core::time::Duration;
+
+use crate::zero::{MaybeTime, ZeroNone};
 use rand_core::CryptoRng;
 
 /// How long an SPI reserved with [`SaTable::reserve_spi`] waits for its SA
@@ -70,6 +72,8 @@ pub struct TableCounters {
 // Slots are stored inline by design (no allocator): every slot is as large as
 // an SA whether it holds one or not.
 #[allow(clippy::large_enum_variant)]
+// An explicit tag, `Free` first: a free slot is all zero bytes (`crate::zero`).
+#[repr(u8)]
 enum State<const W: usize> {
     Free,
     Reserved {
@@ -85,7 +89,7 @@ struct Slot<const W: usize> {
     /// The SPI of the current (or last) occupant.
     spi: u32,
     /// An event waiting for `poll_event`; a hard expiry replaces a soft one.
-    pending: Option<Expiry>,
+    pending: ZeroNone<Expiry>,
     state: State<W>,
 }
 
@@ -93,7 +97,7 @@ impl<const W: usize> Slot<W> {
     const FREE: Self = Self {
         generation: 0,
         spi: 0,
-        pending: None,
+        pending: ZeroNone::NONE,
         state: State::Free,
     };
 }
@@ -111,8 +115,10 @@ pub struct SaTable<const N: usize, const W: usize = 2> {
     slots: [Slot<W>; N],
     pending: usize,
     cursor: usize,
-    next_deadline: Option<Duration>,
-    reservation_timeout: Duration,
+    next_deadline: MaybeTime,
+    /// `None`: [`DEFAULT_RESERVATION_TIMEOUT`] (so that an empty table is
+    /// all zero bytes, see `crate::zero`).
+    reservation_timeout: MaybeTime,
     counters: TableCounters,
 }
 
@@ -121,7 +127,7 @@ impl<const N: usize, const W: usize> fmt::Debug for SaTable<N, W> {
         f.debug_struct("SaTable")
             .field("capacity", &N)
             .field("len", &self.len())
-            .field("next_deadline", &self.next_deadline)
+            .field("next_deadline", &self.next_deadline.get())
             .field("counters", &self.counters)
             .finish_non_exhaustive()
     }
@@ -143,8 +149,8 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
             slots: [const { Slot::FREE }; N],
             pending: 0,
             cursor: 0,
-            next_deadline: None,
-            reservation_timeout: DEFAULT_RESERVATION_TIMEOUT,
+            next_deadline: MaybeTime::NONE,
+            reservation_timeout: MaybeTime::NONE,
             counters: TableCounters {
                 unknown_spi: 0,
                 malformed: 0,
@@ -170,8 +176,8 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         }
         *pending = 0;
         *cursor = 0;
-        *next_deadline = None;
-        *reservation_timeout = DEFAULT_RESERVATION_TIMEOUT;
+        *next_deadline = MaybeTime::NONE;
+        *reservation_timeout = MaybeTime::NONE;
         *counters = TableCounters {
             unknown_spi: 0,
             malformed: 0,
@@ -180,7 +186,7 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
 
     /// Sets how long a reserved SPI waits for its SA.
     pub fn set_reservation_timeout(&mut self, timeout: Duration) {
-        self.reservation_timeout = timeout;
+        self.reservation_timeout = MaybeTime::some(timeout);
     }
 
     /// The capacity `N`.
@@ -238,9 +244,9 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
 
     fn earliest(&mut self, deadline: Option<Duration>) {
         if let Some(d) = deadline
-            && self.next_deadline.is_none_or(|n| d < n)
+            && self.next_deadline.get().is_none_or(|n| d < n)
         {
-            self.next_deadline = Some(d);
+            self.next_deadline = MaybeTime::some(d);
         }
     }
 
@@ -274,7 +280,11 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
             };
         }
         let spi = u32::try_from(spi).map_err(|_| TableError::TableFull)?;
-        let expires = now.saturating_add(self.reservation_timeout);
+        let timeout = self
+            .reservation_timeout
+            .get()
+            .unwrap_or(DEFAULT_RESERVATION_TIMEOUT);
+        let expires = now.saturating_add(timeout);
         let slot = self.slots.get_mut(index).ok_or(TableError::TableFull)?;
         slot.spi = spi;
         slot.state = State::Reserved { expires };
@@ -356,7 +366,8 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
     /// [`TableError::StaleHandle`].
     pub fn remove(&mut self, handle: Handle) -> Result<(), TableError> {
         let slot = self.slot_mut(handle).ok_or(TableError::StaleHandle)?;
-        let had_event = slot.pending.take().is_some();
+        let had_event = slot.pending.get().is_some();
+        slot.pending = ZeroNone::NONE;
         slot.state = State::Free;
         slot.generation = slot.generation.wrapping_add(1);
         if had_event {
@@ -367,15 +378,16 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
     }
 
     fn recompute_deadline(&mut self) {
-        self.next_deadline = self
-            .slots
-            .iter()
-            .filter_map(|s| match &s.state {
-                State::Reserved { expires } => Some(*expires),
-                State::Active(sa) => sa.poll_timeout(),
-                State::Free | State::Dead => None,
-            })
-            .min();
+        self.next_deadline = MaybeTime::new(
+            self.slots
+                .iter()
+                .filter_map(|s| match &s.state {
+                    State::Reserved { expires } => Some(*expires),
+                    State::Active(sa) => sa.poll_timeout(),
+                    State::Free | State::Dead => None,
+                })
+                .min(),
+        );
     }
 
     /// The SA behind a handle.
@@ -440,10 +452,10 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
         let Some(expiry) = sa.take_expiry() else {
             return;
         };
-        if slot.pending.is_none() {
+        if slot.pending.get().is_none() {
             self.pending += 1;
         }
-        slot.pending = Some(expiry);
+        slot.pending = ZeroNone::some(expiry);
         if let Expiry::Hard(reason) = expiry {
             debug!("esp: SA {} hard-expired ({:?})", slot.spi, reason);
             // Dropping the SA zeroizes its keys now, not when the event is polled.
@@ -504,7 +516,7 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
     /// reservations. Cheap when nothing is due: call it whenever
     /// [`poll_timeout`](Self::poll_timeout) is reached.
     pub fn handle_timeout(&mut self, now: Duration) {
-        if self.next_deadline.is_none_or(|d| now < d) {
+        if self.next_deadline.get().is_none_or(|d| now < d) {
             return;
         }
         let mut next: Option<Duration> = None;
@@ -532,12 +544,12 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
                 next = Some(d);
             }
         }
-        self.next_deadline = next;
+        self.next_deadline = MaybeTime::new(next);
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
     pub const fn poll_timeout(&self) -> Option<Duration> {
-        self.next_deadline
+        self.next_deadline.get()
     }
 
     /// Whether [`poll_event`](Self::poll_event) has anything: a check the
@@ -557,9 +569,10 @@ impl<const N: usize, const W: usize> SaTable<N, W> {
             let Some(slot) = self.slots.get_mut(index) else {
                 continue;
             };
-            let Some(expiry) = slot.pending.take() else {
+            let Some(expiry) = slot.pending.get() else {
                 continue;
             };
+            slot.pending = ZeroNone::NONE;
             self.pending -= 1;
             let handle = Self::handle_of(index, slot.generation);
             let spi = slot.spi;

@@ -229,6 +229,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             ValidityCheck::NoClock => Ok(None),
             ValidityCheck::WallClock => self
                 .wall_clock
+                .get()
                 .map(|w| Some(w.unix_at(now)))
                 .ok_or(CertError::NoClock),
         }

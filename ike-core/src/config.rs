@@ -506,6 +506,71 @@ impl Config {
     };
 }
 
+impl Config {
+    /// All zero bytes: no policies, transform sets, keys or certificates,
+    /// NAT-T, DPD and fragmentation off, every port, timer, limit and
+    /// lifetime zero. The configuration of [`crate::Endpoint::new_empty`]
+    /// (a port's `static` in `.bss`, see `crate::zero`); it serves nobody.
+    /// Three options whose `None` is not zero bytes hold a zero value
+    /// instead, which nothing reads without a policy: the NAT-keepalive and
+    /// DPD intervals (`Some` of zero) and the certificate identity (`Some`
+    /// of an empty IPv4 identity, with no certificate and no key).
+    pub(crate) const EMPTY: Self = Self {
+        isakmp_policies: heapless::Vec::new(),
+        transform_sets: heapless::Vec::new(),
+        pfs: None,
+        ipsec_lifetime: IpsecLifetime {
+            seconds: 0,
+            kilobytes: 0,
+        },
+        pre_shared_keys: PreSharedKeys::DEFAULT,
+        nat_traversal: false,
+        nat_keepalive: Some(Duration::ZERO),
+        dpd: false,
+        dpd_keepalive: Some(DpdTimers {
+            threshold: Duration::ZERO,
+            retry: Duration::ZERO,
+            max_retries: 0,
+        }),
+        fragmentation: false,
+        fragment_size: 0,
+        credentials: crate::cert::Credentials {
+            chain: heapless::Vec::new(),
+            private_key: None,
+            trust_anchors: heapless::Vec::new(),
+            validity: crate::cert::ValidityCheck::WallClock,
+            identity: Some((crate::wire::IdType::Ipv4Addr, heapless::Vec::new())),
+        },
+        nat_t_port: 0,
+        ike_port: 0,
+        timers: Timers {
+            retransmit_initial: Duration::ZERO,
+            retransmit_max: Duration::ZERO,
+            retransmit_tries: 0,
+            half_open_timeout: Duration::ZERO,
+            linger: Duration::ZERO,
+            fragment_timeout: Duration::ZERO,
+        },
+        limits: Limits {
+            max_half_open: 0,
+            max_half_open_per_peer: 0,
+        },
+        initiator: InitiatorConfig {
+            ike_proposals: heapless::Vec::new(),
+            esp_proposals: heapless::Vec::new(),
+            pfs: None,
+            esp_lifetime: IpsecLifetime {
+                seconds: 0,
+                kilobytes: 0,
+            },
+            initial_contact: false,
+            quick_mode_after_phase1: false,
+            rekey: false,
+            nat_t_vendor_ids: heapless::Vec::new(),
+        },
+    };
+}
+
 impl Default for Config {
     /// No policies, no transform sets, no keys; NAT-T on with 20 s
     /// keepalives; DPD answered; ports 500/4500; default timers and limits.

@@ -18,6 +18,7 @@ use crate::wire::{
     ISAKMP_MAJOR_VERSION, ISAKMP_MINOR_VERSION, MessageWriter, NAT_KEEPALIVE, NON_ESP_MARKER,
     NotifyRepr, NotifyType, PayloadType, ProtocolId, WireError,
 };
+use crate::zero::{MaybeTime, ZeroNone};
 use core::net::SocketAddr;
 use core::time::Duration;
 use rand_core::CryptoRng;
@@ -100,11 +101,11 @@ pub struct Endpoint<const SAS: usize, const EXCHANGES: usize> {
     pub(crate) tx: heapless::Deque<TxItem, TX_QUEUE>,
     pub(crate) events: heapless::Deque<Event, EVENT_QUEUE>,
     pub(crate) counters: Counters,
-    next_timeout: Option<Duration>,
+    next_timeout: MaybeTime,
     clear_notify_window: (Duration, u8),
     pub(crate) large: [LargeSlot; LARGE_MESSAGES],
     reassembly: [Reassembly; REASSEMBLY_SLOTS],
-    pub(crate) wall_clock: Option<WallClock>,
+    pub(crate) wall_clock: ZeroNone<WallClock>,
 }
 
 impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
@@ -119,12 +120,20 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
             tx: heapless::Deque::new(),
             events: heapless::Deque::new(),
             counters: Counters::ZERO,
-            next_timeout: None,
+            next_timeout: MaybeTime::NONE,
             clear_notify_window: (Duration::ZERO, 0),
             large: [const { LargeSlot::EMPTY }; LARGE_MESSAGES],
             reassembly: [const { Reassembly::EMPTY }; REASSEMBLY_SLOTS],
-            wall_clock: None,
+            wall_clock: ZeroNone::NONE,
         }
+    }
+
+    /// An endpoint with no SAs and a configuration that serves nobody, all
+    /// zero bytes: a port's `static` holding it (inside a gateway) goes to
+    /// `.bss` and costs no flash. [`reset`](Self::reset) gives it its
+    /// configuration.
+    pub const fn new_empty() -> Self {
+        Self::new(Config::EMPTY)
     }
 
     /// Back to [`new`](Self::new)`(config)`, in place: every SA, exchange,
@@ -156,7 +165,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         tx.clear();
         events.clear();
         *counters = Counters::ZERO;
-        *next_timeout = None;
+        *next_timeout = MaybeTime::NONE;
         *clear_notify_window = (Duration::ZERO, 0);
         for l in large.iter_mut() {
             *l = LargeSlot::EMPTY;
@@ -164,7 +173,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         for r in reassembly.iter_mut() {
             *r = Reassembly::EMPTY;
         }
-        *wall_clock = None;
+        *wall_clock = ZeroNone::NONE;
     }
 
     /// Tells the endpoint the wall-clock time, for certificate validity
@@ -174,7 +183,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     /// [`ValidityCheck::NoClock`](crate::cert::ValidityCheck::NoClock),
     /// every certificate is refused.
     pub fn set_wall_clock(&mut self, now: Duration, unix_seconds: u64) {
-        self.wall_clock = Some(WallClock {
+        self.wall_clock = ZeroNone::some(WallClock {
             at: now,
             unix: unix_seconds,
         });
@@ -659,7 +668,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
     /// When [`handle_timeout`](Self::handle_timeout) must be called next
     /// (kept up to date by every handler and command; O(1)).
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.next_timeout
+        self.next_timeout.get()
     }
 
     // ---------------------------------------------------------------
@@ -696,7 +705,7 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
                 }
             }
         }
-        self.next_timeout = next;
+        self.next_timeout = MaybeTime::new(next);
     }
 
     /// Whether the transmit and event queues can take the deletion of one

@@ -17,6 +17,7 @@ use crate::crypto::{
 use crate::event::{NatTVariant, PeerId, Role};
 use crate::policy::Phase1Params;
 use crate::wire::EncapsulationMode;
+use crate::zero::Occupied;
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 
@@ -129,6 +130,8 @@ pub(crate) struct IkeSa {
     /// The ISAKMP SA this one replaces (a phase 1 rekey we started):
     /// (slot, generation).
     pub(crate) rekey_of: Option<(u16, u16)>,
+    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    pub(crate) _occupied: Occupied,
 }
 
 impl IkeSa {
@@ -162,6 +165,7 @@ impl IkeSa {
             dpd_outstanding: 0,
             last_heard: Duration::ZERO,
             rekey_of: None,
+            _occupied: Occupied::Yes,
         }
     }
 
@@ -326,6 +330,8 @@ pub(crate) struct Exchange {
     /// Our last message lives in this large-message slot instead of `tx`.
     pub(crate) large: Option<u8>,
     pub(crate) data: ExData,
+    /// Makes an empty pool slot (`None`) all zero bytes (`crate::zero`).
+    pub(crate) _occupied: Occupied,
 }
 
 impl Exchange {
@@ -350,6 +356,7 @@ impl Exchange {
             deadline: None,
             large: None,
             data,
+            _occupied: Occupied::Yes,
         }
     }
 

@@ -76,8 +76,8 @@ impl core::error::Error for ConfigError {}
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) host_name: heapless::Vec<u8, MAX_HOST_NAME_LEN, u8>,
-    /// Vendor Name AVP we send (RFC 2661 §4.4.3).
-    pub vendor_name: &'static [u8],
+    /// Vendor Name AVP we send (RFC 2661 §4.4.3, optional); `None`: none.
+    pub vendor_name: Option<&'static [u8]>,
     /// Firmware Revision AVP we send.
     pub firmware_revision: u16,
     pub(crate) receive_window: u16,
@@ -110,7 +110,7 @@ impl Config {
     /// tunnel held 31 s, no limit of tunnels per peer.
     pub const DEFAULT: Self = Self {
         host_name: heapless::Vec::from_array(*b"l2tp-ipsec-lns"),
-        vendor_name: b"l2tp-ipsec-lns",
+        vendor_name: Some(b"l2tp-ipsec-lns"),
         firmware_revision: 0x0100,
         receive_window: 4,
         hello_interval: Duration::from_secs(60),
@@ -121,6 +121,28 @@ impl Config {
         retransmit_cap: Duration::from_secs(8),
         max_retransmissions: 5,
         close_hold: Duration::from_secs(31),
+        max_tunnels_per_peer: 0,
+    };
+}
+
+impl Config {
+    /// All zero bytes: no host name, vendor name or secret, tunnels
+    /// refused, every timer, window and limit zero. The configuration of
+    /// [`crate::Endpoint::new_empty`] (a port's `static` in `.bss`, see
+    /// `crate::zero`); it serves nobody.
+    pub(crate) const EMPTY: Self = Self {
+        host_name: heapless::Vec::new(),
+        vendor_name: None,
+        firmware_revision: 0,
+        receive_window: 0,
+        hello_interval: Duration::ZERO,
+        secret: None,
+        hide_avps: false,
+        accept_tunnels: false,
+        retransmit_initial: Duration::ZERO,
+        retransmit_cap: Duration::ZERO,
+        max_retransmissions: 0,
+        close_hold: Duration::ZERO,
         max_tunnels_per_peer: 0,
     };
 }

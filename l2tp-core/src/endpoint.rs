@@ -16,6 +16,7 @@ use crate::wire::{
     AvpIter, AvpType, HeaderRepr, Hiding, Message, MessageType, Packet, ResultCode, WireError,
     challenge_response, unhide_in_place,
 };
+use crate::zero::MaybeTime;
 
 /// Early control messages held for in-order delivery, shared by all
 /// tunnels of an endpoint.
@@ -433,9 +434,11 @@ pub struct Endpoint<P, const T: usize, const S: usize> {
     refusals: Deque<Refusal<P>, REFUSALS>,
     tunnel_events: Deque<u16, T>,
     session_events: Deque<u16, S>,
-    next_timeout: Option<Duration>,
+    next_timeout: MaybeTime,
     counters: Counters,
-    next_call_serial: u32,
+    /// The Call Serial Number last given (0 before the first: an empty
+    /// endpoint is all zero bytes, see `crate::zero`).
+    call_serial: u32,
 }
 
 /// Draws an ID `≡ slot (mod n)` that is never 0, so that lookup is one
@@ -474,6 +477,14 @@ fn reason_of(rc: Option<ResultCode<'_>>) -> Option<Reason> {
 impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     const CHECK: () = assert!(T >= 1 && T <= 32768 && S >= 1 && S <= 32768);
 
+    /// An endpoint with no tunnels and a configuration that serves nobody
+    /// (tunnels refused), all zero bytes: a port's `static` holding it
+    /// (inside a gateway) goes to `.bss` and costs no flash.
+    /// [`reset`](Self::reset) gives it its configuration.
+    pub const fn new_empty() -> Self {
+        Self::new(Config::EMPTY)
+    }
+
     /// An endpoint with no tunnels. `const`, so that a port can keep the
     /// endpoint (or a gateway around it) in a `static` built at compile
     /// time rather than moving it through the stack.
@@ -495,9 +506,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             refusals: Deque::new(),
             tunnel_events: Deque::new(),
             session_events: Deque::new(),
-            next_timeout: None,
+            next_timeout: MaybeTime::NONE,
             counters: Counters::ZERO,
-            next_call_serial: 1,
+            call_serial: 0,
         }
     }
 
@@ -518,7 +529,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             session_events,
             next_timeout,
             counters,
-            next_call_serial,
+            call_serial,
         } = self;
         *c = config;
         for t in tunnels.iter_mut() {
@@ -537,9 +548,9 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         refusals.clear();
         tunnel_events.clear();
         session_events.clear();
-        *next_timeout = None;
+        *next_timeout = MaybeTime::NONE;
         *counters = Counters::ZERO;
-        *next_call_serial = 1;
+        *call_serial = 0;
     }
 
     // ----- getters -------------------------------------------------------
@@ -681,7 +692,8 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     /// Keeps `next_timeout` a lower bound of every timer: O(1) per change.
     fn note(&mut self, i: usize) {
         if let Some(t) = self.tunnels[i].item.as_ref() {
-            self.next_timeout = min_opt(self.next_timeout, t.earliest_timer());
+            self.next_timeout =
+                MaybeTime::new(min_opt(self.next_timeout.get(), t.earliest_timer()));
         }
     }
 
@@ -1473,7 +1485,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     /// Time passed: retransmissions, HELLO, the end of closing holds
     /// (RFC 2661 §5.8, §6.5). Cheap when nothing is due.
     pub fn handle_timeout(&mut self, now: Duration) {
-        match self.next_timeout {
+        match self.next_timeout.get() {
             Some(t) if t <= now => {}
             _ => return,
         }
@@ -1487,7 +1499,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
                 next = min_opt(next, t.earliest_timer());
             }
         }
-        self.next_timeout = next;
+        self.next_timeout = MaybeTime::new(next);
     }
 
     fn fire_timers(&mut self, now: Duration, i: usize) {
@@ -1600,14 +1612,14 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
         };
         let j = self.free_session_slot().ok_or(Error::TableFull)?;
         let local = draw_id(j, S, rng);
-        let serial = self.next_call_serial;
+        let serial = self.call_serial.wrapping_add(1);
         if established {
             let t = self.t(i).ok_or(Error::InvalidHandle)?;
             t.enqueue(Msg::Icrq { local, serial })
                 .map_err(|_| Error::QueueFull)?;
             self.schedule(i);
         }
-        self.next_call_serial = serial.wrapping_add(1);
+        self.call_serial = serial;
         let state = if established {
             SessionState::WaitReply
         } else {
@@ -1814,7 +1826,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
             m.bearer_capabilities = Some(0);
             m.firmware_revision = Some(cfg.firmware_revision);
             // Cut so that every message fits MAX_CONTROL_LEN.
-            m.vendor_name = Some(&cfg.vendor_name[..cfg.vendor_name.len().min(64)]);
+            m.vendor_name = cfg.vendor_name.map(|v| &v[..v.len().min(64)]);
             m.receive_window_size = Some(cfg.receive_window);
         };
         let reason;
@@ -1985,7 +1997,7 @@ impl<P: Copy + Eq, const T: usize, const S: usize> Endpoint<P, T, S> {
     /// O(1): a lower bound kept up to date as timers are set; it can be
     /// early (a timer was pushed back), never late.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.next_timeout
+        self.next_timeout.get()
     }
 }
 

@@ -58,6 +58,8 @@ pub(crate) struct Session {
     pub q931: Option<(u16, u8)>,
     pub origin: Origin,
     pub events: u8,
+    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    pub _occupied: crate::zero::Occupied,
 }
 
 pub(crate) const EV_INCOMING: u8 = 1;
@@ -85,6 +87,7 @@ impl Session {
             q931: None,
             origin: Origin::Local,
             events: 0,
+            _occupied: crate::zero::Occupied::Yes,
         }
     }
 }

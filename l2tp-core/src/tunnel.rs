@@ -129,6 +129,8 @@ pub(crate) struct Tunnel<P> {
     pub firmware_revision: Option<u16>,
     pub framing_capabilities: u32,
     pub bearer_capabilities: u32,
+    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    pub _occupied: crate::zero::Occupied,
 }
 
 pub(crate) const EV_UP: u8 = 1;
@@ -171,6 +173,7 @@ impl<P> Tunnel<P> {
             firmware_revision: None,
             framing_capabilities: 0,
             bearer_capabilities: 0,
+            _occupied: crate::zero::Occupied::Yes,
         }
     }
 

@@ -136,7 +136,7 @@ pub fn select_tunnel_group<'c, 'u>(
     let mut name = username;
     let mut switched = false;
     if let Some(delimiter) = cfg.group_delimiter
-        && let Some((user, target)) = username.rsplit_once(delimiter)
+        && let Some((user, target)) = username.rsplit_once(delimiter.as_char())
         && let Some(t) = cfg.tunnel_group(target)
         && t.strip_group
     {

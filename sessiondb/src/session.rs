@@ -474,6 +474,9 @@ pub struct Session {
     pub ipsec: Option<IpsecSubSession>,
     /// The L2TP sub-session, once PPP is up.
     pub l2tp: Option<L2tpSubSession>,
+    /// Makes an empty slot of the [`SessionTable`] (`None`) all zero bytes
+    /// (`crate::zero`).
+    _occupied: crate::zero::Occupied,
 }
 
 impl Session {
@@ -500,6 +503,7 @@ impl Session {
             ike: None,
             ipsec: None,
             l2tp: None,
+            _occupied: crate::zero::Occupied::Yes,
         }
     }
 
@@ -577,7 +581,9 @@ impl ProtocolStats {
 pub struct SessionTable<const N: usize> {
     slots: [Option<Session>; N],
     generations: [u32; N],
-    next_index: u32,
+    /// The index last given (0 before the first, so that an empty table
+    /// is all zero bytes: `crate::zero`).
+    last_index: u32,
     /// Cumulative and peak counts; `active` is counted when asked.
     stats: [ProtocolStats; 2],
     total: ProtocolStats,
@@ -595,7 +601,7 @@ impl<const N: usize> SessionTable<N> {
         SessionTable {
             slots: [const { None }; N],
             generations: [0; N],
-            next_index: 1,
+            last_index: 0,
             stats: [ProtocolStats::ZERO; 2],
             total: ProtocolStats::ZERO,
         }
@@ -608,7 +614,7 @@ impl<const N: usize> SessionTable<N> {
         let SessionTable {
             slots,
             generations,
-            next_index,
+            last_index,
             stats,
             total,
         } = self;
@@ -616,7 +622,7 @@ impl<const N: usize> SessionTable<N> {
             *s = None;
         }
         *generations = [0; N];
-        *next_index = 1;
+        *last_index = 0;
         *stats = [ProtocolStats::ZERO; 2];
         *total = ProtocolStats::ZERO;
     }
@@ -671,11 +677,11 @@ impl<const N: usize> SessionTable<N> {
             .position(Option::is_none)
             .ok_or(TableFull)?;
         let slot_u16 = u16::try_from(slot).map_err(|_| TableFull)?;
-        session.index = self.next_index;
-        self.next_index = match self.next_index.wrapping_add(1) {
+        self.last_index = match self.last_index.wrapping_add(1) {
             0 => 1,
             n => n,
         };
+        session.index = self.last_index;
         let protocol = session.protocol;
         self.slots[slot] = Some(session);
         let (active, total) = (self.active(protocol), self.len());

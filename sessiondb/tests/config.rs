@@ -134,7 +134,10 @@ fn the_chapter_steps_parse_into_the_model_they_describe() {
 
     // Tunnel-group switching.
     assert!(c.tunnel_group("telecommuters").unwrap().strip_group);
-    assert_eq!(c.group_delimiter, Some('@'));
+    assert_eq!(
+        c.group_delimiter,
+        Some(sessiondb::config::GroupDelimiter::At)
+    );
 
     let radius = c.aaa_group("auth_server_group").unwrap();
     assert_eq!(

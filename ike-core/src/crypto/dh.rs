@@ -53,7 +53,7 @@ static PARAMS_2048: FixedMontyParams<{ U2048::LIMBS }> =
 pub enum DhGroup {
     /// Group 1, 768-bit MODP (RFC 2409 §6.1). Weak: negotiated only when a
     /// policy names it explicitly.
-    Modp768,
+    Modp768 = 1,
     /// Group 2, 1024-bit MODP (RFC 2409 §6.2).
     Modp1024,
     /// Group 5, 1536-bit MODP (RFC 3526 §2).

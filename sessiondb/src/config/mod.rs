@@ -170,7 +170,7 @@ pub struct Config {
     pub l2tp_hello: u16,
     /// `group-delimiter {@|#|!}`: the character separating a user name from
     /// a tunnel-group name (`user@group`). `None`: no tunnel-group switching.
-    pub group_delimiter: Option<char>,
+    pub group_delimiter: Option<GroupDelimiter>,
     /// `aaa local authentication attempts max-fail N` (1..=16): a local
     /// user is locked out after N consecutive failed logins, until
     /// `clear aaa local user lockout`; users of privilege 15 are exempt.
@@ -192,12 +192,17 @@ impl Config {
     /// and [`Config::reset`] put in (their names cannot be built in a
     /// `const`). It is what a gateway built at compile time starts from,
     /// before [`Config::load`] (which begins with [`Config::reset`]) fills
-    /// it in place; as a configuration it serves nobody.
+    /// it in place; as a configuration it serves nobody. All zero bytes
+    /// (the lifetimes and the hello interval too, until `reset`), so that a
+    /// gateway holding it can be in `.bss` (see `crate::zero`).
     pub const EMPTY: Config = Config {
         pools: Vec::new(),
         aaa_groups: Vec::new(),
         transform_sets: Vec::new(),
-        sa_lifetime: SaLifetime::DEFAULT,
+        sa_lifetime: SaLifetime {
+            seconds: 0,
+            kilobytes: 0,
+        },
         dynamic_maps: Vec::new(),
         crypto_maps: Vec::new(),
         crypto_map_interfaces: Vec::new(),
@@ -208,7 +213,7 @@ impl Config {
         group_policies: Vec::new(),
         users: Vec::new(),
         tunnel_groups: Vec::new(),
-        l2tp_hello: DEFAULT_L2TP_HELLO,
+        l2tp_hello: 0,
         group_delimiter: None,
         local_max_fail: None,
     };
@@ -638,11 +643,39 @@ impl IsakmpPolicy {
     }
 }
 
+/// `group-delimiter {@|#|!}`: the character between a user name and a
+/// tunnel-group name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupDelimiter {
+    /// `@`.
+    // From 1, so that `Option::None` is zero (an empty `Config` is all
+    // zero bytes, see `crate::zero`).
+    At = 1,
+    /// `#`.
+    Hash,
+    /// `!`.
+    Bang,
+}
+
+impl GroupDelimiter {
+    /// The character.
+    pub const fn as_char(self) -> char {
+        match self {
+            Self::At => '@',
+            Self::Hash => '#',
+            Self::Bang => '!',
+        }
+    }
+}
+
 /// `crypto isakmp identity {address | hostname | key-id ID | auto}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+// An explicit tag from 1, so that `Option::None` is zero (an empty
+// `Config` is all zero bytes, see `crate::zero`).
+#[repr(u8)]
 pub enum IsakmpIdentity {
     /// `address`: ID_IPV4_ADDR.
-    Address,
+    Address = 1,
     /// `hostname`: ID_FQDN.
     Hostname,
     /// `key-id ID`: ID_KEY_ID.

@@ -704,7 +704,11 @@ impl Parser<'_, '_> {
         } else if kw(first, "group-delimiter") {
             line.ctx = Context::Command("group-delimiter");
             let d = line.req_keyword(
-                &[("@", '@'), ("#", '#'), ("!", '!')],
+                &[
+                    ("@", GroupDelimiter::At),
+                    ("#", GroupDelimiter::Hash),
+                    ("!", GroupDelimiter::Bang),
+                ],
                 "a delimiter (@, # or !)",
             )?;
             line.end()?;

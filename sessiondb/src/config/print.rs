@@ -172,7 +172,7 @@ impl<W: Write> Printer<'_, W> {
             writeln!(self.out, "l2tp tunnel hello {}", c.l2tp_hello)?;
         }
         if let Some(d) = c.group_delimiter {
-            writeln!(self.out, "group-delimiter {d}")?;
+            writeln!(self.out, "group-delimiter {}", d.as_char())?;
         }
         if let Some(n) = c.local_max_fail {
             writeln!(self.out, "aaa local authentication attempts max-fail {n}")?;

@@ -34,6 +34,7 @@ use crate::config::{Config, Name};
 use crate::debug::{DebugClass, DebugSettings};
 use crate::pool::AddressPool;
 use crate::session::{SessionTable, WallClock};
+use crate::zero::{MaybeTime, ZeroNone};
 pub(crate) use convert::{esp_algorithms, esp_config};
 use core::fmt::{self, Write};
 use core::net::{Ipv4Addr, SocketAddrV4};
@@ -474,9 +475,10 @@ pub struct Gateway<
     /// Peers whose PPP link may have a frame to send.
     ppp_output: heapless::Deque<u16, N>,
     counters: Counters,
-    wall: Option<(Duration, WallClock)>,
-    next_tick: Option<Duration>,
-    next_acct_session: u32,
+    wall: ZeroNone<(Duration, WallClock)>,
+    next_tick: MaybeTime,
+    /// The Acct-Session-Id last given (0 before the first).
+    acct_session: u32,
     /// Consecutive failed logins of each local user (by position in
     /// `config.users`).
     local_failures: [u8; crate::config::capacity::USERS],
@@ -525,10 +527,10 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     ///
     /// Called at run time instead, it builds the value on the stack like
     /// any constructor (the compiler did not write it straight into a
-    /// static in our measurements). The initialiser is not all zero bytes
-    /// (empty `Option`s of the slots are niche values, timers and ports
-    /// have their defaults), so such a static goes into `.data`: its
-    /// initial image costs as much flash as it takes RAM.
+    /// static in our measurements). The value is all zero bytes (empty
+    /// slots, timers, counters and configurations; `crate::zero`), so such
+    /// a static goes into `.bss` and costs no flash: the firmware's
+    /// `scripts/firmware-sizes.sh` checks it.
     pub const fn new_empty() -> Self {
         let () = Self::SIZES;
         Self {
@@ -537,15 +539,17 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 inside_address: Ipv4Addr::UNSPECIFIED,
                 nas_ip_address: None,
                 nas_identifier: Name::new(),
-                replay_window: esp_core::DEFAULT_REPLAY_WINDOW,
-                mru: 1400,
+                // Zero like everything here (`crate::zero`); `start` sets
+                // the caller's options.
+                replay_window: 0,
+                mru: 0,
                 host_name: Name::new(),
                 export_keys: false,
             },
-            ike: ike_core::Endpoint::new(ike_core::Config::DEFAULT),
+            ike: ike_core::Endpoint::new_empty(),
             esp: esp_core::SaTable::new(),
             esp_owner: [0; ESP],
-            l2tp: l2tp_core::Endpoint::new(l2tp_core::Config::DEFAULT),
+            l2tp: l2tp_core::Endpoint::new_empty(),
             peers: [const { None }; N],
             logins: [const { None }; R],
             generations: [0; N],
@@ -557,9 +561,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             events: heapless::Deque::new(),
             ppp_output: heapless::Deque::new(),
             counters: Counters::ZERO,
-            wall: None,
-            next_tick: None,
-            next_acct_session: 1,
+            wall: ZeroNone::NONE,
+            next_tick: MaybeTime::NONE,
+            acct_session: 0,
             local_failures: [0; crate::config::capacity::USERS],
         }
     }
@@ -615,7 +619,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             counters,
             wall,
             next_tick,
-            next_acct_session,
+            acct_session,
             local_failures,
         } = self;
         *o = options;
@@ -637,9 +641,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         events.clear();
         ppp_output.clear();
         *counters = Counters::ZERO;
-        *wall = None;
-        *next_tick = None;
-        *next_acct_session = 1;
+        *wall = ZeroNone::NONE;
+        *next_tick = MaybeTime::NONE;
+        *acct_session = 0;
         *local_failures = [0; crate::config::capacity::USERS];
         // The configuration is the caller's; the RADIUS groups follow it.
         self.build_radius(None);
@@ -669,7 +673,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// Tells the gateway what wall-clock time `now` is, for the login times
     /// `show vpn-sessiondb` prints. Without it, login times show the epoch.
     pub fn set_wall_clock(&mut self, now: Duration, wall: WallClock) {
-        self.wall = Some((now, wall));
+        self.wall = ZeroNone::some((now, wall));
         // Certificate validity (RSA-signature clients) uses the same clock.
         let days = u64::try_from(wall.days_since_epoch()).unwrap_or(0);
         let unix = days * 86_400
@@ -823,7 +827,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
 
     /// When [`handle_timeout`](Self::handle_timeout) is due.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        let mut next = self.next_tick;
+        let mut next = self.next_tick.get();
         let mut take = |t: Option<Duration>| {
             if let Some(t) = t
                 && next.is_none_or(|n| t < n)
@@ -865,7 +869,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 self.link_touched(i);
             }
         }
-        if self.next_tick.is_some_and(|t| now >= t) {
+        if self.next_tick.get().is_some_and(|t| now >= t) {
             self.housekeeping(now, rng);
         }
         self.pump(now, rng);

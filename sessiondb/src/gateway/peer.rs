@@ -12,6 +12,7 @@ use crate::session::{
     Counters as SessionCounters, Encapsulation as ViewEncapsulation, Idle, IkeAuthMode,
     IkeSubSession, IpsecSubSession, L2tpSubSession, NegotiationMode, Protocol, Selector, TimeRekey,
 };
+use crate::zero::MaybeTime;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
 
@@ -84,6 +85,8 @@ pub(super) struct Login {
     /// The Access-Challenge whose EAP Request the client must answer, kept
     /// in the RADIUS client until the answer comes (for retransmission).
     pub eap_reply: Option<(u8, radius_core::RequestId)>,
+    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    pub _occupied: crate::zero::Occupied,
 }
 
 impl Login {
@@ -97,6 +100,7 @@ impl Login {
             fallback: None,
             eap_state: heapless::Vec::new(),
             eap_reply: None,
+            _occupied: crate::zero::Occupied::Yes,
         }
     }
 }
@@ -149,6 +153,8 @@ pub(super) struct Peer {
     pub last_data: u32,
     /// Frame the EAP Request of the login's last Access-Challenge (again).
     pub eap_resend: bool,
+    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    pub _occupied: crate::zero::Occupied,
 }
 
 impl Peer {
@@ -190,6 +196,7 @@ impl Peer {
             keepalive_due: false,
             last_data: stamp(now),
             eap_resend: false,
+            _occupied: crate::zero::Occupied::Yes,
         }
     }
 
@@ -244,8 +251,8 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     }
 
     pub(super) fn schedule_tick(&mut self, now: Duration) {
-        if self.next_tick.is_none() {
-            self.next_tick = Some(now + TICK);
+        if self.next_tick.get().is_none() {
+            self.next_tick = MaybeTime::some(now + TICK);
         }
     }
 
@@ -457,7 +464,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// Once a second: NAT keepalives, idle and session timeouts, the end of
     /// drains.
     pub(super) fn housekeeping(&mut self, now: Duration, rng: &mut impl rand_core::CryptoRng) {
-        self.next_tick = None;
+        self.next_tick = MaybeTime::NONE;
         let keepalive = self
             .config
             .nat_traversal
@@ -524,7 +531,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
             }
         }
         if any {
-            self.next_tick = Some(now + if paced { PACE } else { TICK });
+            self.next_tick = MaybeTime::some(now + if paced { PACE } else { TICK });
         }
     }
 

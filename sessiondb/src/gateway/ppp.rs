@@ -646,9 +646,9 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
         p.phase = Phase::Up;
         p.login_at = stamp(now);
         p.last_data = stamp(now);
-        p.acct_session_id = self.next_acct_session;
+        self.acct_session = self.acct_session.wrapping_add(1);
+        p.acct_session_id = self.acct_session;
         let address = p.address;
-        self.next_acct_session = self.next_acct_session.wrapping_add(1);
         let Some(record) = self.sessions.get_mut(handle) else {
             return;
         };
@@ -680,7 +680,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     }
 
     fn wall_at(&self, now: Duration) -> crate::session::WallClock {
-        let Some((base, wall)) = self.wall else {
+        let Some((base, wall)) = self.wall.get() else {
             return crate::session::WallClock::default();
         };
         wall.plus(now.saturating_sub(base))

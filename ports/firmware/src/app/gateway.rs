@@ -105,9 +105,10 @@ pub fn options() -> Options {
 /// ([`Gateway::new_empty`]) and then configured in place
 /// ([`Gateway::start`] parses the text into the gateway's own
 /// configuration and clears every part slot by slot): nothing of the
-/// gateway's size goes through the stack. The price: the initialiser is
-/// not all zero, so the static is in `.data` and its initial image takes
-/// its size again in flash (docs/PERFORMANCE.md, ports/firmware). Built at
+/// gateway's size goes through the stack. The initialiser is all zero
+/// bytes, so the static is in `.bss` and costs no flash
+/// (`scripts/firmware-sizes.sh` fails otherwise; docs/PERFORMANCE.md,
+/// ports/firmware). Built at
 /// run time instead (`StaticCell::init_with(Gateway::new_empty)`), the
 /// compiler assembled the value on the stack and copied it: 232 KB of
 /// stack, where the H743 has 128 KiB of RAM.
@@ -132,6 +133,30 @@ pub fn build() -> &'static SharedGateway {
 mod tests {
     use super::*;
     use sessiondb::Config;
+
+    /// The empty gateway is all zero bytes, read the only sound way: the
+    /// linker put a `static` of it in `.bss` (reading its bytes would read
+    /// padding). On the host, like `scripts/firmware-sizes.sh` on the
+    /// images; a non-zero field moves the static to `.data`.
+    #[test]
+    #[allow(unsafe_code)]
+    fn the_empty_gateway_is_in_bss() {
+        static EMPTY: ConstStaticCell<FwGateway> = ConstStaticCell::new(FwGateway::new_empty());
+        // The bounds of `.bss` that GNU ld and lld define on Linux.
+        unsafe extern "C" {
+            static __bss_start: u8;
+            static _end: u8;
+        }
+        // Only the addresses of the two linker symbols are taken (safe);
+        // nothing is read through them.
+        let (start, end) = (&raw const __bss_start as usize, &raw const _end as usize);
+        let at = &raw const EMPTY as usize;
+        assert!(
+            start <= at && at + size_of::<ConstStaticCell<FwGateway>>() <= end,
+            "the empty gateway at {at:#x} is not in .bss ({start:#x}..{end:#x}): \
+             Gateway::new_empty() is not all zero bytes"
+        );
+    }
 
     #[test]
     fn the_compiled_in_configuration_parses() {
