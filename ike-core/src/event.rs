@@ -132,11 +132,13 @@ pub struct SaInfo {
     pub replaces: Option<SaHandle>,
 }
 
-/// Longest phase 1 identity kept.
-pub const MAX_PEER_ID_LEN: usize = 128;
+/// Longest phase 1 identity kept whole: an address, a FQDN, a short
+/// distinguished name. Longer ones are kept as a prefix and a hash (below);
+/// the identity is compared, never shown.
+pub const MAX_PEER_ID_LEN: usize = 64;
 
 /// A phase 1 identity (RFC 2407 §4.6.2): type and data. Data longer than
-/// [`MAX_PEER_ID_LEN`] (a long distinguished name) keeps its first 96
+/// [`MAX_PEER_ID_LEN`] (a long distinguished name) keeps its first 32
 /// octets followed by the SHA-256 of the whole, so that two identities
 /// still compare equal only if they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
