@@ -1216,3 +1216,36 @@ impl<const SAS: usize, const EXCHANGES: usize> Endpoint<SAS, EXCHANGES> {
         Ok(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::IdType;
+
+    fn id(data: &[u8]) -> PeerId {
+        peer_id_of(&IdRepr {
+            id_type: IdType::DerAsn1Dn,
+            protocol: 17,
+            port: 500,
+            data,
+        })
+    }
+
+    #[test]
+    fn long_identities_keep_a_prefix_and_a_hash_and_compare_as_wholes() {
+        let short = [7u8; crate::event::MAX_PEER_ID_LEN];
+        assert_eq!(id(&short).data(), &short[..], "kept whole up to the limit");
+        let mut a = [0x30u8; 300];
+        let b = a;
+        a[299] = 0x31; // differs only past the kept prefix
+        let (ia, ib) = (id(&a), id(&b));
+        assert_eq!(ia.data().len(), crate::event::MAX_PEER_ID_LEN);
+        assert_eq!(ia.data()[..32], a[..32]);
+        assert_eq!(
+            ia.data()[32..],
+            *crate::crypto::HashAlg::Sha256.hash(&[&a[..]]).as_slice()
+        );
+        assert_ne!(ia, ib, "the hash tells them apart");
+        assert_eq!(ib, id(&b));
+    }
+}
