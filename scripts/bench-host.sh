@@ -24,6 +24,7 @@
 # up gives sessions per second (each one is a Main Mode with a 2048-bit
 # Diffie-Hellman on both ends, Quick Mode, L2TP, PPP MS-CHAPv2 and IPCP).
 set -euo pipefail
+. "$(dirname "$0")/lib/netns-topology.sh"
 cd "$(dirname "$0")/.."
 write=0
 [[ ${1:-} == --write ]] && write=1
@@ -53,33 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for ns in "$SRV" "$CLA" "$NAT" "$CLB"; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-done
-ip link add a0 netns "$SRV" type veth peer name a1 netns "$CLA"
-ip link add n0 netns "$SRV" type veth peer name n1 netns "$NAT"
-ip link add b0 netns "$NAT" type veth peer name b1 netns "$CLB"
-ip -n "$SRV" addr add 192.0.2.1/24 dev a0
-ip -n "$CLA" addr add 192.0.2.2/24 dev a1
-ip -n "$SRV" addr add 203.0.113.1/24 dev n0
-ip -n "$NAT" addr add 203.0.113.2/24 dev n1
-ip -n "$NAT" addr add 198.18.0.1/24 dev b0
-ip -n "$CLB" addr add 198.18.0.2/24 dev b1
-for l in "$SRV a0" "$SRV n0" "$CLA a1" "$NAT n1" "$NAT b0" "$CLB b1"; do
-    set -- $l
-    ip -n "$1" link set "$2" up
-done
-ip -n "$CLB" route add default via 198.18.0.1
-ip netns exec "$NAT" sysctl -qw net.ipv4.ip_forward=1
-ip netns exec "$NAT" nft -f - <<'EOF'
-table ip nat {
-    chain postrouting {
-        type nat hook postrouting priority srcnat; policy accept;
-        oifname "n1" masquerade
-    }
-}
-EOF
+make_topology "$SRV" "$CLA" "$NAT" "$CLB"
 
 PSK=bench-psk-$tag PW=bench-pw-$tag
 cat >"$WORK/bench.conf" <<EOF
