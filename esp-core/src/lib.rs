@@ -21,7 +21,6 @@ pub mod replay;
 mod sa;
 mod table;
 pub mod wire;
-mod zero;
 
 pub use algorithm::{Encryption, Integrity};
 pub use error::{KeyError, OpenError, SealError, TableError};

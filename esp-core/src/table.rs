@@ -9,8 +9,8 @@ use core::fmt;
 use core::ops::Range;
 use core::time::Duration;
 
-use crate::zero::{MaybeTime, ZeroNone};
 use rand_core::CryptoRng;
+use zero_none::{MaybeTime, ZeroNone};
 
 /// How long an SPI reserved with [`SaTable::reserve_spi`] waits for its SA
 /// before the slot is reclaimed (a Quick Mode that never finished).

@@ -18,10 +18,10 @@ use crate::wire::{
     ISAKMP_MAJOR_VERSION, ISAKMP_MINOR_VERSION, MessageWriter, NAT_KEEPALIVE, NON_ESP_MARKER,
     NotifyRepr, NotifyType, PayloadType, ProtocolId, WireError,
 };
-use crate::zero::{MaybeTime, ZeroNone};
 use core::net::SocketAddr;
 use core::time::Duration;
 use rand_core::CryptoRng;
+use zero_none::{MaybeTime, ZeroNone};
 
 /// Events held until polled.
 const EVENT_QUEUE: usize = 16;

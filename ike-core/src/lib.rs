@@ -30,7 +30,6 @@ pub mod proposals;
 mod quick_mode;
 mod state;
 pub mod wire;
-mod zero;
 
 pub use config::Config;
 pub use endpoint::{Endpoint, Transmit};

@@ -17,9 +17,9 @@ use crate::crypto::{
 use crate::event::{NatTVariant, PeerId, Role};
 use crate::policy::Phase1Params;
 use crate::wire::EncapsulationMode;
-use crate::zero::Occupied;
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
+use zero_none::Occupied;
 
 /// Largest ISAKMP message this crate builds or keeps for retransmission.
 pub const MAX_MESSAGE_LEN: usize = 1280;

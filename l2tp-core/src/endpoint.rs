@@ -16,7 +16,7 @@ use crate::wire::{
     AvpIter, AvpType, HeaderRepr, Hiding, Message, MessageType, Packet, ResultCode, WireError,
     challenge_response, unhide_in_place,
 };
-use crate::zero::MaybeTime;
+use zero_none::MaybeTime;
 
 /// Early control messages held for in-order delivery, shared by all
 /// tunnels of an endpoint.

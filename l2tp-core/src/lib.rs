@@ -14,7 +14,6 @@ mod endpoint;
 mod session;
 mod tunnel;
 pub mod wire;
-mod zero;
 
 pub use config::{Config, ConfigError, MAX_HOST_NAME_LEN, MAX_SECRET_LEN, Secret};
 pub use endpoint::{

@@ -59,7 +59,7 @@ pub(crate) struct Session {
     pub origin: Origin,
     pub events: u8,
     /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
-    pub _occupied: crate::zero::Occupied,
+    pub _occupied: zero_none::Occupied,
 }
 
 pub(crate) const EV_INCOMING: u8 = 1;
@@ -87,7 +87,7 @@ impl Session {
             q931: None,
             origin: Origin::Local,
             events: 0,
-            _occupied: crate::zero::Occupied::Yes,
+            _occupied: zero_none::Occupied::Yes,
         }
     }
 }

@@ -130,7 +130,7 @@ pub(crate) struct Tunnel<P> {
     pub framing_capabilities: u32,
     pub bearer_capabilities: u32,
     /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
-    pub _occupied: crate::zero::Occupied,
+    pub _occupied: zero_none::Occupied,
 }
 
 pub(crate) const EV_UP: u8 = 1;
@@ -173,7 +173,7 @@ impl<P> Tunnel<P> {
             firmware_revision: None,
             framing_capabilities: 0,
             bearer_capabilities: 0,
-            _occupied: crate::zero::Occupied::Yes,
+            _occupied: zero_none::Occupied::Yes,
         }
     }
 

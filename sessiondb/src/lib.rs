@@ -24,7 +24,6 @@ pub mod pool;
 pub mod secret;
 pub mod session;
 pub mod show;
-mod zero;
 
 pub use config::{Config, ConfigError, SecretDisplay};
 pub use debug::{DebugClass, DebugSettings, DebugSink};

@@ -476,7 +476,7 @@ pub struct Session {
     pub l2tp: Option<L2tpSubSession>,
     /// Makes an empty slot of the [`SessionTable`] (`None`) all zero bytes
     /// (`crate::zero`).
-    _occupied: crate::zero::Occupied,
+    _occupied: zero_none::Occupied,
 }
 
 impl Session {
@@ -503,7 +503,7 @@ impl Session {
             ike: None,
             ipsec: None,
             l2tp: None,
-            _occupied: crate::zero::Occupied::Yes,
+            _occupied: zero_none::Occupied::Yes,
         }
     }
 

@@ -34,7 +34,6 @@ use crate::config::{Config, Name};
 use crate::debug::{DebugClass, DebugSettings};
 use crate::pool::AddressPool;
 use crate::session::{SessionTable, WallClock};
-use crate::zero::{MaybeTime, ZeroNone};
 pub(crate) use convert::{esp_algorithms, esp_config};
 use core::fmt::{self, Write};
 use core::net::{Ipv4Addr, SocketAddrV4};
@@ -43,6 +42,7 @@ use core::time::Duration;
 use peer::Peer;
 pub use radius_core::AcctTerminateCause as TerminateCause;
 use rand_core::CryptoRng;
+use zero_none::{MaybeTime, ZeroNone};
 
 /// Bytes the gateway writes in front of a packet on the downlink, and needs
 /// in front of every buffer it builds a datagram in: ESP header and IV (24),

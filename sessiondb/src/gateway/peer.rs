@@ -12,9 +12,9 @@ use crate::session::{
     Counters as SessionCounters, Encapsulation as ViewEncapsulation, Idle, IkeAuthMode,
     IkeSubSession, IpsecSubSession, L2tpSubSession, NegotiationMode, Protocol, Selector, TimeRekey,
 };
-use crate::zero::MaybeTime;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
+use zero_none::MaybeTime;
 
 /// One negotiated IPsec SA pair (both directions). Its algorithms and
 /// lifetimes are the ESP SAs' own (`esp_core::Sa` getters).
@@ -86,7 +86,7 @@ pub(super) struct Login {
     /// in the RADIUS client until the answer comes (for retransmission).
     pub eap_reply: Option<(u8, radius_core::RequestId)>,
     /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
-    pub _occupied: crate::zero::Occupied,
+    pub _occupied: zero_none::Occupied,
 }
 
 impl Login {
@@ -100,7 +100,7 @@ impl Login {
             fallback: None,
             eap_state: heapless::Vec::new(),
             eap_reply: None,
-            _occupied: crate::zero::Occupied::Yes,
+            _occupied: zero_none::Occupied::Yes,
         }
     }
 }
@@ -154,7 +154,7 @@ pub(super) struct Peer {
     /// Frame the EAP Request of the login's last Access-Challenge (again).
     pub eap_resend: bool,
     /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
-    pub _occupied: crate::zero::Occupied,
+    pub _occupied: zero_none::Occupied,
 }
 
 impl Peer {
@@ -196,7 +196,7 @@ impl Peer {
             keepalive_due: false,
             last_data: stamp(now),
             eap_resend: false,
-            _occupied: crate::zero::Occupied::Yes,
+            _occupied: zero_none::Occupied::Yes,
         }
     }
 
