@@ -450,18 +450,14 @@ fn console_runs_the_show_commands() {
     table.insert(example_1()).unwrap();
     let mut debug = DebugSettings::new();
     let mut out = String::new();
-    let cmd =
-        Command::parse("show vpn-sessiondb detail remote filter protocol L2TPOverIPSec").unwrap();
-    execute(
-        &cmd,
+    let mut run = |line: &str, out: &mut String| {
+        let cmd = Command::parse(line).unwrap();
+        execute(&cmd, out, &cfg, &table, &mut debug, &mut [], secs(NOW_1)).unwrap();
+    };
+    run(
+        "show vpn-sessiondb detail remote filter protocol L2TPOverIPSec",
         &mut out,
-        &cfg,
-        &table,
-        &mut debug,
-        &mut [],
-        secs(NOW_1),
-    )
-    .unwrap();
+    );
     let golden = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../testdata/sessiondb/show-detail-l2tpoveripsec.golden"
@@ -469,15 +465,6 @@ fn console_runs_the_show_commands() {
     .unwrap();
     assert_eq!(out, golden);
     out.clear();
-    execute(
-        &Command::parse("show running-config").unwrap(),
-        &mut out,
-        &cfg,
-        &table,
-        &mut debug,
-        &mut [],
-        secs(NOW_1),
-    )
-    .unwrap();
+    run("show running-config", &mut out);
     assert!(out.contains(" pre-shared-key *****\n") && !out.contains("l2tpsecret"));
 }
