@@ -49,10 +49,19 @@ report() { # crate, profdata, binaries...
 
 for t in "$@"; do
     crate="$(crate_of "$t")"
-    dirs=("corpus/$t")
-    [ -d "seeds/$t" ] && dirs+=("seeds/$t")
+    # A snapshot of the corpus: a fuzzer still running on it replaces
+    # files as it reduces them.
+    snap="$(mktemp -d)"
     mkdir -p "corpus/$t"
-    cargo +nightly fuzz coverage "$t" "${dirs[@]}" >/dev/null 2>&1
+    cp -r "corpus/$t/." "$snap/" 2>/dev/null || true
+    [ -d "seeds/$t" ] && cp -r "seeds/$t/." "$snap/"
+    if ! cargo +nightly fuzz coverage "$t" "$snap" >"$snap.log" 2>&1; then
+        echo "$t $crate: coverage run failed:"
+        tail -n 5 "$snap.log"
+        rm -rf "$snap" "$snap.log"
+        continue
+    fi
+    rm -rf "$snap" "$snap.log"
     bin="target/$TRIPLE/coverage/$TRIPLE/release/$t"
     prof="coverage/$t/coverage.profdata"
     echo "$t $crate: $(report "$crate" "$prof" "$bin")"
