@@ -272,6 +272,12 @@ impl WallClock {
 /// `13:24:48 UTC Thu Mar 30 2006`, as `Login Time` shows it.
 impl fmt::Display for WallClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A gateway that was never given the time of day (a board without
+        // a clock source) keeps the default, year 0: say so rather than
+        // print a date that is not one.
+        if self.year == 0 {
+            return f.write_str("unknown (no clock set)");
+        }
         let month = MONTHS[usize::from(self.month.clamp(1, 12)) - 1];
         write!(
             f,

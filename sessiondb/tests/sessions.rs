@@ -92,6 +92,8 @@ fn wall_clock_weekdays() {
         second: 7,
     };
     assert_eq!(t.to_string(), "09:05:07 UTC Wed Jun 3 2015");
+    // A gateway never given the time of day (a board without a clock).
+    assert_eq!(WallClock::default().to_string(), "unknown (no clock set)");
 }
 
 const SUMMARY: &str = "\
