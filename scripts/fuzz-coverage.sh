@@ -28,6 +28,7 @@ crate_of() {
         radius_*) echo radius-core ;;
         sessiondb_* | gateway) echo sessiondb ;;
         host_input) echo ports/host ;;
+        firmware_*) echo ports/firmware ;;
         *) echo "unknown target $1" >&2; return 1 ;;
     esac
 }
@@ -48,7 +49,7 @@ report() { # crate, profdata, binaries...
 }
 
 for t in "$@"; do
-    crate="$(crate_of "$t")"
+    crate="$(crate_of "$t")" || continue
     # A snapshot of the corpus: a fuzzer still running on it replaces
     # files as it reduces them.
     snap="$(mktemp -d)"
