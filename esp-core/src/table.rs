@@ -72,7 +72,7 @@ pub struct TableCounters {
 // Slots are stored inline by design (no allocator): every slot is as large as
 // an SA whether it holds one or not.
 #[allow(clippy::large_enum_variant)]
-// An explicit tag, `Free` first: a free slot is all zero bytes (`crate::zero`).
+// An explicit tag, `Free` first: a free slot is all zero bytes (the `zero-none` crate).
 #[repr(u8)]
 enum State<const W: usize> {
     Free,
@@ -117,7 +117,7 @@ pub struct SaTable<const N: usize, const W: usize = 2> {
     cursor: usize,
     next_deadline: MaybeTime,
     /// `None`: [`DEFAULT_RESERVATION_TIMEOUT`] (so that an empty table is
-    /// all zero bytes, see `crate::zero`).
+    /// all zero bytes, see the `zero-none` crate).
     reservation_timeout: MaybeTime,
     counters: TableCounters,
 }

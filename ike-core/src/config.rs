@@ -510,7 +510,7 @@ impl Config {
     /// All zero bytes: no policies, transform sets, keys or certificates,
     /// NAT-T, DPD and fragmentation off, every port, timer, limit and
     /// lifetime zero. The configuration of [`crate::Endpoint::new_empty`]
-    /// (a port's `static` in `.bss`, see `crate::zero`); it serves nobody.
+    /// (a port's `static` in `.bss`, see the `zero-none` crate); it serves nobody.
     /// Three options whose `None` is not zero bytes hold a zero value
     /// instead, which nothing reads without a policy: the NAT-keepalive and
     /// DPD intervals (`Some` of zero) and the certificate identity (`Some`

@@ -130,7 +130,7 @@ pub(crate) struct IkeSa {
     /// The ISAKMP SA this one replaces (a phase 1 rekey we started):
     /// (slot, generation).
     pub(crate) rekey_of: Option<(u16, u16)>,
-    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    /// Makes an empty table slot (`None`) all zero bytes (the `zero-none` crate).
     pub(crate) _occupied: Occupied,
 }
 
@@ -330,7 +330,7 @@ pub(crate) struct Exchange {
     /// Our last message lives in this large-message slot instead of `tx`.
     pub(crate) large: Option<u8>,
     pub(crate) data: ExData,
-    /// Makes an empty pool slot (`None`) all zero bytes (`crate::zero`).
+    /// Makes an empty pool slot (`None`) all zero bytes (the `zero-none` crate).
     pub(crate) _occupied: Occupied,
 }
 

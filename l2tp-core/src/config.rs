@@ -129,7 +129,7 @@ impl Config {
     /// All zero bytes: no host name, vendor name or secret, tunnels
     /// refused, every timer, window and limit zero. The configuration of
     /// [`crate::Endpoint::new_empty`] (a port's `static` in `.bss`, see
-    /// `crate::zero`); it serves nobody.
+    /// the `zero-none` crate); it serves nobody.
     pub(crate) const EMPTY: Self = Self {
         host_name: heapless::Vec::new(),
         vendor_name: None,

@@ -437,7 +437,7 @@ pub struct Endpoint<P, const T: usize, const S: usize> {
     next_timeout: MaybeTime,
     counters: Counters,
     /// The Call Serial Number last given (0 before the first: an empty
-    /// endpoint is all zero bytes, see `crate::zero`).
+    /// endpoint is all zero bytes, see the `zero-none` crate).
     call_serial: u32,
 }
 

@@ -58,7 +58,7 @@ pub(crate) struct Session {
     pub q931: Option<(u16, u8)>,
     pub origin: Origin,
     pub events: u8,
-    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    /// Makes an empty table slot (`None`) all zero bytes (the `zero-none` crate).
     pub _occupied: zero_none::Occupied,
 }
 

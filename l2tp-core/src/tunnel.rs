@@ -129,7 +129,7 @@ pub(crate) struct Tunnel<P> {
     pub firmware_revision: Option<u16>,
     pub framing_capabilities: u32,
     pub bearer_capabilities: u32,
-    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    /// Makes an empty table slot (`None`) all zero bytes (the `zero-none` crate).
     pub _occupied: zero_none::Occupied,
 }
 

@@ -481,7 +481,7 @@ pub struct Session {
     /// The L2TP sub-session, once PPP is up.
     pub l2tp: Option<L2tpSubSession>,
     /// Makes an empty slot of the [`SessionTable`] (`None`) all zero bytes
-    /// (`crate::zero`).
+    /// (the `zero-none` crate).
     _occupied: zero_none::Occupied,
 }
 
@@ -588,7 +588,7 @@ pub struct SessionTable<const N: usize> {
     slots: [Option<Session>; N],
     generations: [u32; N],
     /// The index last given (0 before the first, so that an empty table
-    /// is all zero bytes: `crate::zero`).
+    /// is all zero bytes: the `zero-none` crate).
     last_index: u32,
     /// Cumulative and peak counts; `active` is counted when asked.
     stats: [ProtocolStats; 2],

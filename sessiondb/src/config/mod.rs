@@ -194,7 +194,7 @@ impl Config {
     /// before [`Config::load`] (which begins with [`Config::reset`]) fills
     /// it in place; as a configuration it serves nobody. All zero bytes
     /// (the lifetimes and the hello interval too, until `reset`), so that a
-    /// gateway holding it can be in `.bss` (see `crate::zero`).
+    /// gateway holding it can be in `.bss` (see the `zero-none` crate).
     pub const EMPTY: Config = Config {
         pools: Vec::new(),
         aaa_groups: Vec::new(),
@@ -649,7 +649,7 @@ impl IsakmpPolicy {
 pub enum GroupDelimiter {
     /// `@`.
     // From 1, so that `Option::None` is zero (an empty `Config` is all
-    // zero bytes, see `crate::zero`).
+    // zero bytes, see the `zero-none` crate).
     At = 1,
     /// `#`.
     Hash,
@@ -671,7 +671,7 @@ impl GroupDelimiter {
 /// `crypto isakmp identity {address | hostname | key-id ID | auto}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 // An explicit tag from 1, so that `Option::None` is zero (an empty
-// `Config` is all zero bytes, see `crate::zero`).
+// `Config` is all zero bytes, see the `zero-none` crate).
 #[repr(u8)]
 pub enum IsakmpIdentity {
     /// `address`: ID_IPV4_ADDR.

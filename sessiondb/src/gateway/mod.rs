@@ -528,7 +528,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
     /// Called at run time instead, it builds the value on the stack like
     /// any constructor (the compiler did not write it straight into a
     /// static in our measurements). The value is all zero bytes (empty
-    /// slots, timers, counters and configurations; `crate::zero`), so such
+    /// slots, timers, counters and configurations; the `zero-none` crate), so such
     /// a static goes into `.bss` and costs no flash: the firmware's
     /// `scripts/firmware-sizes.sh` checks it.
     pub const fn new_empty() -> Self {
@@ -539,7 +539,7 @@ impl<const N: usize, const IKE: usize, const ESP: usize, const X: usize, const R
                 inside_address: Ipv4Addr::UNSPECIFIED,
                 nas_ip_address: None,
                 nas_identifier: Name::new(),
-                // Zero like everything here (`crate::zero`); `start` sets
+                // Zero like everything here (the `zero-none` crate); `start` sets
                 // the caller's options.
                 replay_window: 0,
                 mru: 0,

@@ -85,7 +85,7 @@ pub(super) struct Login {
     /// The Access-Challenge whose EAP Request the client must answer, kept
     /// in the RADIUS client until the answer comes (for retransmission).
     pub eap_reply: Option<(u8, radius_core::RequestId)>,
-    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    /// Makes an empty table slot (`None`) all zero bytes (the `zero-none` crate).
     pub _occupied: zero_none::Occupied,
 }
 
@@ -153,7 +153,7 @@ pub(super) struct Peer {
     pub last_data: u32,
     /// Frame the EAP Request of the login's last Access-Challenge (again).
     pub eap_resend: bool,
-    /// Makes an empty table slot (`None`) all zero bytes (`crate::zero`).
+    /// Makes an empty table slot (`None`) all zero bytes (the `zero-none` crate).
     pub _occupied: zero_none::Occupied,
 }
 
