@@ -558,16 +558,6 @@ def main():
     PEER_IP = socket.inet_aton("10.0.2.99")
     ME_IP = socket.inet_aton(GUEST_IP)
 
-
-    def csum(data):
-        if len(data) % 2:
-            data += b"\0"
-        s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-        while s >> 16:
-            s = (s & 0xFFFF) + (s >> 16)
-        return ~s & 0xFFFF
-
-
     def ipv4(proto, payload, ident):
         h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0x4000, 64, proto, 0, PEER_IP, ME_IP)
         h = h[:10] + struct.pack("!H", csum(h)) + h[12:]

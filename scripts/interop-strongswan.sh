@@ -20,6 +20,7 @@
 #   strongswan-charon and strongswan-swanctl when missing)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/test-pki.sh
 
 LNS="${1:-}"
 if [[ -z $LNS ]]; then
@@ -201,23 +202,8 @@ check_charon_log() {
 }
 
 # A CA, the gateway's and the client's RSA certificates (openssl).
-mkdir -p "$WORK/pki"
 CLIENT_DN="C=US, O=Interop Test, OU=DefaultRAGroup, CN=client.interop.test"
-(
-    cd "$WORK/pki" || exit 1
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
-        -subj "/C=US/O=Interop Test/CN=Interop Test CA" \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-    for n in gw client; do
-        openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr \
-            -subj "/C=US/O=Interop Test/OU=DefaultRAGroup/CN=$n.interop.test"
-        printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nsubjectAltName=DNS:%s.interop.test\n' $n >$n.ext
-        openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 30 -extfile $n.ext
-        openssl x509 -in $n.pem -outform der -out $n.der
-        openssl rsa -in $n.key -outform der -out $n.key.der
-    done
-    openssl x509 -in ca.pem -outform der -out ca.der
-) >"$WORK/pki/openssl.out" 2>&1 || { echo "openssl failed:"; cat "$WORK/pki/openssl.out"; failed=1; exit 1; }
+make_test_pki "$WORK/pki" "Interop Test" interop.test || { failed=1; exit 1; }
 
 echo "=== A. charon initiator -> lns serve (ike-core responder)"
 cat >"$WORK/lns.conf" <<CONF

@@ -20,6 +20,7 @@
 # (default ../shared/interop), KEEP=1 keeps the work directory.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/test-pki.sh
 ROOT=$PWD
 
 ALL=(aes256-sha1-modp1024 aes128-sha1-modp2048 3des-sha1-modp1024 aes256-sha256-modp2048
@@ -171,25 +172,10 @@ CONF
 }
 
 # make_pki: an openssl CA, the gateway's and the client's RSA certificates
-# (as scripts/interop-strongswan.sh); the client's OU names the tunnel group.
+# (scripts/lib/test-pki.sh, once per run); the client's OU names the tunnel group.
 make_pki() {
     [[ -f $WORK/pki/client.pem ]] && return 0
-    mkdir -p "$WORK/pki"
-    (
-        cd "$WORK/pki" || exit 1
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
-            -subj "/C=US/O=Interop VM Test/CN=Interop VM Test CA" \
-            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-        for n in gw client; do
-            openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr \
-                -subj "/C=US/O=Interop VM Test/OU=DefaultRAGroup/CN=$n.interop-vm.test"
-            printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nsubjectAltName=DNS:%s.interop-vm.test\n' $n >$n.ext
-            openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 30 -extfile $n.ext
-            openssl x509 -in $n.pem -outform der -out $n.der
-            openssl rsa -in $n.key -outform der -out $n.key.der
-        done
-        openssl x509 -in ca.pem -outform der -out ca.der
-    ) >"$WORK/pki/openssl.out" 2>&1 || { echo "interop-vm: openssl failed:"; cat "$WORK/pki/openssl.out"; return 1; }
+    make_test_pki "$WORK/pki" "Interop VM Test" interop-vm.test
 }
 
 # cert_harness: a copy of the harness that authenticates with the client
