@@ -1,11 +1,15 @@
 //! Arbitrary operator input into the console: every line is parsed as an
 //! exec command and run against a configuration and a table holding
 //! sessions in several states; no panic, and `show` output never has a line
-//! ending in a space. The first bytes choose `now` and the debug level a
-//! message is logged at.
+//! ending in a space. The first bytes choose `now`, the debug level a
+//! message is logged at and the failed logins of the local users. The
+//! configuration is the chapter's (the `sessiondb_config_parse` seed) with a
+//! lockout limit, so `show running-config` and `show aaa local user` have
+//! groups, servers and users to print.
 #![no_main]
 
 use core::time::Duration;
+use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use sessiondb::config::{Config, PppAuth};
@@ -16,6 +20,14 @@ use sessiondb::session::{
     IpsecSubSession, L2tpSubSession, NegotiationMode, Protocol, Selector, Session, SessionTable,
     TimeRekey, WallClock,
 };
+
+static CONFIG: LazyLock<Config> = LazyLock::new(|| {
+    let text = concat!(
+        include_str!("../seeds/sessiondb_config_parse/chapter-steps.txt"),
+        "\naaa local authentication attempts max-fail 3\n",
+    );
+    Config::parse(text).expect("the chapter's configuration parses")
+});
 
 fn table() -> SessionTable<4> {
     let mut t = SessionTable::new();
@@ -109,10 +121,10 @@ fuzz_target!(|data: &[u8]| {
     let now = Duration::from_secs(u64::from_le_bytes(data[..8].try_into().unwrap_or([0; 8])));
     let level = data[8];
     let text = String::from_utf8_lossy(&data[9..]);
-    let config = Config::default();
+    let config = &*CONFIG;
     let table = table();
     let mut sink = DebugSink::new(String::new());
-    let mut failures = [level; 4];
+    let mut failures = vec![level; config.users.len()];
     for line in text.lines() {
         let mut out = String::new();
         match Command::parse(line) {
@@ -120,7 +132,7 @@ fuzz_target!(|data: &[u8]| {
                 execute(
                     &cmd,
                     &mut out,
-                    &config,
+                    config,
                     &table,
                     &mut sink.settings,
                     &mut failures,
