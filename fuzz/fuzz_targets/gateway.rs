@@ -3,13 +3,18 @@
 //! and time, interleaved with real clients whose handshake messages the
 //! fuzzer drops, duplicates or corrupts one at a time, so that the deep
 //! states (a half-done Quick Mode, an L2TP tunnel without a call, PPP in
-//! authentication) are reached and then hit. Nothing may panic, every
-//! output must lie inside the buffer, and once every client is gone and
-//! time has passed, nothing may be left in use.
+//! authentication) are reached and then hit. A client may log in as
+//! `u@rad`, which moves it to a tunnel group that authenticates against a
+//! RADIUS server (the simulation's, answering PAP, CHAP, MS-CHAP and EAP-MD5
+//! through Access-Challenge) with LOCAL as fallback, in one of five PPP
+//! methods; the fuzzer decides whether that server answers. Nothing may
+//! panic, every output must lie inside the buffer, and once every client is
+//! gone and time has passed, nothing may be left in use.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use ppp_core::AuthMethod;
 use rand_core::SeedableRng;
 use sessiondb::dialer::{Dialer, DialerConfig, DialerDestination};
 use sessiondb::gateway::{self, Destination, Gateway16, Options};
@@ -19,6 +24,11 @@ use std::time::Duration;
 
 const GW: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
 const PSK: &[u8] = b"fuzz-psk";
+
+/// The simulation's RADIUS server, the one `sessiondb`'s tests use.
+#[path = "../../sessiondb/tests/sim/radius.rs"]
+#[allow(dead_code)]
+mod radius;
 
 fn config() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
@@ -51,6 +61,24 @@ tunnel-group DefaultRAGroup ppp-attributes
  authentication ms-chap-v2
  authentication pap
 username u password pass-word mschap
+group-delimiter @
+aaa-server A protocol radius
+aaa-server A (inside) host 10.9.9.8
+ key radsecret
+ timeout 2
+ retry-interval 1
+tunnel-group rad type remote-access
+tunnel-group rad general-attributes
+ address-pool p
+ authentication-server-group A LOCAL
+ accounting-server-group A
+ strip-group
+tunnel-group rad ppp-attributes
+ authentication pap
+ authentication chap
+ authentication ms-chap-v1
+ authentication ms-chap-v2
+ authentication eap-proxy
 "
         .to_owned()
     })
@@ -98,7 +126,18 @@ enum Step {
         fault: Fault,
         password_ok: bool,
         send_data: bool,
+        aaa: Aaa,
     },
+}
+
+/// How a client's PPP login is checked.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Aaa {
+    /// As `u`, in `DefaultRAGroup`: the local user database.
+    Local,
+    /// As `u@rad` with one PPP method; the RADIUS server answers, or is
+    /// silent (LOCAL decides after the retries).
+    Radius { method: u8, server_answers: bool },
 }
 
 struct World {
@@ -106,6 +145,7 @@ struct World {
     gw: Box<Gateway16>,
     rng: rand_chacha::ChaCha20Rng,
     buf: Vec<u8>,
+    radius: radius::FakeRadius,
 }
 
 impl World {
@@ -150,16 +190,43 @@ impl World {
     }
 
     /// Runs one client against the gateway for a simulated minute.
-    fn client(&mut self, n: usize, at: u8, fault: &Fault, password_ok: bool, send_data: bool) {
+    fn client(
+        &mut self,
+        n: usize,
+        at: u8,
+        fault: &Fault,
+        password_ok: bool,
+        send_data: bool,
+        aaa: Aaa,
+    ) {
         let client = SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 1 + (n % 200) as u8), 500);
         let password: &[u8] = if password_ok { b"pass-word" } else { b"nope" };
-        let cfg = match DialerConfig::windows_like(
-            SocketAddrV4::new(GW, 500),
-            client,
-            PSK,
-            b"u",
-            password,
-        ) {
+        let user: &[u8] = match aaa {
+            Aaa::Local => b"u",
+            Aaa::Radius { .. } => b"u@rad",
+        };
+        let cfg =
+            DialerConfig::windows_like(SocketAddrV4::new(GW, 500), client, PSK, user, password)
+                .map(|c| match aaa {
+                    Aaa::Local => c,
+                    Aaa::Radius { method, .. } => c.with_method(
+                        [
+                            AuthMethod::Pap,
+                            AuthMethod::ChapMd5,
+                            AuthMethod::MsChapV1,
+                            AuthMethod::MsChapV2,
+                            AuthMethod::Eap,
+                        ][usize::from(method) % 5],
+                    ),
+                });
+        self.radius.silent = matches!(
+            aaa,
+            Aaa::Radius {
+                server_answers: false,
+                ..
+            }
+        );
+        let cfg = match cfg {
             Ok(c) => c,
             Err(e) => {
                 if std::env::var_os("GW_TRACE").is_some() {
@@ -246,7 +313,13 @@ impl World {
                     Destination::ClientEsp { .. } => {
                         let _ = dialer.handle_esp(self.now, &mut cbuf, at..at + len, &mut crng);
                     }
-                    Destination::Radius { .. } => {}
+                    Destination::Radius { server } => {
+                        if let Some(reply) = self.radius.answer(&bytes) {
+                            let _ = self
+                                .gw
+                                .handle_radius(self.now, server, &reply, &mut self.rng);
+                        }
+                    }
                 }
             }
             if send_data && let Some(ip) = dialer.ipv4() {
@@ -277,7 +350,7 @@ impl World {
         }
         if std::env::var_os("GW_TRACE").is_some() {
             eprintln!(
-                "client {n}: {count} messages, fault {fault:?} at {at}, up {:?}",
+                "client {n}: {count} messages, fault {fault:?} at {at}, {aaa:?}, up {:?}",
                 dialer.ipv4()
             );
         }
@@ -292,7 +365,10 @@ fuzz_target!(|steps: Vec<Step>| {
         gw: Box::new(Gateway16::new(config, Options::default())),
         rng: rand_chacha::ChaCha20Rng::seed_from_u64(0),
         buf: vec![0u8; 4096],
+        radius: radius::FakeRadius::default(),
     };
+    w.radius
+        .user("u", "pass-word", radius::UserReply::default());
     let mut clients = 0;
     for step in steps.iter().take(24) {
         match step {
@@ -346,9 +422,10 @@ fuzz_target!(|steps: Vec<Step>| {
                 fault,
                 password_ok,
                 send_data,
+                aaa,
             } => {
                 clients += 1;
-                w.client(clients, *at, fault, *password_ok, *send_data);
+                w.client(clients, *at, fault, *password_ok, *send_data, *aaa);
             }
         }
         w.drain_gateway();
