@@ -188,8 +188,15 @@ pub fn request(path: &Path, line: &str, out: &mut impl Write) -> io::Result<()> 
         if reader.read_line(&mut buf)? == 0 {
             break;
         }
-        out.write_all(buf.as_bytes())?;
-        out.flush()?;
+        if let Err(e) = out.write_all(buf.as_bytes()).and_then(|()| out.flush()) {
+            // Whoever reads the answer has gone (`lns ctl ... | grep -q`,
+            // `| head`) and has what it wanted: stop quietly, as a command
+            // ended by SIGPIPE would, rather than fail.
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                return Ok(());
+            }
+            return Err(e);
+        }
     }
     Ok(())
 }
@@ -245,6 +252,54 @@ mod tests {
         assert_eq!(line, "L2TP: tunnel up\n");
         drop(server);
         assert!(!path.exists(), "the socket file is removed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    /// Output that takes one write and then reports its reader gone.
+    struct ClosesAfterOne(Vec<u8>);
+
+    impl Write for ClosesAfterOne {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                self.0.extend_from_slice(b);
+                Ok(b.len())
+            } else {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reader_that_stops_early_is_not_an_error() {
+        let dir = std::env::temp_dir().join(format!("lns-ctl-pipe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ctl.sock");
+        let mut server = CtlServer::bind(&path).unwrap();
+        let client = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut out = ClosesAfterOne(Vec::new());
+                let r = request(&path, "show vpn-sessiondb remote", &mut out);
+                (r.map_err(|e| e.kind()), out.0)
+            })
+        };
+        let mut answered = false;
+        for _ in 0..200 {
+            server.service(|_| {
+                answered = true;
+                Reply::Text("Username : erin\nIndex : 1\nAssigned IP : 10.78.0.10\n".into())
+            });
+            if answered && server.connections.is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let (result, first) = client.join().unwrap();
+        assert_eq!(result, Ok(()));
+        assert_eq!(first, b"Username : erin\n");
+        drop(server);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
