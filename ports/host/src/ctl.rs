@@ -254,6 +254,7 @@ mod tests {
         assert!(!path.exists(), "the socket file is removed");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
     /// Output that takes one write and then reports its reader gone.
     struct ClosesAfterOne(Vec<u8>);
 
